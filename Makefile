@@ -1,0 +1,50 @@
+# Family-Contact Review: `make run` serves the demo, `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+REDIS_URL ?= redis://127.0.0.1:6379/0
+# The suite uses its own Redis database so that a running worker is not disturbed.
+TEST_REDIS_URL ?= $(basename $(REDIS_URL))/15
+PORT ?= 8000
+# Tests and benchmarks run with production defaults (DEBUG off) and a throwaway key.
+TEST_ENV := DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=test-only-secret-key-not-for-production
+
+.PHONY: run test bench lint messages venv services browser
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+venv: $(STAMP)
+
+# Compiled translation catalogues are build output; gettext provides msgfmt.
+messages: venv
+	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; } \
+		|| { echo "msgfmt (gettext) is missing and could not be installed" >&2; exit 2; }
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+run: messages
+	$(PY) -m config.demo --port $(PORT)
+
+services:
+	@bash .ci/services.sh
+
+browser:
+	@bash .ci/browser.sh
+
+test: messages services browser
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run -v 0
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(TEST_ENV) $(VENV)/bin/pytest
+
+bench: messages services
+	$(TEST_ENV) $(PY) bench/run_all.py
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

@@ -1,0 +1,4 @@
+"""URLs of the auditor's pages."""
+
+app_name = "audit"
+urlpatterns: list = []

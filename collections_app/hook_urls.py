@@ -1,0 +1,4 @@
+"""URLs of the message gateway's webhooks."""
+
+app_name = "hooks"
+urlpatterns: list = []

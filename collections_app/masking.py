@@ -1,0 +1,23 @@
+"""The one masking helper for names, phones and ID numbers, used by templates and admin alike."""
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character: `张三丰` -> `张**`, `Alice` -> `A****`."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the first three and last four digits: `+8613812345678` -> `138****5678`."""
+    digits = phone.removeprefix("+86") if phone.startswith("+86") else phone
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_id_number(id_number: str) -> str:
+    """Keep the first four and last four characters: `110101199003074514` -> `1101**********4514`."""
+    if len(id_number) <= 8:
+        return "*" * len(id_number)
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]

@@ -1,0 +1,38 @@
+"""Models of the collections domain."""
+
+from collections_app.models.accounts import (
+    Borrower,
+    Contact,
+    Flag,
+    Interaction,
+    LoanAccount,
+    LoanAccountGroupObjectPermission,
+    LoanAccountUserObjectPermission,
+    Payment,
+    PlanInstalment,
+    Portfolio,
+    PromiseToPay,
+    RepaymentPlan,
+    UserPreference,
+)
+from collections_app.models.messaging import Message
+from collections_app.models.policy import PolicyProfile, PolicyVersion
+
+__all__ = [
+    "Borrower",
+    "Contact",
+    "Flag",
+    "Interaction",
+    "LoanAccount",
+    "LoanAccountGroupObjectPermission",
+    "LoanAccountUserObjectPermission",
+    "Message",
+    "Payment",
+    "PlanInstalment",
+    "PolicyProfile",
+    "PolicyVersion",
+    "Portfolio",
+    "PromiseToPay",
+    "RepaymentPlan",
+    "UserPreference",
+]

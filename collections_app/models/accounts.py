@@ -1,0 +1,319 @@
+"""Borrowers, their loan accounts and contacts, and what happens on an account."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from collections_app.models.policy import PolicyProfile
+
+e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form, e.g. +8613800000000."))
+money_validators = [MinValueValidator(Decimal("0"))]
+
+
+class Portfolio(models.Model):
+    """A region or product line; its policy profile governs every rule on its accounts."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    policy_profile = models.ForeignKey(PolicyProfile, on_delete=models.PROTECT, related_name="portfolios")
+
+    class Meta:
+        verbose_name = _("portfolio")
+        verbose_name_plural = _("portfolios")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Borrower(models.Model):
+    """A person who owes on one or more loan accounts; personal fields are shown masked."""
+
+    PERSONAL_FIELDS = ("name", "phone", "id_number")
+
+    external_ref = models.CharField(_("borrower reference"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator])
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    cease_requested_at = models.DateTimeField(_("asked communication to cease at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("borrower")
+        verbose_name_plural = _("borrowers")
+        indexes = [models.Index(fields=["phone"], name="borrower_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('Borrower')} #{self.pk}"
+
+
+class LoanAccount(models.Model):
+    """A loan as the core lending system reports it; DPD is derived, never stored."""
+
+    account_number = models.CharField(_("account number"), max_length=64, unique=True)
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="accounts")
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="accounts")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_accounts",
+        verbose_name=_("officer"),
+    )
+    principal = models.DecimalField(_("principal"), max_digits=14, decimal_places=2, validators=money_validators)
+    outstanding = models.DecimalField(_("outstanding"), max_digits=14, decimal_places=2, validators=money_validators)
+    # Null once nothing is unpaid: a paid account has no DPD.
+    oldest_unpaid_due_date = models.DateField(_("oldest unpaid due date"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("loan account")
+        verbose_name_plural = _("loan accounts")
+        permissions = [("work_loanaccount", _("Can work this loan account"))]
+        indexes = [
+            models.Index(fields=["oldest_unpaid_due_date"], name="account_due_idx"),
+            models.Index(fields=["officer", "oldest_unpaid_due_date"], name="account_officer_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(outstanding__gte=0), name="account_outstanding_nonnegative"),
+            models.CheckConstraint(condition=models.Q(principal__gte=0), name="account_principal_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.account_number
+
+    def get_absolute_url(self) -> str:
+        return reverse("collections:account_detail", args=[self.pk])
+
+
+class LoanAccountUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign-key object permission: an officer's right to work one account."""
+
+    content_object = models.ForeignKey(LoanAccount, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"], name="account_uperm_idx")]
+
+
+class LoanAccountGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct foreign-key group object permission on accounts (kept for guardian's lookups)."""
+
+    content_object = models.ForeignKey(LoanAccount, on_delete=models.CASCADE)
+
+
+class Contact(models.Model):
+    """A family member or emergency contact the borrower registered, with its consent basis."""
+
+    PERSONAL_FIELDS = ("name", "phone")
+
+    class Relationship(models.TextChoices):
+        SPOUSE = "spouse", _("spouse")
+        PARENT = "parent", _("parent")
+        CHILD = "child", _("child")
+        SIBLING = "sibling", _("sibling")
+        RELATIVE = "relative", _("other relative")
+        FRIEND = "friend", _("friend (emergency contact)")
+        COLLEAGUE = "colleague", _("colleague (emergency contact)")
+        OTHER = "other", _("other emergency contact")
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    relationship = models.CharField(_("relationship"), max_length=16, choices=Relationship)
+    phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator])
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    consent_basis = models.CharField(_("consent basis"), max_length=200, blank=True)
+    consent_at = models.DateTimeField(_("consent recorded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["borrower", "phone"], name="contact_unique_phone_per_borrower"),
+        ]
+        indexes = [models.Index(fields=["phone"], name="contact_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('Contact')} #{self.pk}"
+
+
+class Payment(models.Model):
+    """A payment the core system reported; `reference` makes imports idempotent."""
+
+    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="payments")
+    paid_at = models.DateTimeField(_("paid at"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-paid_at"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")]
+        indexes = [models.Index(fields=["account", "paid_at"], name="payment_account_paid_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class PromiseToPay(models.Model):
+    """A borrower's promise of an amount by a date; kept or broken is derived from payments."""
+
+    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="promises")
+    promised_date = models.DateField(_("promised date"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        ordering = ["-promised_date"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="promise_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.promised_date}"
+
+
+class RepaymentPlan(models.Model):
+    """Instalments agreed after default; the plan is kept while its instalments are paid."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="plans")
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.ACTIVE)
+    agreed_at = models.DateTimeField(_("agreed at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("repayment plan")
+        verbose_name_plural = _("repayment plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=models.Q(status="active"), name="plan_one_active_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.agreed_at:%Y-%m-%d}"
+
+
+class PlanInstalment(models.Model):
+    """One instalment of a repayment plan."""
+
+    plan = models.ForeignKey(RepaymentPlan, on_delete=models.PROTECT, related_name="instalments")
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instalment")
+        verbose_name_plural = _("instalments")
+        ordering = ["due_date"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="instalment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.due_date}"
+
+
+class Interaction(models.Model):
+    """A contact attempt or conversation an officer logs."""
+
+    class Outcome(models.TextChoices):
+        PROMISED = "promised", _("reached and promised")
+        REFUSED = "refused", _("reached and refused")
+        NO_ANSWER = "no_answer", _("no answer")
+        WRONG_NUMBER = "wrong_number", _("wrong number")
+        DISPUTED = "disputed", _("disputed")
+        HARDSHIP = "hardship", _("hardship")
+
+    # Attempts that did not reach the borrower count towards "unreachable".
+    FAILED_OUTCOMES = (Outcome.NO_ANSWER, Outcome.WRONG_NUMBER)
+    # Outcomes in which the borrower was reached: a conversation.
+    CONNECTED_OUTCOMES = (Outcome.PROMISED, Outcome.REFUSED, Outcome.DISPUTED, Outcome.HARDSHIP)
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("phone")
+        SMS = "sms", _("SMS")
+        IN_APP = "in_app", _("in-app")
+        VISIT = "visit", _("in person")
+
+    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="interactions")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel, default=Channel.PHONE)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["account", "occurred_at"], name="interaction_account_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.get_outcome_display()}"
+
+
+class Flag(models.Model):
+    """A dispute or hardship flag; opening and closing each need a reason."""
+
+    class Kind(models.TextChoices):
+        DISPUTE = "dispute", _("dispute")
+        HARDSHIP = "hardship", _("hardship")
+
+    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    opened_reason = models.TextField(_("reason for opening"), max_length=2000)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("opened at"))
+    closed_reason = models.TextField(_("reason for closing"), max_length=2000, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind"], condition=models.Q(closed_at__isnull=True), name="flag_one_open_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True)
+                | (models.Q(closed_by__isnull=False) & ~models.Q(closed_reason="")),
+                name="flag_closed_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.get_kind_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the flag is still open."""
+        return self.closed_at is None
+
+
+class UserPreference(models.Model):
+    """Per-user choices that follow the user, not the browser (the UI language)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

@@ -1,0 +1,58 @@
+"""Roles are Django groups; this module is the one place that names them and checks them."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+CASE_OFFICER = "case_officer"
+RISK_APPROVER = "risk_approver"
+COMPLIANCE_AUDITOR = "compliance_auditor"
+ALL_ROLES = (CASE_OFFICER, RISK_APPROVER, COMPLIANCE_AUDITOR)
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The roles a user holds (superusers hold none implicitly); cached on the user object."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+        user._role_names = cached
+    return cached
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+    """Whether the user holds `role` through group membership."""
+    return role in user_roles(user)
+
+
+def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorate a view: anonymous users go to login, users without `role` get 403 (audited)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if not user_has_role(request.user, role):
+                from audit.services import audit_record
+
+                audit_record(
+                    action="permission_denied",
+                    actor=request.user,
+                    outcome="denied",
+                    detail={"path": request.path[:200], "required_role": role},
+                )
+                raise PermissionDenied
+            request.acting_role = role
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,4 @@
+"""URLs of the officer's caseload."""
+
+app_name = "collections"
+urlpatterns: list = []

@@ -1,0 +1,11 @@
+"""App config for family-contact review."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReviewConfig(AppConfig):
+    """Family-contact requests, their eligibility policy and the approval queue."""
+
+    name = "review"
+    verbose_name = _("Family-contact review")

@@ -1,0 +1,1 @@
+"""Family-contact requests."""

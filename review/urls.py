@@ -1,0 +1,4 @@
+"""URLs of the review queue."""
+
+app_name = "review"
+urlpatterns: list = []

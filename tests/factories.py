@@ -1,0 +1,93 @@
+"""Plain factory functions for test data; each returns a saved object."""
+
+import datetime
+import itertools
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from collections_app.dpd import lender_today
+from collections_app.models import Borrower, Contact, LoanAccount, Payment, PolicyProfile, Portfolio
+from collections_app.services import account_assign
+
+_sequence = itertools.count(1)
+
+
+def make_user(username: str, *roles: str, password: str = "test-pass-2026!", **extra: object) -> User:
+    """A user holding the given role groups."""
+    user = User.objects.create_user(username=username, password=password, **extra)
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_portfolio(code: str = "default", profile: str = "cn-default") -> Portfolio:
+    """A portfolio under the named policy profile."""
+    portfolio, _ = Portfolio.objects.get_or_create(
+        code=code, defaults={"name": code.title(), "policy_profile": PolicyProfile.objects.get(code=profile)}
+    )
+    return portfolio
+
+
+def make_borrower(**fields: object) -> Borrower:
+    """A borrower with distinct, valid personal data."""
+    n = next(_sequence)
+    defaults: dict[str, object] = {
+        "external_ref": f"B{n:06d}",
+        "name": f"测试人{n}",
+        "id_number": "110101199003074514",
+        "phone": f"+861380000{n:04d}",
+    }
+    defaults.update(fields)
+    return Borrower.objects.create(**defaults)
+
+
+def make_contact(borrower: Borrower, **fields: object) -> Contact:
+    """A family contact of `borrower` with a recorded consent basis."""
+    n = next(_sequence)
+    defaults: dict[str, object] = {
+        "name": f"亲属{n}",
+        "relationship": Contact.Relationship.SPOUSE,
+        "phone": f"+861390000{n:04d}",
+        "consent_basis": "registered by the borrower at application",
+        "consent_at": timezone.now() - datetime.timedelta(days=365),
+    }
+    defaults.update(fields)
+    return Contact.objects.create(borrower=borrower, **defaults)
+
+
+def make_account(
+    officer: User | None = None,
+    *,
+    dpd: int | None = 10,
+    outstanding: Decimal = Decimal("5000.00"),
+    portfolio: Portfolio | None = None,
+    borrower: Borrower | None = None,
+    today: datetime.date | None = None,
+    **fields: object,
+) -> LoanAccount:
+    """A loan account `dpd` days past due (None: paid), assigned to `officer` with its object permission."""
+    n = next(_sequence)
+    due = None if dpd is None else (today or lender_today()) - datetime.timedelta(days=dpd)
+    account = LoanAccount.objects.create(
+        account_number=fields.pop("account_number", f"ACC{n:08d}"),
+        borrower=borrower or make_borrower(),
+        portfolio=portfolio or make_portfolio(),
+        principal=outstanding,
+        outstanding=outstanding,
+        oldest_unpaid_due_date=due,
+        **fields,
+    )
+    if officer is not None:
+        account_assign(accounts=[account], officer=officer)
+        account.refresh_from_db()
+    return account
+
+
+def make_payment(account: LoanAccount, amount: Decimal, **fields: object) -> Payment:
+    """A payment on `account`."""
+    n = next(_sequence)
+    defaults: dict[str, object] = {"paid_at": timezone.now(), "reference": f"PAY{n:08d}"}
+    defaults.update(fields)
+    return Payment.objects.create(account=account, amount=amount, **defaults)
