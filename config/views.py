@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from collections_app.services import user_language_set
+from collections_app.services.accounts import user_language_set
 
 
 @require_GET

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from collections_app.dpd import lender_today
 from collections_app.models import Borrower, Contact, LoanAccount, Payment, PolicyProfile, Portfolio
-from collections_app.services import account_assign
+from collections_app.services.accounts import account_assign
 
 _sequence = itertools.count(1)
 

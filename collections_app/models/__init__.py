@@ -15,7 +15,7 @@ from collections_app.models.accounts import (
     RepaymentPlan,
     UserPreference,
 )
-from collections_app.models.messaging import Message
+from collections_app.models.messaging import Message, MessageTemplate, PhoneOptOut, TemplateVersion
 from collections_app.models.policy import PolicyProfile, PolicyVersion
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "LoanAccountGroupObjectPermission",
     "LoanAccountUserObjectPermission",
     "Message",
+    "MessageTemplate",
+    "PhoneOptOut",
     "Payment",
     "PlanInstalment",
     "PolicyProfile",
@@ -34,5 +36,6 @@ __all__ = [
     "Portfolio",
     "PromiseToPay",
     "RepaymentPlan",
+    "TemplateVersion",
     "UserPreference",
 ]

@@ -59,11 +59,17 @@ class PolicyVersion(models.Model):
     sms_repeat_every_days = models.PositiveIntegerField(_("SMS repeats every N days"), default=7)
     in_app_from_dpd = models.IntegerField(_("daily in-app reminders from DPD"), default=1)
     call_task_from_dpd = models.IntegerField(_("daily phone-call tasks from DPD"), default=8)
-    max_messages_per_channel_per_day = models.PositiveIntegerField(_("messages per channel per borrower per day"), default=1)
-    max_connected_calls_per_day = models.PositiveIntegerField(_("connected calls per borrower per day"), null=True, blank=True, default=3)
+    max_messages_per_channel_per_day = models.PositiveIntegerField(
+        _("messages per channel per borrower per day"), default=1
+    )
+    max_connected_calls_per_day = models.PositiveIntegerField(
+        _("connected calls per borrower per day"), null=True, blank=True, default=3
+    )
     max_call_attempts = models.PositiveIntegerField(_("call attempts per window"), null=True, blank=True)
     call_attempts_window_days = models.PositiveIntegerField(_("call attempts window (days)"), default=7)
-    no_calls_after_conversation_days = models.PositiveIntegerField(_("no calls for N days after a conversation"), default=0)
+    no_calls_after_conversation_days = models.PositiveIntegerField(
+        _("no calls for N days after a conversation"), default=0
+    )
     promise_grace_days = models.PositiveIntegerField(_("promise grace (days)"), default=1)
     # Family-contact eligibility.
     family_min_dpd = models.PositiveIntegerField(_("family contact from DPD"), default=30)
@@ -80,7 +86,9 @@ class PolicyVersion(models.Model):
     decision_expiry_days = models.PositiveIntegerField(_("days to decide"), default=7)
     queue_overdue_hours = models.PositiveIntegerField(_("queue overdue after (hours)"), default=24)
     # Content firewall.
-    firewall_mode = models.CharField(_("firewall"), max_length=16, choices=FirewallMode, default=FirewallMode.CN_DEFAULT)
+    firewall_mode = models.CharField(
+        _("firewall"), max_length=16, choices=FirewallMode, default=FirewallMode.CN_DEFAULT
+    )
     service_hotlines = models.JSONField(_("service hotlines"), default=list, blank=True)
     product_names = models.JSONField(_("product names"), default=list, blank=True)
     lender_name = models.CharField(_("lender name"), max_length=100, default="")

@@ -1,0 +1,1 @@
+"""Writes of the collections domain, one module per concern; import from the module itself."""
