@@ -1,0 +1,1 @@
+"""Admin for message templates, policy profiles, opt-outs and messages."""
