@@ -14,6 +14,7 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("cases/", include("review.officer_urls")),
     path("cases/", include("collections_app.urls")),
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),

@@ -1,0 +1,4 @@
+"""The officer's family-contact request URLs, under /cases/."""
+
+app_name = "review_officer"
+urlpatterns: list = []
