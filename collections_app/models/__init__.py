@@ -15,11 +15,21 @@ from collections_app.models.accounts import (
     RepaymentPlan,
     UserPreference,
 )
-from collections_app.models.messaging import Message, MessageTemplate, PhoneOptOut, TemplateVersion
+from collections_app.models.messaging import (
+    ChannelStop,
+    Message,
+    MessageTemplate,
+    PhoneOptOut,
+    TemplateVersion,
+    WebhookSignature,
+)
 from collections_app.models.policy import PolicyProfile, PolicyVersion
+from collections_app.models.tasks import CallTask
 
 __all__ = [
     "Borrower",
+    "CallTask",
+    "ChannelStop",
     "Contact",
     "Flag",
     "Interaction",
@@ -38,4 +48,5 @@ __all__ = [
     "RepaymentPlan",
     "TemplateVersion",
     "UserPreference",
+    "WebhookSignature",
 ]

@@ -29,19 +29,37 @@ class Message(models.Model):
         IN_APP = "in_app", _("in-app")
         VOICE = "voice", _("voice")
 
+    # Statuses from which nothing moves any more.
+    FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.SUPPRESSED)
+    # Statuses the relay still has to act on.
+    PENDING_STATUSES = (Status.QUEUED, Status.WAITING)
+
     borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="messages")
     account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="messages")
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="messages")
     audience = models.CharField(_("audience"), max_length=16, choices=Audience)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
-    recipient = models.CharField(_("recipient"), max_length=32)
+    # E.164 for sms/voice, `app:<borrower reference>` for in-app.
+    recipient = models.CharField(_("recipient"), max_length=80)
+    recipient_timezone = models.CharField(_("recipient's time zone"), max_length=64, default="Asia/Shanghai")
     body = models.TextField(_("body"))
+    template_version = models.ForeignKey(
+        "TemplateVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.QUEUED)
     status_reason = models.CharField(_("status reason"), max_length=200, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
     policy_version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
+    # A waiting message goes out no earlier than this (the opening of the recipient's allowed hours).
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
+    # The recipient's local date the message went (or is going) out on: what daily caps count.
+    send_date = models.DateField(_("send date (recipient's time zone)"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("hand-off attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -52,12 +70,42 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="message_status_idx"),
             models.Index(fields=["borrower", "created_at"], name="message_borrower_idx"),
+            # The relay's claim query: only rows it still has to act on.
+            models.Index(
+                fields=["not_before", "id"],
+                condition=models.Q(status__in=["queued", "waiting", "sending"]),
+                name="message_outbox_idx",
+            ),
+            # Daily caps count a borrower's messages per channel per local day.
+            models.Index(fields=["borrower", "channel", "send_date"], name="message_cap_idx"),
+            models.Index(fields=["recipient", "status"], name="message_recipient_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(audience="borrower", contact__isnull=True)
                 | models.Q(audience="family", contact__isnull=False),
                 name="message_family_has_contact",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="suppressed") | ~models.Q(status_reason=""),
+                name="message_suppressed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="waiting") | models.Q(not_before__isnull=False),
+                name="message_waiting_has_not_before",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["sent", "delivered"]) | models.Q(sent_at__isnull=False),
+                name="message_sent_has_sent_at",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["sending", "sent", "delivered"]) | models.Q(send_date__isnull=False),
+                name="message_handed_has_send_date",
+            ),
+            # A family message must name the approved version it was rendered from.
+            models.CheckConstraint(
+                condition=~models.Q(audience="family") | models.Q(template_version__isnull=False),
+                name="message_family_has_template",
             ),
         ]
 
@@ -73,6 +121,13 @@ class MessageTemplate(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Message.Channel)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     name = models.CharField(_("name"), max_length=100)
+    # The firewall profile a new version is checked under when saved (sending checks the message's own).
+    firewall_profile = models.CharField(
+        _("firewall profile"),
+        max_length=16,
+        choices=PolicyVersion.FirewallMode,
+        default=PolicyVersion.FirewallMode.CN_DEFAULT,
+    )
 
     class Meta:
         verbose_name = _("message template")
@@ -81,6 +136,11 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def current_version(self) -> "TemplateVersion | None":
+        """The newest version: the only one new messages may use."""
+        return self.versions.order_by("-version").first()
 
 
 class TemplateVersion(models.Model):
@@ -109,6 +169,11 @@ class TemplateVersion(models.Model):
                 | ~models.Q(approved_by=models.F("created_by"))
                 | models.Q(created_by__isnull=True),
                 name="template_approver_is_not_author",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True, approved_at__isnull=True)
+                | models.Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="template_approval_complete",
             ),
         ]
 
@@ -141,3 +206,40 @@ class PhoneOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{_('Opt-out')} #{self.pk}"
+
+
+class ChannelStop(models.Model):
+    """A borrower stopped one channel (STOP/TD reply or told an officer): nothing more goes out on it."""
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="channel_stops")
+    channel = models.CharField(_("channel"), max_length=16, choices=Message.Channel)
+    source = models.CharField(_("source"), max_length=16, choices=PhoneOptOut.Source)
+    received_at = models.DateTimeField(_("received at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("stopped channel")
+        verbose_name_plural = _("stopped channels")
+        constraints = [
+            models.UniqueConstraint(fields=["borrower", "channel"], name="channel_stop_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Stopped channel')} #{self.pk}"
+
+
+class WebhookSignature(models.Model):
+    """A webhook signature already taken: a replay of the same signed request is refused."""
+
+    signature = models.CharField(_("signature"), max_length=64, unique=True)
+    endpoint = models.CharField(_("endpoint"), max_length=16)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook signature")
+        verbose_name_plural = _("webhook signatures")
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.received_at:%Y-%m-%d %H:%M:%S}"
