@@ -1,4 +1,16 @@
 """URLs of the officer's caseload."""
 
+from django.urls import path
+
+from collections_app import views
+
 app_name = "collections"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("<int:account_id>/", views.account_detail, name="account_detail"),
+    path("<int:account_id>/reveal/", views.reveal, name="reveal"),
+    path("<int:account_id>/interactions/new/", views.interaction_new, name="interaction_new"),
+    path("<int:account_id>/promises/new/", views.promise_new, name="promise_new"),
+    path("<int:account_id>/flags/new/", views.flag_new, name="flag_new"),
+    path("<int:account_id>/flags/<int:flag_id>/close/", views.flag_close_view, name="flag_close"),
+]

@@ -1,0 +1,101 @@
+"""Forms of the officer's pages; each validates input only, the services do the writes."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from collections_app.dpd import BUCKETS, lender_today
+from collections_app.models import Flag, Interaction, Portfolio
+from collections_app.policy import RevealPurpose, RevealTarget, reveal_target_parse
+from collections_app.roles import CASE_OFFICER
+
+
+class CaseloadFilterForm(forms.Form):
+    """Filters of the caseload: bucket, portfolio and an account-number search."""
+
+    bucket = forms.ChoiceField(
+        label=_("Bucket"), required=False, choices=[("", _("All buckets"))] + [(b.code, b.label) for b in BUCKETS]
+    )
+    portfolio = forms.TypedChoiceField(label=_("Portfolio"), required=False, coerce=int, empty_value=None)
+    q = forms.CharField(label=_("Account number"), required=False, max_length=64, strip=True)
+
+    def __init__(self, *args: object, portfolios: list[Portfolio], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Choices from a list the view already loaded: validating must not cost another query.
+        self.fields["portfolio"].choices = [("", _("All portfolios"))] + [(p.pk, p.name) for p in portfolios]
+
+
+class InteractionForm(forms.Form):
+    """Log a contact attempt or conversation."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Interaction.Outcome.choices)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Interaction.Channel.choices, initial=Interaction.Channel.PHONE
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PromiseForm(forms.Form):
+    """Record a promise to pay."""
+
+    promised_date = forms.DateField(label=_("Promised date"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+
+    def clean_promised_date(self) -> datetime.date:
+        """A promise is about the future: today at the earliest, in the lender's time zone."""
+        promised_date = self.cleaned_data["promised_date"]
+        if promised_date < lender_today():
+            raise forms.ValidationError(_("The promised date cannot be in the past."))
+        return promised_date
+
+
+class FlagOpenForm(forms.Form):
+    """Open a dispute or hardship flag."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=Flag.Kind.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FlagCloseForm(forms.Form):
+    """Close an open flag."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RevealForm(forms.Form):
+    """Ask for one full personal value, stating why."""
+
+    field = forms.CharField(label=_("Field"), max_length=64)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=RevealPurpose.choices)
+
+    def clean_field(self) -> RevealTarget:
+        """`borrower.name|phone|id_number` or `contact.<id>.name|phone`."""
+        target = reveal_target_parse(self.cleaned_data["field"])
+        if target is None:
+            raise forms.ValidationError(
+                _(
+                    "Unknown field: use borrower.name, borrower.phone, borrower.id_number, "
+                    "contact.<id>.name or contact.<id>.phone."
+                )
+            )
+        return target
+
+
+class AssignOfficerForm(forms.Form):
+    """The admin's intermediate step: pick the officer who takes the selected accounts."""
+
+    officer = forms.ModelChoiceField(
+        label=_("Officer"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (unassign)"),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = User.objects.filter(groups__name=CASE_OFFICER, is_active=True).order_by(
+            "username"
+        )

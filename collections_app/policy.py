@@ -1,0 +1,233 @@
+"""Pure rules about promises, repayment plans, flags and the officer's next action.
+
+Every function here takes plain values (dates, amounts, codes) and returns a result with its reason, so the
+rules can be tested without a database and reused by the caseload, the reminder ladder and the eligibility
+checks alike. Callers load the facts; these functions decide.
+"""
+
+import datetime
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Default grace after a promised date (DOMAIN.md); the active policy version's `promise_grace_days` overrides it.
+DEFAULT_PROMISE_GRACE_DAYS = 1
+
+
+class PromiseStatus(models.TextChoices):
+    """What a promise-to-pay has become."""
+
+    PENDING = "pending", _("pending")
+    KEPT = "kept", _("kept")
+    BROKEN = "broken", _("broken")
+
+
+@dataclass(frozen=True)
+class PaymentFact:
+    """A payment as the rules see it: its date in the lender's time zone and its amount."""
+
+    paid_on: datetime.date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PromiseResult:
+    """A promise's derived status, the last day payments count towards it, and what arrived by then."""
+
+    status: PromiseStatus
+    deadline: datetime.date
+    paid: Decimal
+    reason: str | Promise
+
+    @property
+    def is_pending(self) -> bool:
+        """Whether the promise still pauses escalation."""
+        return self.status == PromiseStatus.PENDING
+
+
+def promise_deadline(promised_date: datetime.date, grace_days: int = DEFAULT_PROMISE_GRACE_DAYS) -> datetime.date:
+    """The last day (lender's time zone, inclusive) on which a payment still keeps the promise."""
+    return promised_date + datetime.timedelta(days=grace_days)
+
+
+def promise_status(
+    *,
+    promised_date: datetime.date,
+    amount: Decimal,
+    made_on: datetime.date,
+    payments: Iterable[PaymentFact],
+    today: datetime.date,
+    grace_days: int = DEFAULT_PROMISE_GRACE_DAYS,
+) -> PromiseResult:
+    """Kept once payments made from `made_on` to the deadline reach `amount`; pending until then; broken after."""
+    deadline = promise_deadline(promised_date, grace_days)
+    paid = sum(
+        (payment.amount for payment in payments if made_on <= payment.paid_on <= deadline),
+        start=Decimal("0"),
+    )
+    if paid >= amount:
+        return PromiseResult(PromiseStatus.KEPT, deadline, paid, _("The promised amount arrived in time."))
+    if today <= deadline:
+        return PromiseResult(
+            PromiseStatus.PENDING, deadline, paid, _("The promised date and its grace have not passed.")
+        )
+    return PromiseResult(PromiseStatus.BROKEN, deadline, paid, _("The promised amount did not arrive in time."))
+
+
+@dataclass(frozen=True)
+class InstalmentFact:
+    """An instalment as the rules see it: due date and, once paid, the day it was paid (lender's time zone)."""
+
+    due_date: datetime.date
+    paid_on: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Whether a repayment plan is being kept, and why."""
+
+    kept: bool
+    reason: str | Promise
+    missed: tuple[datetime.date, ...] = field(default=())
+
+
+def plan_kept(
+    *, active: bool, instalments: Iterable[InstalmentFact], today: datetime.date, grace_days: int = 0
+) -> PlanResult:
+    """An active plan is kept while no instalment is unpaid past its due date (plus grace)."""
+    if not active:
+        return PlanResult(False, _("The plan is not active."))
+    missed = tuple(
+        sorted(
+            instalment.due_date
+            for instalment in instalments
+            if instalment.paid_on is None and instalment.due_date + datetime.timedelta(days=grace_days) < today
+        )
+    )
+    if missed:
+        return PlanResult(False, _("An instalment is unpaid past its due date."), missed)
+    return PlanResult(True, _("Every instalment due so far is paid."))
+
+
+@dataclass(frozen=True)
+class PauseResult:
+    """Whether reminders and family contact are paused for an account, with every reason that applies."""
+
+    paused: bool
+    reasons: tuple[str | Promise, ...]
+    codes: tuple[str, ...]
+
+
+def escalation_pause(
+    *, promise: PromiseResult | None, plan: PlanResult | None, open_flags: Collection[str]
+) -> PauseResult:
+    """Escalation pauses while a promise is pending, a plan is kept, or a dispute or hardship flag is open."""
+    codes: list[str] = []
+    reasons: list[str | Promise] = []
+    if promise is not None and promise.is_pending:
+        codes.append("promise_pending")
+        reasons.append(_("A promise to pay is pending."))
+    if plan is not None and plan.kept:
+        codes.append("plan_kept")
+        reasons.append(_("A repayment plan is being kept."))
+    if "dispute" in open_flags:
+        codes.append("dispute_open")
+        reasons.append(_("A dispute is open."))
+    if "hardship" in open_flags:
+        codes.append("hardship_open")
+        reasons.append(_("A hardship flag is open."))
+    return PauseResult(bool(codes), tuple(reasons), tuple(codes))
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """What the officer should do next on an account, as a code and a label."""
+
+    code: str
+    label: str | Promise
+
+
+def next_action(
+    *,
+    dpd: int | None,
+    open_flags: Collection[str] = (),
+    promise: PromiseResult | None = None,
+    plan: PlanResult | None = None,
+    last_outcome: str | None = None,
+    cease_requested: bool = False,
+) -> NextAction:
+    """The officer's next step, from the most to the least pressing fact about the account."""
+    if dpd is None:
+        return NextAction("none", _("Nothing: the account is paid"))
+    if cease_requested:
+        return NextAction("cease", _("Only required notices: the borrower asked communication to cease"))
+    if "dispute" in open_flags:
+        return NextAction("resolve_dispute", _("Resolve the dispute"))
+    if "hardship" in open_flags:
+        return NextAction("review_hardship", _("Review the hardship case"))
+    if promise is not None and promise.status == PromiseStatus.PENDING:
+        return NextAction("await_promise", _("Wait for the promised payment"))
+    if plan is not None and plan.kept:
+        return NextAction("monitor_plan", _("Monitor the repayment plan"))
+    if plan is not None and plan.missed:
+        return NextAction("plan_missed", _("Follow up the missed instalment"))
+    if promise is not None and promise.status == PromiseStatus.BROKEN:
+        return NextAction("promise_broken", _("Follow up the broken promise"))
+    if last_outcome == "wrong_number":
+        return NextAction("find_number", _("Find a working phone number"))
+    if dpd < 0:
+        return NextAction("pre_due", _("Pre-due reminder"))
+    if dpd == 0:
+        return NextAction("due_today", _("Due today: remind the borrower"))
+    return NextAction("call", _("Call the borrower"))
+
+
+class RevealPurpose(models.TextChoices):
+    """The purposes for which a full personal value may be shown; each reveal records one."""
+
+    VERIFY_IDENTITY = "verify_identity", _("verify the borrower's identity")
+    CALL_BORROWER = "call_borrower", _("call the borrower")
+    CALL_CONTACT = "call_contact", _("call a contact")
+    LEGAL_REQUEST = "legal_request", _("legal request")
+    COMPLAINT = "complaint", _("handle a complaint")
+
+
+# Which attributes of which person may be revealed, and the audit field name each one goes by.
+REVEALABLE_BORROWER_FIELDS = ("name", "phone", "id_number")
+REVEALABLE_CONTACT_FIELDS = ("name", "phone")
+
+
+@dataclass(frozen=True)
+class RevealTarget:
+    """A parsed reveal field: whose value (`borrower` or `contact` with its id) and which attribute."""
+
+    person_type: str
+    attribute: str
+    contact_id: int | None = None
+
+    @property
+    def field(self) -> str:
+        """The field in its canonical form, as the audit event records it: `borrower.phone`, `contact.7.name`."""
+        if self.contact_id is None:
+            return f"{self.person_type}.{self.attribute}"
+        return f"{self.person_type}.{self.contact_id}.{self.attribute}"
+
+
+def reveal_target_parse(value: str) -> RevealTarget | None:
+    """Parse `borrower.<attr>` or `contact.<id>.<attr>`; None for anything else."""
+    parts = value.split(".")
+    if len(parts) == 2 and parts[0] == "borrower" and parts[1] in REVEALABLE_BORROWER_FIELDS:
+        return RevealTarget("borrower", parts[1])
+    if (
+        len(parts) == 3
+        and parts[0] == "contact"
+        and parts[1].isascii()
+        and parts[1].isdigit()
+        and parts[2] in REVEALABLE_CONTACT_FIELDS
+    ):
+        return RevealTarget("contact", parts[2], int(parts[1]))
+    return None

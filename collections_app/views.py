@@ -1,0 +1,334 @@
+"""The officer's pages: the caseload, one account, its forms and the audited reveal."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.services import AuditWriteError, audit_record
+from collections_app.dpd import lender_today
+from collections_app.forms import (
+    CaseloadFilterForm,
+    FlagCloseForm,
+    FlagOpenForm,
+    InteractionForm,
+    PromiseForm,
+    RevealForm,
+)
+from collections_app.models import LoanAccount
+from collections_app.policy import RevealPurpose
+from collections_app.roles import CASE_OFFICER, role_required
+from collections_app.selectors.accounts import (
+    caseload_get,
+    contact_get_for_account,
+    flag_get_for_account,
+    loan_account_detail_get,
+    loan_account_get_for_user,
+    portfolios_list,
+)
+from collections_app.services.accounts import (
+    flag_close,
+    flag_open,
+    interaction_log,
+    personal_value_reveal,
+    promise_create,
+)
+
+# The personal fields each page shows (masked); the audit event of each page names them.
+CASELOAD_FIELDS = ("borrower.name",)
+ACCOUNT_DETAIL_FIELDS = (
+    "borrower.name",
+    "borrower.phone",
+    "borrower.id_number",
+    "contact.name",
+    "contact.phone",
+    "contact.relationship",
+    "message.recipient",
+    "message.body",
+)
+
+T = TypeVar("T")
+
+
+def _audit_fail_closed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """If the audit event cannot be written, show no personal data: answer 503 instead."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except AuditWriteError:
+            return HttpResponse(
+                _("The audit log is unavailable, so this page cannot be shown. Try again later."),
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+
+    return wrapped
+
+
+def _in_scope(request: HttpRequest, account_id: int, load: Callable[[], T]) -> T:
+    """Run a scoped read; a 404 (another officer's account, or none) is audited as a denied access."""
+    try:
+        return load()
+    except Http404:
+        audit_record(
+            action="permission_denied",
+            actor=request.user,
+            role=CASE_OFFICER,
+            object_type="loanaccount",
+            object_id=account_id,
+            outcome="not_found",
+            detail={"path": request.path[:200]},
+        )
+        raise
+
+
+def _account(request: HttpRequest, account_id: int) -> LoanAccount:
+    return _in_scope(request, account_id, lambda: loan_account_get_for_user(request.user, account_id))
+
+
+def _add_errors(form: Form, error: ValidationError) -> None:
+    """Put a service's validation errors next to the matching fields, the rest at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@role_required(CASE_OFFICER)
+@require_GET
+@_audit_fail_closed
+def caseload(request: HttpRequest) -> HttpResponse:
+    """The officer's own accounts: bucket summary, then the table sorted by DPD descending."""
+    portfolios = portfolios_list()
+    filter_form = CaseloadFilterForm(request.GET, portfolios=portfolios)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    data = caseload_get(
+        user=request.user,
+        today=lender_today(),
+        bucket=filters.get("bucket") or "",
+        portfolio_id=filters.get("portfolio"),
+        q=filters.get("q") or "",
+        page_number=request.GET.get("page"),
+    )
+    audit_record(
+        action="list",
+        actor=request.user,
+        role=CASE_OFFICER,
+        object_type="loanaccount",
+        persons=[f"borrower:{pk}" for pk in data.borrower_ids],
+        fields=CASELOAD_FIELDS,
+        detail={
+            "filters": {key: str(value) for key, value in filters.items() if value not in (None, "")},
+            "page": data.page.number,
+            "rows": len(data.rows),
+        },
+    )
+    return render(request, "collections_app/loanaccount_list.html", {"caseload": data, "filter_form": filter_form})
+
+
+def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    detail = _in_scope(
+        request,
+        account_id,
+        lambda: loan_account_detail_get(user=request.user, account_id=account_id, today=lender_today()),
+    )
+    audit_record(
+        action="view",
+        actor=request.user,
+        role=CASE_OFFICER,
+        object_type="loanaccount",
+        object_id=detail.account.pk,
+        persons=detail.persons,
+        fields=ACCOUNT_DETAIL_FIELDS,
+    )
+    context = {
+        "detail": detail,
+        "account": detail.account,
+        "interaction_form": InteractionForm(),
+        "promise_form": PromiseForm(),
+        "flag_open_form": FlagOpenForm(),
+        # One close form per open flag: no ids, so the page has no duplicate element ids.
+        "flag_close_form": FlagCloseForm(auto_id=False),
+        "reveal_purposes": RevealPurpose.choices,
+    }
+    return render(request, "collections_app/loanaccount_detail.html", context)
+
+
+@role_required(CASE_OFFICER)
+@require_GET
+@_audit_fail_closed
+def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    """One account of the caseload with its people, money and history."""
+    return _render_detail(request, account_id)
+
+
+def _form_page(
+    request: HttpRequest,
+    account: LoanAccount,
+    form: Form,
+    *,
+    title: str,
+    action: str,
+    status: int = 200,
+) -> HttpResponse:
+    """A form on its own page: shown on GET and again with its errors; it shows no personal data."""
+    context = {"account": account, "form": form, "title": title, "action": action}
+    return render(request, "collections_app/loanaccount_form.html", context, status=status)
+
+
+def _redirect_303(url: str) -> HttpResponse:
+    # 303 See Other: the browser follows a taken POST with a GET.
+    response = redirect(url)
+    response.status_code = 303
+    return response
+
+
+@role_required(CASE_OFFICER)
+@require_http_methods(["GET", "POST"])
+@_audit_fail_closed
+def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Log an interaction on the account."""
+    account = _account(request, account_id)
+    form = InteractionForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            interaction_log(
+                account=account,
+                officer=request.user,
+                outcome=form.cleaned_data["outcome"],
+                channel=form.cleaned_data["channel"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Interaction logged."))
+            return _redirect_303(account.get_absolute_url())
+    return _form_page(request, account, form, title=gettext_lazy("Log an interaction"), action=request.path)
+
+
+@role_required(CASE_OFFICER)
+@require_http_methods(["GET", "POST"])
+@_audit_fail_closed
+def promise_new(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Record a promise to pay on the account."""
+    account = _account(request, account_id)
+    form = PromiseForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            promise_create(
+                account=account,
+                officer=request.user,
+                promised_date=form.cleaned_data["promised_date"],
+                amount=form.cleaned_data["amount"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Promise to pay recorded."))
+            return _redirect_303(account.get_absolute_url())
+    return _form_page(request, account, form, title=gettext_lazy("Record a promise to pay"), action=request.path)
+
+
+@role_required(CASE_OFFICER)
+@require_http_methods(["GET", "POST"])
+@_audit_fail_closed
+def flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Open a dispute or hardship flag on the account."""
+    account = _account(request, account_id)
+    form = FlagOpenForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            flag_open(
+                account=account,
+                officer=request.user,
+                kind=form.cleaned_data["kind"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Flag opened."))
+            return _redirect_303(account.get_absolute_url())
+    return _form_page(request, account, form, title=gettext_lazy("Open a flag"), action=request.path)
+
+
+@role_required(CASE_OFFICER)
+@require_http_methods(["GET", "POST"])
+@_audit_fail_closed
+def flag_close_view(request: HttpRequest, account_id: int, flag_id: int) -> HttpResponse:
+    """Close a flag of the account with a reason."""
+    account = _account(request, account_id)
+    flag = _in_scope(request, account_id, lambda: flag_get_for_account(account=account, flag_id=flag_id))
+    form = FlagCloseForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            flag_close(flag=flag, officer=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Flag closed."))
+            return _redirect_303(account.get_absolute_url())
+    title = _("Close flag: %(kind)s") % {"kind": flag.get_kind_display()}
+    return _form_page(request, account, form, title=title, action=request.path)
+
+
+def _reveal_refused(request: HttpRequest, message: str) -> HttpResponse:
+    response = JsonResponse({"error": message}, status=400)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(CASE_OFFICER)
+@require_POST
+@_audit_fail_closed
+def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Show one full personal value for a stated purpose; the reveal is its own audit event."""
+    account = _account(request, account_id)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return _reveal_refused(request, message)
+    target = form.cleaned_data["field"]
+    if target.person_type == "contact":
+        try:
+            person = _in_scope(
+                request, account_id, lambda: contact_get_for_account(account=account, contact_id=target.contact_id)
+            )
+        except Http404:
+            return _reveal_refused(request, _("This contact does not belong to this account."))
+    else:
+        person = account.borrower
+    try:
+        value = personal_value_reveal(
+            account=account, person=person, target=target, purpose=form.cleaned_data["purpose"], actor=request.user
+        )
+    except ValidationError as error:
+        return _reveal_refused(request, " ".join(error.messages))
+    if request.POST.get("format") == "html":
+        response = render(
+            request,
+            "collections_app/loanaccount_reveal.html",
+            {
+                "account": account,
+                "field": target.field,
+                "value": value,
+                "purpose": RevealPurpose(form.cleaned_data["purpose"]).label,
+            },
+        )
+    else:
+        response = JsonResponse({"field": target.field, "value": value})
+    # A revealed value must not linger in any cache; the next look needs a new, audited reveal.
+    response["Cache-Control"] = "no-store"
+    return response
