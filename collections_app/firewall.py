@@ -3,15 +3,20 @@
 A pure module (no database, no settings) so the same rule runs when a template is saved, when a
 family-contact request is filed and at send time, and can be tested and benchmarked on its own.
 
-Offsets are 0-based code points into the text as given, end excluded. The text is folded first
-(full-width ASCII to ASCII, ideographic and no-break spaces to a space): one code point for one, so
-offsets found on the folded text are offsets into the original.
+Offsets are 0-based code points into the text as given, end excluded. Matching runs on a folded copy
+(full-width ASCII to ASCII, ASCII letters to lower case, odd spaces to a space): one code point for one,
+so offsets found in the folded copy are offsets into the original.
+
+Speed comes from the shape of the patterns, not from caching messages: no IGNORECASE (case is folded
+first), Chinese and English patterns kept apart and run only when the text has that script, alternatives
+that start with a literal so the regex engine can skip ahead, and the libraries (cn2an, python-stdnum,
+phonenumbers) handed only the few candidate spans the cheap patterns found.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,7 +51,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class FirewallProfile:
-    """The jurisdiction-specific data the firewall reads; strict_debt flags any mention of debt or repayment."""
+    """The jurisdiction data the firewall reads; strict_debt flags any mention of debt or repayment."""
 
     name: str
     hotlines: tuple[str, ...] = ()
@@ -64,20 +69,8 @@ PROFILES: dict[str, FirewallProfile] = {
     "cn-default": FirewallProfile(
         name="cn-default",
         hotlines=("95188",),
-        product_names=(
-            "借呗",
-            "花呗",
-            "微粒贷",
-            "白条",
-            "京东金条",
-            "网商贷",
-            "备用金",
-            "安逸花",
-            "有钱花",
-            "360借条",
-            "美团月付",
-            "分期乐",
-            "信用卡",
+        product_names=tuple(
+            "借呗 花呗 微粒贷 白条 京东金条 网商贷 备用金 安逸花 有钱花 360借条 美团月付 分期乐 信用卡".split()
         ),
     ),
     "us-regf": FirewallProfile(
@@ -107,12 +100,13 @@ def firewall_profile_get(name: str) -> FirewallProfile:
         raise UnknownProfileError(name) from None
 
 
-# --- text folding ---------------------------------------------------------------------------------------------
+# --- folding ---------------------------------------------------------------------------------------------------
 
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FOLD = {cp: ord(chr(cp - 0xFEE0).lower()) for cp in range(0xFF01, 0xFF5F)}
+_FOLD.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
 _FOLD.update({0x3000: 0x20, 0x00A0: 0x20, 0x2009: 0x20, 0x202F: 0x20, 0xFFE5: ord("¥"), 0xFFE1: ord("£")})
 
-# --- pattern building blocks ----------------------------------------------------------------------------------
+# --- building blocks -------------------------------------------------------------------------------------------
 
 _CN_DIGITS = "零〇一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
 _CN_SMALL_UNITS = "十拾"
@@ -128,131 +122,99 @@ _MONTHS = (
     "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
     "oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-_NO_LETTER_BEFORE = "(?<![A-Za-z])"
-_NO_LETTER_AFTER = "(?![A-Za-z])"
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+_HAS_LATIN = re.compile("[a-z]")
+_HAS_CJK = re.compile("[\u3400-\u9fff]")
+_HAS_DIGIT = re.compile("[0-9]")
+_HAS_CN_NUMERAL = re.compile(_CN_NUMERAL)
 
 
-def _alternation(words: Iterable[str]) -> str:
-    """Longest first, so a regex alternation prefers 欠款 over 欠 and past due over past."""
-    return "|".join(sorted(set(words), key=lambda w: (-len(w), w)))
+def _words(words: Iterable[str]) -> str:
+    """Alternation of literal words, longest first so 欠款 wins over 欠 and "past due" over "past"."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
-def _literal(word: str) -> str:
-    """Escape a literal; ASCII words only match as whole words (Chinese has no word boundaries)."""
-    escaped = re.escape(word).replace(r"\ ", r"\s+")
-    if word[:1].isascii() and word[:1].isalnum():
-        escaped = _NO_LETTER_BEFORE + escaped
-    if word[-1:].isascii() and word[-1:].isalnum():
-        escaped += _NO_LETTER_AFTER
-    return escaped
+def _english(*patterns: str) -> re.Pattern[str]:
+    """English patterns end at a word boundary; the start is checked by _english_matches."""
+    return re.compile("(?:" + "|".join(patterns) + ")(?![a-z])")
 
 
-def _english(*patterns: str) -> str:
-    return _NO_LETTER_BEFORE + "(?:" + "|".join(patterns) + ")" + _NO_LETTER_AFTER
+def _english_matches(pattern: re.Pattern[str], folded: str) -> Iterator[re.Match[str]]:
+    # A leading (?<![a-z]) would stop the engine from skipping ahead on the first letter, so check it here.
+    for match in pattern.finditer(folded):
+        start = match.start()
+        if start == 0 or folded[start - 1] not in _ASCII_LETTERS:
+            yield match
 
 
-# --- keywords -------------------------------------------------------------------------------------------------
+# --- keywords --------------------------------------------------------------------------------------------------
 
-_DEBT_WORDS_CN = tuple(
+_DEBT_WORDS_CN = (
+    "拖欠 欠款 欠债 欠钱 欠费 欠账 欠帐 欠下 欠了 亏欠 尚欠 负债 债务 债主 欠条 借条 逾期 催收 催缴 "
+    "催款 催债 追债 讨债 借款 贷款 借钱 网贷 借贷 高利贷 本金 本息 利息 罚息 滞纳金 违约金 违约 账单 "
+    "帐单 分期 还不上 还不起 赖账 赖帐 征信 信用记录 债"
+).split()
+_NOT_REPAID_CN = "|".join(
     (
-        "拖欠 欠款 欠债 欠钱 欠费 欠账 欠帐 欠下 欠了 亏欠 尚欠 负债 债务 债主 欠条 借条 逾期 催收 催缴 "
-        "催款 催债 追债 讨债 借款 贷款 借钱 网贷 借贷 高利贷 本金 本息 利息 罚息 滞纳金 违约金 违约 账单 "
-        "帐单 分期 还不上 还不起 赖账 赖帐 征信 信用记录"
-    ).split()
+        *(
+            f"{prefix}(?:按时|及时|按期)?(?:还款|还钱|还清|归还|偿还|还上|还账)"
+            for prefix in "一直没有 一直没 一直未 还没有 迟迟未 迟迟不 还没 没有 尚未 不肯 拒不 拒绝 未 没 不".split()
+        ),
+        "不还(?![有是在要价])",
+        "没有还(?![有是在要])",
+        "没还(?![有是在要])",
+        "未还(?![有是在要])",
+    )
 )
-_DEBT_PATTERNS_CN = (
-    # 欠佳/欠妥/欠缺/欠安 are "not good enough", not "owes".
-    "欠(?![佳妥缺安])",
-    "债",
-    "(?:未|没|没有|还没|还没有|尚未|一直没|一直没有|迟迟未|迟迟不|不肯|拒不|拒绝)(?:按时|及时|按期)?(?:还款|还钱|还清|归还|偿还|还上|还账)",
-    "(?:没有?|未)还(?![有是在要])",
-)
+# 欠佳/欠妥/欠缺/欠安 say "not good enough", not "owes".
+_OWES_CN = "欠(?![佳妥缺安])"
+# Strict profiles (Reg F, CONC) refuse any mention of repayment; cn-default lets a generic request such as
+# "提醒其处理还款事宜" through, as the seed describes.
+_REPAYMENT_CN = "还款 还钱 偿还 归还 还清 结清 付款 缴款 缴费 清偿 还上 还账 还帐".split()
+
+_DEBT_EN = (
+    "owe|owes|owed|owing|debt|debts|debtor|debtors|indebted|overdue|arrears|past due|past-due|collection|"
+    "collections|collector|collectors|loan|loans|borrowed|borrower|borrowers|borrowing|lender|lenders|lending|"
+    "creditor|creditors|delinquent|delinquency|defaulted|in default|unpaid|bankrupt|bankruptcy|charge-off|"
+    "charge off|charged off|installment|installments|dpd"
+).split("|")
 _DEBT_PATTERNS_EN = (
-    r"owe[sd]?",
-    r"owing",
-    r"debts?",
-    r"debtors?",
-    r"indebted",
-    r"overdue",
-    r"arrears",
-    r"past[\s-]+due",
-    r"collections?",
-    r"collectors?",
-    r"loans?",
-    r"borrow(?:ed|er|ers|ing)",
-    r"lenders?",
-    r"lending",
-    r"creditors?",
-    r"delinquen(?:t|cy)",
-    r"defaulted",
-    r"in\s+default",
-    r"default(?:ed)?\s+on",
-    r"unpaid",
+    r"default\s+on",
     r"outstanding\s+(?:balance|amount|payments?|sum|bills?|debt)",
     r"balance\s+(?:due|owed|outstanding)",
-    r"(?:missed|late)\s+payments?",
+    r"missed\s+payments?",
+    r"late\s+payments?",
     r"behind\s+on",
-    r"bankrupt(?:cy)?",
-    r"charge[\s-]?off",
-    r"charged[\s-]off",
-    r"installments?",
-    r"dpd",
-    r"(?:not|never|hasn't|has\s+not|haven't|have\s+not|didn't|did\s+not|won't|will\s+not)\s+(?:re)?pa(?:id|y)(?:\s+back)?",
+    r"not\s+(?:re)?pa(?:id|y)",
+    r"never\s+(?:re)?pa(?:id|y)",
+    r"hasn't\s+(?:re)?pa(?:id|y)",
+    r"haven't\s+(?:re)?pa(?:id|y)",
+    r"didn't\s+(?:re)?pa(?:id|y)",
+    r"won't\s+(?:re)?pa(?:id|y)",
 )
-# Strict profiles (Reg F, CONC) also refuse any mention of repayment; cn-default lets
-# "提醒其处理还款事宜" through, as the seed describes.
-_REPAYMENT_CN = ("还款", "还钱", "偿还", "归还", "还清", "结清", "付款", "缴款", "缴费", "清偿", "还上", "还账", "还帐")
-_REPAYMENT_EN = (r"(?:re)?pay(?:s|ing|ment|ments|able|back)?", r"paid", r"settle(?:s|d|ment)?")
+_REPAYMENT_EN = (
+    r"pay(?:s|ing|ment|ments|able|back)?",
+    r"repay(?:s|ing|ment|ments|able)?",
+    r"paid",
+    r"repaid",
+    r"settle(?:s|d|ment)?",
+)
 
-_THREAT_CN = tuple(
-    (
-        "起诉 诉讼 告你 坐牢 判刑 拘留 逮捕 抓你 抓人 刑事 犯罪 诈骗 上门 曝光 通讯录 单位 律师函 律师 "
-        "法院 法庭 传票 公安 警察 报警 派出所 黑名单 老赖 失信 强制执行 冻结 查封 后果自负 走着瞧 等着瞧 "
-        "别怪我们不客气 对你不客气 最后通牒 法律责任 法律程序 法律手段 骗子 无赖 不要脸 人渣 废物 混蛋 "
-        "王八蛋 滚蛋 去死 找死 死全家 家破人亡 身败名裂 丢人现眼"
-    ).split()
-)
-_THREAT_PATTERNS_CN = ("垃圾(?!短信|邮件)",)
-_THREAT_PATTERNS_EN = (
-    r"arrest(?:ed|ing)?",
-    r"su(?:e|ed|es|ing)",
-    r"lawsuits?",
-    r"legal\s+(?:action|proceedings?)",
-    r"litigation",
-    r"lawyers?",
-    r"attorneys?",
-    r"jail(?:ed)?",
-    r"prison",
-    r"police",
-    r"cops?",
-    r"courts?",
-    r"warrants?",
-    r"garnish(?:ment|ed|ing)?",
-    r"seiz(?:e|ed|ure)",
-    r"repossess(?:ed|ion)?",
-    r"criminal",
-    r"prosecut(?:e|ed|ion)",
-    r"fraud(?:ster)?",
-    r"expos(?:e|ed|ing)",
-    r"shame",
-    r"blacklist(?:ed)?",
-    r"deadbeat",
-    r"loser",
-    r"idiot",
-    r"stupid",
-    r"scum",
-    r"liar",
-    r"thief",
-    r"worthless",
-    r"or\s+else",
-    r"(?:final|last)\s+warning",
-    r"you(?:'ll|\s+will)\s+regret",
-    r"we\s+know\s+where\s+you\s+live",
-    r"show\s+up\s+at\s+your",
-    r"visit\s+your\s+(?:home|house|office|workplace|work)",
-    r"(?:contact|address)\s+(?:list|book)",
-    r"phone\s+contacts",
-)
+_THREAT_CN = (
+    "起诉 诉讼 告你 坐牢 判刑 拘留 逮捕 抓你 抓人 刑事 犯罪 诈骗 上门 曝光 通讯录 单位 律师函 律师 "
+    "法院 法庭 传票 公安 警察 报警 派出所 黑名单 老赖 失信 强制执行 冻结 查封 后果自负 走着瞧 等着瞧 "
+    "别怪我们不客气 对你不客气 最后通牒 法律责任 法律程序 法律手段 骗子 无赖 不要脸 人渣 废物 混蛋 "
+    "王八蛋 滚蛋 去死 找死 死全家 家破人亡 身败名裂 丢人现眼"
+).split()
+_THREAT_EN = (
+    "arrest|arrested|arresting|sue|sued|sues|suing|lawsuit|lawsuits|litigation|lawyer|lawyers|attorney|"
+    "attorneys|jail|jailed|prison|police|cop|cops|court|courts|warrant|warrants|garnish|garnished|garnishment|"
+    "seize|seized|seizure|repossess|repossessed|repossession|criminal|prosecute|prosecuted|prosecution|fraud|"
+    "fraudster|expose|exposed|exposing|shame|blacklist|blacklisted|deadbeat|loser|idiot|stupid|scum|liar|thief|"
+    "worthless|or else|final warning|last warning|you'll regret|you will regret|we know where you live|"
+    "contact list|address book|phone contacts|legal action|legal proceedings"
+).split("|")
+_THREAT_PATTERNS_EN = (r"show\s+up\s+at\s+your", r"visit\s+your\s+(?:home|house|office|workplace|work)")
 
 # Who the borrower is told will hear about it. Ambiguous objects (公司, 朋友...) need a 你/您 possessive,
 # so "请联系公司客服" stays clean.
@@ -263,201 +225,178 @@ _TP_CLOSE_CN = (
 )
 _TP_ANY_CN = "家里|朋友|好友|同事|领导|上司|老板|单位|公司|学校|老师|联系人"
 _TP_EN_OBJECTS = (
-    r"family|relatives|parents|mother|father|mom|mum|dad|wife|husband|spouse|partner|children|kids|son|daughter|"
-    r"friends|contacts|employer|boss|manager|colleagues|co-?workers|workplace|office|neighbou?rs|references|hr"
+    "family|relatives|parents|mother|father|mom|mum|dad|wife|husband|spouse|partner|children|kids|son|daughter|"
+    "friends|contacts|employer|boss|manager|colleagues|coworkers|co-workers|workplace|office|neighbors|"
+    "neighbours|references|hr"
 )
-_THIRD_PARTY = re.compile(
+_THIRD_PARTY_CN = re.compile(
     "|".join(
         (
             rf"(?:{_TP_VERBS_CN})(?:(?:你|您)的?)?(?:{_TP_CLOSE_CN})",
             rf"(?:{_TP_VERBS_CN})(?:你|您)的?(?:{_TP_ANY_CN})",
             rf"(?:让|叫)(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN}|身边的人|所有人)",
             rf"(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:都|也)?(?:会|将|就会)(?:收到|知道|被通知|接到)",
-            _english(
-                r"(?:contact|call|phone|notify|tell|inform|text|message|e-?mail|write\s+to|reach\s+out\s+to|reach|"
-                rf"visit|alert|let)\s+(?:all\s+(?:of\s+)?)?(?:your|ur)\s+(?:[a-z]+\s+)?(?:{_TP_EN_OBJECTS})",
-                rf"(?:your|ur)\s+(?:{_TP_EN_OBJECTS})\s+(?:will|are\s+going\s+to|is\s+going\s+to|would)\s+"
-                r"(?:be\s+(?:told|notified|contacted|informed|called)|know|find\s+out|hear|learn)",
-            ),
         )
-    ),
-    re.IGNORECASE,
+    )
+)
+_TP_EN_VERBS = (
+    "contact|call|phone|notify|tell|inform|text|message|email|e-mail|write to|reach out to|reach|visit|alert|let"
+)
+_THIRD_PARTY_EN = _english(
+    rf"(?:{_words(_TP_EN_VERBS.split('|'))})\s+(?:all\s+(?:of\s+)?)?(?:your|ur)\s+(?:[a-z]+\s+)?"
+    rf"(?:{_TP_EN_OBJECTS})",
+    rf"your\s+(?:{_TP_EN_OBJECTS})\s+(?:will|are\s+going\s+to|is\s+going\s+to|would)\s+"
+    r"(?:be\s+(?:told|notified|contacted|informed|called)|know|find\s+out|hear|learn)",
 )
 
-_THREAT = re.compile(
-    "|".join(
-        (
-            _alternation(_THREAT_CN),
-            *_THREAT_PATTERNS_CN,
-            _english(*_THREAT_PATTERNS_EN),
-        )
-    ),
-    re.IGNORECASE,
+_THREAT_CN_RX = re.compile(f"{_words(_THREAT_CN)}|垃圾(?!短信|邮件)")
+_THREAT_EN_RX = _english(_words(_THREAT_EN), *_THREAT_PATTERNS_EN)
+_DEBT_CN_RX = re.compile(f"{_NOT_REPAID_CN}|{_words(_DEBT_WORDS_CN)}|{_OWES_CN}")
+# The not-repaid phrases come first so 未还款 wins over 还款.
+_DEBT_CN_STRICT_RX = re.compile(f"{_NOT_REPAID_CN}|{_words(_DEBT_WORDS_CN + _REPAYMENT_CN)}|{_OWES_CN}")
+_DEBT_EN_RX = _english(_words(_DEBT_EN), *_DEBT_PATTERNS_EN)
+_DEBT_EN_STRICT_RX = _english(_words(_DEBT_EN), *_DEBT_PATTERNS_EN, *_REPAYMENT_EN)
+
+# --- overdue details -------------------------------------------------------------------------------------------
+
+_CN_NUM_X = "(?:[0-9]+(?:\\.[0-9]+)?|[零〇一二两三四五六七八九十百]+|半|几|数|好几)"
+_CN_COUNT_BEFORE = "第每这那0-9零〇一二两三四五六七八九十百千"
+# Each pattern starts with a literal or a character class so the regex engine can skip ahead to candidates.
+_OVERDUE_CN_CUED = re.compile(
+    # 逾期45天, 已经拖了三个多月, 欠了半年
+    "(?:逾期|拖欠|超期|欠款|欠费|欠了|欠|拖了|已经|已|超过|逾|迟还|晚还)"
+    "(?:了|已|已经|达|近|约|将近|超过|长达|整整|快|有|足足|第)*\\s*"
+    f"{_CN_NUM_X}\\s*(?:多|余)?(?:天|日|个多?月|个多?星期|周|个?礼拜|年|个年头)(?:多|有余|以上|之久)?"
 )
-
-_DEBT_BASE_PARTS = (_alternation(_DEBT_WORDS_CN), *_DEBT_PATTERNS_CN, _english(*_DEBT_PATTERNS_EN))
-# The 未还款-style patterns precede the bare repayment words so the longer, disclosing phrase wins.
-_DEBT_STRICT = re.compile(
-    "|".join((*_DEBT_BASE_PARTS, _alternation(_REPAYMENT_CN), _english(*_REPAYMENT_EN))), re.IGNORECASE
+_OVERDUE_CN_SINCE = re.compile(
+    # 自3月起, 从去年开始, 自2024年3月以来
+    "(?:自|从)\\s*(?:去年|今年|前年|上个?月|上周|上个?星期|"
+    "(?:[0-9]{2,4}|[零〇一二三四五六七八九]{2,4})\\s*年(?:\\s*[0-9一二三四五六七八九十]{1,3}\\s*月份?)?|"
+    "[0-9一二三四五六七八九十]{1,3}\\s*月份?(?:\\s*[0-9一二三四五六七八九十]{1,3}\\s*[日号])?)\\s*"
+    "(?:起|以来|开始|至今|到现在)"
 )
-_DEBT_LENIENT = re.compile("|".join(_DEBT_BASE_PARTS), re.IGNORECASE)
-
-# --- overdue details ------------------------------------------------------------------------------------------
-
-_NUM_X = rf"(?:[0-9]+(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百]+|半|几|数|好几|十几|{_EN_NUMBER_WORDS})"
+# 三个月, 两个多星期, 5周, 45天, 三年多; _overdue_cn drops counts (第三个月), deadlines (3天内) and 一天.
+_OVERDUE_CN_BARE = re.compile(
+    "(?P<n>[0-9零〇一二两三四五六七八九十百半几数好][0-9零〇一二两三四五六七八九十百.几]*)\\s*"
+    "(?P<unit>多?个多?(?:月|星期|礼拜)|多?周|多?天|多年|年多)"
+)
+_NOT_A_DURATION = frozenset({"1", "一", "半", "几", "数", "好", "好几"})
+_DEADLINE_AFTER = ("内", "以内", "之内", "后", "之后", "以后", "前", "之前")
 _EN_NUM = rf"(?:[0-9]+\+?|(?:{_EN_NUMBER_WORDS})(?:[\s-]+(?:{_EN_NUMBER_WORDS}))?|a\s+few|several|a\s+couple\s+of|many)"
 _EN_SPAN = r"(?:days?|weeks?|months?|years?)"
-_CN_LATER = "(?!内|以内|之内|后|之后|以后|前|之前)"
-_OVERDUE = re.compile(
-    "|".join(
-        (
-            # 逾期45天, 已经拖了三个多月, 欠了半年
-            r"(?:逾期|拖欠|超期|欠款|欠费|欠了|欠|拖了|已经|已|超过|逾|迟还|晚还)"
-            r"(?:了|已|已经|达|近|约|将近|超过|长达|整整|快|有|足足)*\s*"
-            rf"{_NUM_X}\s*(?:多|余)?(?:天|日|个多?月|个多?星期|周|个?礼拜|年|个年头)(?:多|有余|以上|之久)?",
-            # 三个月, 两个多星期, 5周 (但 "三个月内" 是期限)
-            rf"(?<![第每这那0-9零〇一二两三四五六七八九十百千])(?:{_NUM_X})\s*(?:多)?个(?:多)?(?:月|星期|礼拜){_CN_LATER}",
-            rf"(?<![第每这那0-9零〇一二两三四五六七八九十百千])(?:[0-9]+|[二两三四五六七八九十百]+)\s*(?:多)?周{_CN_LATER}",
-            rf"(?<![第每这那过再等有0-9零〇一二两三四五六七八九十百千])(?:[0-9]*[2-9][0-9]*|[0-9]{{2,}}|[二两三四五六七八九十百]+)\s*(?:多)?天{_CN_LATER}",
-            rf"{_NUM_X}\s*(?:多年|年多)",
-            # 自3月起, 从去年开始, 自2024年3月以来
-            r"(?:自|从)\s*(?:去年|今年|前年|上个?月|上周|上个?星期|"
-            r"(?:[0-9]{2,4}|[零〇一二三四五六七八九]{2,4})\s*年(?:\s*[0-9一二三四五六七八九十]{1,3}\s*月份?)?|"
-            r"[0-9一二三四五六七八九十]{1,3}\s*月份?(?:\s*[0-9一二三四五六七八九十]{1,3}\s*[日号])?)\s*"
-            r"(?:起|以来|开始|至今|到现在)",
-            _english(
-                rf"{_EN_NUM}[\s-]*{_EN_SPAN}\s+(?:past[\s-]+due|overdue|late|behind|delinquent|in\s+arrears|"
-                r"in\s+default|without\s+(?:a\s+)?payment)",
-                r"(?:overdue|late|behind|delinquent|past\s+due|in\s+arrears|unpaid|outstanding)\s+(?:by|for)\s+"
-                rf"(?:over\s+|more\s+than\s+|about\s+|almost\s+|nearly\s+)?{_EN_NUM}[\s-]*{_EN_SPAN}",
-                rf"(?:for|over)\s+(?:the\s+(?:past|last)\s+)?{_EN_NUM}\s+(?:months?|weeks?|years?)",
-                rf"(?:past|last)\s+{_EN_NUM}\s+(?:days|weeks|months|years)",
-                r"dpd\s*[0-9]+|[0-9]+\s*dpd",
-                rf"since\s+(?:(?:{_MONTHS})\.?(?:\s+[0-9]{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+[0-9]{{4}})?|"
-                rf"last\s+(?:week|month|year|{_MONTHS})|[0-9]{{1,2}}/[0-9]{{1,2}}(?:/[0-9]{{2,4}})?|(?:19|20)[0-9]{{2}}|"
-                rf"the\s+(?:start|beginning|end)\s+of\s+[a-z]+|[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS}))",
-            ),
-        )
-    ),
-    re.IGNORECASE,
+# Every English overdue pattern names a period, a "since" or DPD; most messages have none of them.
+_EN_PERIOD_WORD = re.compile("day|week|month|year|since|dpd")
+_OVERDUE_EN = _english(
+    rf"{_EN_NUM}[\s-]*{_EN_SPAN}\s+(?:past[\s-]+due|overdue|late|behind|delinquent|in\s+arrears|in\s+default|"
+    r"without\s+(?:a\s+)?payment)",
+    r"(?:overdue|late|behind|delinquent|past\s+due|in\s+arrears|unpaid|outstanding)\s+(?:by|for)\s+"
+    rf"(?:over\s+|more\s+than\s+|about\s+|almost\s+|nearly\s+)?{_EN_NUM}[\s-]*{_EN_SPAN}",
+    rf"(?:for|over)\s+(?:the\s+(?:past|last)\s+)?{_EN_NUM}\s+(?:months?|weeks?|years?)",
+    rf"(?:past|last)\s+{_EN_NUM}\s+(?:days|weeks|months|years)",
+    r"dpd\s*[0-9]+|[0-9]+\s*dpd",
+    rf"since\s+(?:(?:{_MONTHS})\.?(?:\s+[0-9]{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+[0-9]{{4}})?|"
+    rf"last\s+(?:week|month|year|{_MONTHS})|[0-9]{{1,2}}/[0-9]{{1,2}}(?:/[0-9]{{2,4}})?|(?:19|20)[0-9]{{2}}|"
+    rf"the\s+(?:start|beginning|end)\s+of\s+[a-z]+|[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS}))",
 )
 
-# --- numbers: what is not an amount or identifier ------------------------------------------------------------
+# --- numbers that are neither amounts nor identifiers -----------------------------------------------------------
 
+# Every alternative starts with a digit, matched once up front so the engine can skip to digits.
 _PROTECTED = re.compile(
-    "|".join(
+    "[0-9](?:"
+    + "|".join(
         (
-            # times: 8:00, 08:00-21:00 (each side), 9am, 八点半
-            r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s?[ap]\.?m\.?)?",
-            r"[0-9]{1,2}\s?[ap]\.?m\.?(?![A-Za-z])",
-            rf"(?:[0-9]{{1,2}}|[{_CN_DIGITS}十]{{1,3}})(?:点|时)(?:半|整|钟|[0-9]{{1,2}}分|[{_CN_DIGITS}十]{{1,3}}分)?",
-            # dates: 2024-05-01, 2024年5月1日, 5月1日, 3日, 5/1, March 5, 5th of March, 20240501
-            r"(?:19|20)?[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}",
-            r"[0-9]{4}\s?年(?:\s?[0-9]{1,2}\s?月(?:\s?[0-9]{1,2}\s?[日号])?)?",
-            r"[0-9]{1,2}\s?月份?(?:\s?[0-9]{1,2}\s?[日号])?",
-            r"[0-9]{1,2}\s?[日号]",
-            r"[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?",
-            rf"(?<![A-Za-z])(?:{_MONTHS})\.?\s+[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s+[0-9]{{4}})?",
-            rf"[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})(?![A-Za-z])(?:,?\s+[0-9]{{4}})?",
-            r"(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])",
+            # times: 8:00, 08:00-21:00 (each side), 9am, 8点半
+            r"[0-9]?:[0-9]{2}(?::[0-9]{2})?(?:\s?[ap]\.?m\.?)?",
+            r"[0-9]?\s?[ap]\.?m\.?(?![a-z])",
+            r"[0-9]?(?:点|时)(?:半|整|钟|[0-9]{1,2}分)?",
+            # dates: 2024-05-01, 2024年5月1日, 5月1日, 3日, 5/1, 5th of March
+            r"[0-9]{1,3}[-/.][0-9]{1,2}[-/.][0-9]{1,2}",
+            r"[0-9]{3}\s?年(?:\s?[0-9]{1,2}\s?月(?:\s?[0-9]{1,2}\s?[日号])?)?",
+            r"[0-9]?\s?月份?(?:\s?[0-9]{1,2}\s?[日号])?",
+            r"[0-9]?\s?[日号]",
+            r"[0-9]?/[0-9]{1,2}(?:/[0-9]{2,4})?",
+            rf"[0-9]?(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})(?![a-z])(?:,?\s+[0-9]{{4}})?",
             # percentages
-            r"[0-9]+(?:\.[0-9]+)?\s?%",
-            # service numbers: 95xxx/96xxx and toll-free 400/800 (CN), 1-800 (US), 0800/0808 (UK)
-            r"(?<![0-9])9[56][0-9]{3}(?![0-9])",
-            r"(?<![0-9])(?:\+?86[-\s]?)?[48]00[-\s]?[0-9]{3}[-\s]?[0-9]{4}(?![0-9])",
-            r"(?<![0-9])(?:\+?1[-\s]?)?\(?8(?:00|88|77|66|55|44|33)\)?[-\s]?[0-9]{3}[-\s]?[0-9]{4}(?![0-9])",
-            r"(?<![0-9])(?:\+?44[-\s]?|0)80[08][-\s]?[0-9]{3}[-\s]?[0-9]{3,4}(?![0-9])",
+            r"[0-9]*(?:\.[0-9]+)?\s?%",
         )
-    ),
-    re.IGNORECASE,
+    )
+    + ")"
 )
+_PROTECTED_CN_TIME = re.compile(f"[{_CN_DIGITS}十]{{1,3}}(?:点|时)(?:半|整|钟|[{_CN_DIGITS}十]{{1,3}}分)?")
+_PROTECTED_EN_DATE = _english(rf"(?:{_MONTHS})\.?\s+[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s+[0-9]{{4}})?")
+_COMPACT_DATE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 
-# --- identifiers ----------------------------------------------------------------------------------------------
+# --- identifiers -----------------------------------------------------------------------------------------------
 
-_CURRENCY_CODES = frozenset({"RMB", "CNY", "USD", "GBP", "EUR", "HKD", "US", "HK"})
-_ID_SHAPES = re.compile(
-    "|".join(
-        (
-            # masked numbers still point at one card or person: 138****5678, 1101**********4514
-            r"[0-9]{2,}[*xX×]{3,}[0-9]{2,}[0-9Xx]?",
-            r"(?:尾号|末四位|后四位|末尾|ending\s+in|last\s+(?:4|four)(?:\s+digits)?)\s*(?:是|为|:)?\s*[0-9]{3,6}",
-            # ID card ending in X
-            r"(?<![0-9A-Za-z])[0-9]{17}[Xx](?![0-9A-Za-z])",
-            # letter-prefixed references: HT2024001234, LN-88812345
-            r"(?<![0-9A-Za-z])(?P<prefix>[A-Za-z]{1,5})-?[0-9]{6,}(?![0-9])",
-        )
-    ),
-    re.IGNORECASE,
+_CURRENCY_CODES = frozenset({"rmb", "cny", "usd", "gbp", "eur", "hkd", "us", "hk"})
+# Masked numbers still point at one card or person (138****5678, 1101**********4514); an ID card may end in X.
+_ID_MASKED_OR_X = re.compile(r"[0-9](?:[0-9]+[*x×]{3,}[0-9]{2,}x?|[0-9]{16}x(?![0-9a-z]))")
+_ID_TAIL = re.compile(
+    r"(?:尾号|末四位|后四位|末尾|ending\s+in|last\s+(?:4|four)(?:\s+digits)?)\s*(?:是|为|:)?\s*[0-9]{3,6}"
 )
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])(?:\+|\()?[0-9]+(?:(?:[ \-.]|\)\s?)[0-9]+)*")
+# letter-prefixed references: HT2024001234, LN-88812345
+_ID_LETTERED = re.compile(r"(?P<prefix>[a-z][a-z]{0,4})-?[0-9]{6,}(?![0-9])")
+# Digits with single separators between them: phone and card numbers as people write them.
+_DIGIT_RUN = re.compile(r"[0-9][0-9]*(?:(?:[ \-.]|\)\s?)\(?[0-9]+)*")
 _THOUSANDS_GROUPED = re.compile(r"[0-9]{1,3}(?:[ ,][0-9]{3})+(?:\.[0-9]+)?")
 _YEAR_RANGE = re.compile(r"(?:19|20)[0-9]{2}\s?-\s?(?:19|20)[0-9]{2}")
+_TOLL_FREE_US = frozenset({"800", "888", "877", "866", "855", "844", "833"})
 
-# --- amounts --------------------------------------------------------------------------------------------------
+# --- amounts ---------------------------------------------------------------------------------------------------
 
-_NUM = re.compile(
-    rf"(?<![0-9.,])(?P<ar>(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]{{1,3}}(?: [0-9]{{3}})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?)"
+_NUM_ARABIC = re.compile(
+    r"(?P<ar>[0-9](?:[0-9]{0,2}(?:,[0-9]{3})+|[0-9]{0,2}(?: [0-9]{3})+(?![0-9])|[0-9]*)(?:\.[0-9]+)?)"
     rf"(?P<unit>\s?(?:[{_CN_SMALL_UNITS}{_CN_BIG_UNITS}][{_CN_DIGITS}{_CN_SMALL_UNITS}{_CN_BIG_UNITS}0-9]*"
-    r"|[kKwW](?![A-Za-z])))?"
-    rf"|(?P<cn>{_CN_NUMERAL}+)"
+    r"|[kw](?![a-z])))?"
 )
-_CURRENCY_BEFORE = re.compile(
-    r"(?:[$¥£€]|(?<![A-Za-z])(?:US\$|HK\$|RMB|CNY|USD|GBP|EUR|HKD)|人民币)\s?\Z", re.IGNORECASE
-)
+_NUM_CHINESE = re.compile(f"{_CN_NUMERAL}{_CN_NUMERAL}*")
+_CURRENCY_BEFORE = re.compile(r"(?:[$¥£€]|(?<![a-z])(?:us\$|hk\$|rmb|cny|usd|gbp|eur|hkd)|人民币)\s?\Z")
 _CURRENCY_AFTER = re.compile(
     r"(?:多|余|来)?\s?(?:元|块钱?|圆|人民币|美元|美金|英镑|港币|港元|欧元|"
-    r"(?:rmb|cny|usd|gbp|eur|hkd|yuan|dollars?|bucks|pounds?|quid|euros?|kuai|grand)(?![A-Za-z]))",
-    re.IGNORECASE,
+    r"(?:rmb|cny|usd|gbp|eur|hkd|yuan|dollars?|bucks|pounds?|quid|euros?|kuai|grand)(?![a-z]))"
 )
 _NOT_MONEY_AFTER = re.compile(
     r"(?:多|余|来)?\s?(?:个|天|日|号|月|年|周|星期|次|点|分|秒|时|小时|岁|期|%|人|位|条|楼|层|家|名|倍|项|笔|米|公里|"
     r"(?:days?|weeks?|months?|years?|times|hours?|minutes?|mins?|am|pm|a\.m|p\.m|percent|people|calls?|messages?|"
-    r"st|nd|rd|th)(?![A-Za-z]))",
-    re.IGNORECASE,
+    r"st|nd|rd|th)(?![a-z]))"
 )
-_EN_AMOUNT = re.compile(
-    _english(
-        rf"(?:a|(?:{_EN_NUMBER_WORDS}))(?:[\s-]+(?:and[\s-]+)?(?:{_EN_NUMBER_WORDS}))*\s+"
-        r"(?:dollars?|bucks|pounds?|quid|yuan|euros?|grand)"
-    ),
-    re.IGNORECASE,
+_EN_CURRENCY_WORD = re.compile("dollar|buck|pound|quid|yuan|euro|grand")
+_EN_AMOUNT = _english(
+    rf"(?:a|{_EN_NUMBER_WORDS})(?:[\s-]+(?:and[\s-]+)?(?:{_EN_NUMBER_WORDS}))*\s+"
+    r"(?:dollars?|bucks|pounds?|quid|yuan|euros?|grand)"
 )
 # The cue nearest before a bare number decides what it is: 余额 1280 is money, 账号 12345678 an account.
 _CUE_WINDOW = 10
 _CUES = re.compile(
     r"(?P<id>卡号|卡|账号|帐号|账户|帐户|户号|合同|编号|单号|订单|流水号?|借据|身份证|证件|证号|工单|案号|客户号|会员号|"
-    r"(?<![A-Za-z])(?:account|acct|a/c|contract|loan\s*(?:no|number|#|id)|card|reference|ref|id|no\.|number)"
-    r"(?![A-Za-z])|#)"
+    r"(?<![a-z])(?:account|acct|a/c|contract|loan\s*(?:no|number|#|id)|card|reference|ref|id|no\.|number)(?![a-z])|#)"
     r"|(?P<amt>欠|金额|共计|合计|总计|总额|本金|应还|待还|余额|还差|差了|尚差|借了|额度|罚息|利息|费用|"
-    r"(?<![A-Za-z])(?:owe[sd]?|owing|amount|balance|total|sum|due|debt|pay|paid)(?![A-Za-z]))",
-    re.IGNORECASE,
+    r"(?<![a-z])(?:owe[sd]?|owing|amount|balance|total|sum|due|debt|pay|paid)(?![a-z]))"
 )
-_HAS_DIGIT = re.compile(r"[0-9]")
-_HAS_CN_NUMERAL = re.compile(_CN_NUMERAL)
-_HAS_EN_NUMBER = re.compile(_english(rf"a|{_EN_NUMBER_WORDS}"), re.IGNORECASE)
 
 _Span = tuple[int, int]
+_Hit = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
 class _CompiledProfile:
-    debt: re.Pattern[str]
-    product: re.Pattern[str] | None
-    hotline: re.Pattern[str] | None
+    debt_cn: re.Pattern[str]
+    debt_en: re.Pattern[str]
+    products: re.Pattern[str] | None
     hotline_digits: frozenset[str]
     phone_region: str
 
 
 @lru_cache(maxsize=64)
 def _compile(profile: FirewallProfile) -> _CompiledProfile:
-    products = [_literal(p) for p in profile.product_names if p.strip()]
-    hotline_digits = frozenset(d for d in ("".join(c for c in h if c.isdigit()) for h in profile.hotlines) if d)
-    hotline_patterns = [r"[-\s]?".join(d) for d in hotline_digits]
+    names = [name.translate(_FOLD).strip() for name in profile.product_names]
+    products = [_words([n]) + ("(?![a-z])" if n[-1:] in _ASCII_LETTERS else "") for n in names if n]
     return _CompiledProfile(
-        debt=_DEBT_STRICT if profile.strict_debt else _DEBT_LENIENT,
-        product=re.compile(_alternation(products), re.IGNORECASE) if products else None,
-        hotline=re.compile(rf"(?<![0-9])(?:{_alternation(hotline_patterns)})(?![0-9])") if hotline_patterns else None,
-        hotline_digits=hotline_digits,
+        debt_cn=_DEBT_CN_STRICT_RX if profile.strict_debt else _DEBT_CN_RX,
+        debt_en=_DEBT_EN_STRICT_RX if profile.strict_debt else _DEBT_EN_RX,
+        products=re.compile("|".join(products)) if products else None,
+        hotline_digits=frozenset(d for d in ("".join(c for c in h if c.isdigit()) for h in profile.hotlines) if d),
         phone_region=profile.phone_region,
     )
 
@@ -470,102 +409,110 @@ def lint_message(text: str, *, audience: str = FAMILY, profile: FirewallProfile 
         profile = firewall_profile_get(profile)
     compiled = _compile(profile)
     folded = text.translate(_FOLD)
-    spans: set[tuple[str, int, int]] = set()
+    cjk = _HAS_CJK.search(folded) is not None
+    latin = _HAS_LATIN.search(folded) is not None
+    hits: set[_Hit] = set()
 
-    for match in _THREAT.finditer(folded):
-        spans.add((THREAT, match.start(), match.end()))
+    if cjk:
+        hits.update((THREAT, *m.span()) for m in _THREAT_CN_RX.finditer(folded))
+    if latin:
+        hits.update((THREAT, *m.span()) for m in _english_matches(_THREAT_EN_RX, folded))
     if audience == BORROWER:
-        for match in _THIRD_PARTY.finditer(folded):
-            spans.add((THIRD_PARTY, match.start(), match.end()))
+        if cjk:
+            hits.update((THIRD_PARTY, *m.span()) for m in _THIRD_PARTY_CN.finditer(folded))
+        if latin:
+            hits.update((THIRD_PARTY, *m.span()) for m in _english_matches(_THIRD_PARTY_EN, folded))
     else:
-        for match in compiled.debt.finditer(folded):
-            spans.add((DEBT_DISCLOSURE, match.start(), match.end()))
-        if compiled.product is not None:
-            for match in compiled.product.finditer(folded):
-                spans.add((PRODUCT, match.start(), match.end()))
-        for match in _OVERDUE.finditer(folded):
-            spans.add((OVERDUE_DETAIL, match.start(), match.end()))
-        spans.update(_number_findings(folded, compiled))
+        if cjk:
+            hits.update((DEBT_DISCLOSURE, *m.span()) for m in compiled.debt_cn.finditer(folded))
+            hits.update((OVERDUE_DETAIL, *span) for span in _overdue_cn(folded))
+        if latin:
+            hits.update((DEBT_DISCLOSURE, *m.span()) for m in _english_matches(compiled.debt_en, folded))
+            if _EN_PERIOD_WORD.search(folded):
+                hits.update((OVERDUE_DETAIL, *m.span()) for m in _english_matches(_OVERDUE_EN, folded))
+        if compiled.products is not None:
+            hits.update((PRODUCT, *span) for span in _product_spans(compiled.products, folded))
+        hits.update(_number_hits(folded, compiled, cjk=cjk, latin=latin))
 
-    findings = [Finding(category, start, end, text[start:end]) for category, start, end in spans]
+    findings = [Finding(category, start, end, text[start:end]) for category, start, end in hits]
     findings.sort(key=lambda f: (f.start, f.end, f.category))
     return findings
 
 
-# --- numbers --------------------------------------------------------------------------------------------------
+def _product_spans(pattern: re.Pattern[str], folded: str) -> Iterator[_Span]:
+    for match in pattern.finditer(folded):
+        start = match.start()
+        # An English product name inside a longer word ("Zopa" in "Zopamine") is not the product.
+        if folded[start] in _ASCII_LETTERS and start and folded[start - 1] in _ASCII_LETTERS:
+            continue
+        yield match.span()
+
+
+def _overdue_cn(folded: str) -> list[_Span]:
+    spans = [m.span() for m in _OVERDUE_CN_CUED.finditer(folded)]
+    spans.extend(m.span() for m in _OVERDUE_CN_SINCE.finditer(folded))
+    cued = spans[:]
+    for match in _OVERDUE_CN_BARE.finditer(folded):
+        start, end = match.span()
+        if any(c_start <= start and end <= c_end for c_start, c_end in cued):
+            continue
+        numeral, unit = match.group("n", "unit")
+        if numeral == "好" or (unit[-1] in "天周" and numeral in _NOT_A_DURATION):
+            continue
+        # "第三个月", "每两周", "这三天" count or name a period; "过两天"/"再等三天" are later; "3天内" is a deadline.
+        if (start and folded[start - 1] in _CN_COUNT_BEFORE + "过再等有") or folded.startswith(_DEADLINE_AFTER, end):
+            continue
+        spans.append((start, end))
+    return spans
+
+
+# --- numbers ---------------------------------------------------------------------------------------------------
 
 
 def _overlaps(start: int, end: int, spans: list[_Span]) -> bool:
     return any(start < s_end and s_start < end for s_start, s_end in spans)
 
 
-def _number_findings(folded: str, compiled: _CompiledProfile) -> list[tuple[str, int, int]]:
+def _number_hits(folded: str, compiled: _CompiledProfile, *, cjk: bool, latin: bool) -> list[_Hit]:
     has_digit = _HAS_DIGIT.search(folded) is not None
-    has_cn = _HAS_CN_NUMERAL.search(folded) is not None
-    out: list[tuple[str, int, int]] = []
-    if has_digit or has_cn:
-        # Times, dates, percentages and service numbers are neither amounts nor identifiers.
-        protected: list[_Span] = [m.span() for m in _PROTECTED.finditer(folded)]
-        if compiled.hotline is not None:
-            protected.extend(m.span() for m in compiled.hotline.finditer(folded))
-        claimed: list[_Span] = []
-        if has_digit:
-            _find_identifiers(folded, compiled, protected, claimed, out)
-        _find_amounts(folded, compiled, protected, claimed, out)
-    if _HAS_EN_NUMBER.search(folded):
-        out.extend((AMOUNT, m.start(), m.end()) for m in _EN_AMOUNT.finditer(folded))
-    return out
+    has_cn = cjk and _HAS_CN_NUMERAL.search(folded) is not None
+    hits: list[_Hit] = []
+    if latin and _EN_CURRENCY_WORD.search(folded):
+        hits.extend((AMOUNT, *m.span()) for m in _english_matches(_EN_AMOUNT, folded))
+    if not (has_digit or has_cn):
+        return hits
+    numbers = list(_NUM_ARABIC.finditer(folded)) if has_digit else []
+    # Times, dates, percentages and service numbers are neither amounts nor identifiers. Every such pattern
+    # starts with a digit, so it is tried where a number starts rather than at every position.
+    protected: list[_Span] = []
+    claimed: list[_Span] = []
+    if has_digit:
+        for number in numbers:
+            if not protected or number.start() >= protected[-1][1]:
+                match = _PROTECTED.match(folded, number.start())
+                if match is not None:
+                    protected.append(match.span())
+        if latin:
+            protected.extend(m.span() for m in _english_matches(_PROTECTED_EN_DATE, folded))
+        _identifier_hits(folded, compiled, protected, claimed, hits, latin=latin, cjk=cjk)
+    if has_cn:
+        protected.extend(m.span() for m in _PROTECTED_CN_TIME.finditer(folded))
+        numbers.extend(_NUM_CHINESE.finditer(folded))
+    _amount_hits(folded, compiled, numbers, protected, claimed, hits)
+    return hits
 
 
 def _is_service_number(digits: str, compiled: _CompiledProfile) -> bool:
     if digits in compiled.hotline_digits:
         return True
-    national = digits.removeprefix("86") if len(digits) == 12 else digits
+    national = digits[2:] if len(digits) == 12 and digits.startswith("86") else digits
     return (
         (len(digits) == 5 and digits[:2] in ("95", "96"))
         or (len(national) == 10 and national[:3] in ("400", "800"))
-        or (len(digits) == 11 and digits[0] == "1" and digits[1:4] in ("800", "888", "877", "866", "855", "844", "833"))
+        or (len(digits) == 11 and digits[0] == "1" and digits[1:4] in _TOLL_FREE_US)
+        or (len(digits) in (10, 11) and digits[0] == "0" and digits[1:4] in ("800", "808"))
+        or (len(digits) in (11, 12) and digits[:2] == "44" and digits[2:5] in ("800", "808"))
     )
-
-
-def _find_identifiers(
-    folded: str,
-    compiled: _CompiledProfile,
-    protected: list[_Span],
-    claimed: list[_Span],
-    out: list[tuple[str, int, int]],
-) -> None:
-    for match in _ID_SHAPES.finditer(folded):
-        prefix = match.group("prefix")
-        if prefix is not None and prefix.upper() in _CURRENCY_CODES:
-            continue
-        out.append((IDENTIFIER, match.start(), match.end()))
-        claimed.append(match.span())
-
-    for match in _DIGIT_RUN.finditer(folded):
-        run = match.group()
-        digits = "".join(c for c in run if c.isdigit())
-        start, end = match.span()
-        # Single runs without separators are classified token by token with their context.
-        if len(digits) < 7 or run.isdigit() or _overlaps(start, end, claimed):
-            continue
-        if any(p_start <= start and end <= p_end for p_start, p_end in protected):
-            continue
-        if _THOUSANDS_GROUPED.fullmatch(run) or _YEAR_RANGE.fullmatch(run) or _is_service_number(digits, compiled):
-            continue
-        if _is_card_or_id(digits):
-            out.append((IDENTIFIER, start, end))
-            claimed.append((start, end))
-            continue
-        phones = _phone_spans(folded, start, end, compiled)
-        if phones:
-            for span in phones:
-                out.append((IDENTIFIER, *span))
-                claimed.append(span)
-        elif not _overlaps(start, end, protected):
-            # A grouped run of seven or more digits that is no known phone is still somebody's number.
-            out.append((IDENTIFIER, start, end))
-            claimed.append((start, end))
 
 
 def _is_card_or_id(digits: str) -> bool:
@@ -576,21 +523,70 @@ def _is_card_or_id(digits: str) -> bool:
 
 def _phone_spans(folded: str, start: int, end: int, compiled: _CompiledProfile) -> list[_Span]:
     """Phone numbers inside folded[start:end], service numbers left out."""
-    segment = folded[start:end]
     spans: list[_Span] = []
-    for match in phonenumbers.PhoneNumberMatcher(segment, compiled.phone_region):
-        digits = "".join(c for c in match.raw_string if c.isdigit())
-        if _is_service_number(digits, compiled):
-            continue
-        spans.append((start + match.start, start + match.end))
+    for match in phonenumbers.PhoneNumberMatcher(folded[start:end], compiled.phone_region):
+        if not _is_service_number("".join(c for c in match.raw_string if c.isdigit()), compiled):
+            spans.append((start + match.start, start + match.end))
     return spans
 
 
-def _nearest_cue(folded: str, start: int) -> str | None:
-    cue = None
-    for match in _CUES.finditer(folded, max(0, start - _CUE_WINDOW), start):
-        cue = match.lastgroup
-    return cue
+def _identifier_hits(
+    folded: str,
+    compiled: _CompiledProfile,
+    protected: list[_Span],
+    claimed: list[_Span],
+    hits: list[_Hit],
+    *,
+    latin: bool,
+    cjk: bool,
+) -> None:
+    shapes = list(_ID_MASKED_OR_X.finditer(folded))
+    if cjk or latin:
+        shapes.extend(_ID_TAIL.finditer(folded))
+    if latin:
+        shapes.extend(
+            m
+            for m in _ID_LETTERED.finditer(folded)
+            if m.group("prefix") not in _CURRENCY_CODES and not (m.start() and folded[m.start() - 1] in _ASCII_LETTERS)
+        )
+    for match in shapes:
+        start = match.start()
+        if start and folded[start - 1].isdigit():
+            continue
+        hits.append((IDENTIFIER, *match.span()))
+        claimed.append(match.span())
+
+    for match in _DIGIT_RUN.finditer(folded):
+        run = match.group()
+        start, end = match.span()
+        # Single unseparated runs are judged one by one in _amount_hits, with their context.
+        if run.isdigit():
+            continue
+        if start and folded[start - 1] in "+(":
+            start -= 1
+            run = folded[start:end]
+        if start and folded[start - 1] in _ASCII_LETTERS:
+            continue
+        digits = "".join(c for c in run if c.isdigit())
+        if _is_service_number(digits, compiled):
+            protected.append((start, end))
+            continue
+        if len(digits) < 7 or _overlaps(start, end, claimed):
+            continue
+        if any(p_start <= start and end <= p_end for p_start, p_end in protected):
+            continue
+        if _THOUSANDS_GROUPED.fullmatch(run) or _YEAR_RANGE.fullmatch(run):
+            continue
+        if _is_card_or_id(digits):
+            spans = [(start, end)]
+        else:
+            spans = _phone_spans(folded, start, end, compiled)
+            # A grouped run of seven or more digits that is no known phone is still somebody's number.
+            if not spans and not _overlaps(start, end, protected):
+                spans = [(start, end)]
+        for span in spans:
+            hits.append((IDENTIFIER, *span))
+            claimed.append(span)
 
 
 @lru_cache(maxsize=4096)
@@ -601,34 +597,49 @@ def _cn_value(numeral: str) -> float | None:
         return None
 
 
-def _find_amounts(
+def _nearest_cue(folded: str, start: int) -> str | None:
+    cue = None
+    for match in _CUES.finditer(folded, max(0, start - _CUE_WINDOW), start):
+        cue = match.lastgroup
+    return cue
+
+
+def _amount_hits(
     folded: str,
     compiled: _CompiledProfile,
+    numbers: list[re.Match[str]],
     protected: list[_Span],
     claimed: list[_Span],
-    out: list[tuple[str, int, int]],
+    hits: list[_Hit],
 ) -> None:
-    for match in _NUM.finditer(folded):
+    for match in numbers:
         start, end = match.span()
+        arabic = match.group("ar") if match.re is _NUM_ARABIC else None
+        # Never start inside a number ("1.5" is one number, "您好,1280元" still has one).
+        if (
+            arabic is not None
+            and start
+            and (folded[start - 1].isdigit() or (folded[start - 1] in ".," and folded[start - 2 : start - 1].isdigit()))
+        ):
+            continue
         if _overlaps(start, end, claimed) or _overlaps(start, end, protected):
             continue
         before = _CURRENCY_BEFORE.search(folded, max(0, start - 5), start)
         after = _CURRENCY_AFTER.match(folded, end)
-        arabic = match.group("ar")
         if arabic is not None:
-            finding = _classify_arabic(folded, compiled, match, arabic, before, after)
+            category = _classify_arabic(folded, compiled, match, arabic, before, after)
         else:
-            finding = _classify_chinese(folded, match.group("cn"), start, end, before, after)
-        if finding is not None:
-            category = finding
-            if category == AMOUNT:
-                if folded[start - 1 : start] in ("几", "数"):
-                    start -= 1
-                if before is not None:
-                    start = before.start()
-                if after is not None:
-                    end = after.end()
-            out.append((category, start, end))
+            category, after = _classify_chinese(folded, match.group(), start, end, before, after)
+        if category is None:
+            continue
+        if category == AMOUNT:
+            if folded[start - 1 : start] in ("几", "数"):
+                start -= 1
+            if before is not None:
+                start = before.start()
+            if after is not None:
+                end = after.end()
+        hits.append((category, start, end))
 
 
 def _classify_arabic(
@@ -641,18 +652,20 @@ def _classify_arabic(
 ) -> str | None:
     start, end = match.span()
     digits = arabic.split(".")[0].replace(",", "").replace(" ", "")
-    long_run = len(digits) >= 6 and match.group("unit") is None and "," not in arabic and " " not in arabic
-    # A checksum-valid card or ID, or a real phone number, stays an identifier even beside money words.
+    grouped = "," in arabic or " " in arabic
+    has_unit = match.group("unit") is not None
+    long_run = len(digits) >= 6 and not has_unit and not grouped
     if long_run and (before or after or _nearest_cue(folded, start) == "amt"):
+        # A checksum-valid card or ID, or a real phone number, stays an identifier even beside money words.
         if _is_card_or_id(digits) or _phone_spans(folded, start, end, compiled):
             return IDENTIFIER
     if before is not None or after is not None:
         return AMOUNT
     if _NOT_MONEY_AFTER.match(folded, end) or folded[start - 1 : start] == "第":
         return None
-    if long_run and _is_service_number(digits, compiled):
+    if not has_unit and not grouped and (_is_service_number(digits, compiled) or _COMPACT_DATE.fullmatch(digits)):
         return None
-    if match.group("unit") is not None or "," in arabic or " " in arabic:
+    if has_unit or grouped:
         return AMOUNT
     cue = _nearest_cue(folded, start)
     if cue == "id" and len(digits) >= 6:
@@ -674,32 +687,31 @@ def _classify_chinese(
     end: int,
     before: re.Match[str] | None,
     after: re.Match[str] | None,
-) -> str | None:
+) -> tuple[str | None, re.Match[str] | None]:
     # 一块去/一块儿 mean "together", not one yuan.
     if after is not None and numeral == "一" and after.group().lstrip("多余来 ").startswith("块"):
-        after_end = after.end()
-        if not after.group().endswith("钱") and folded[after_end : after_end + 1] != "钱":
+        if not after.group().endswith("钱") and folded[after.end() : after.end() + 1] != "钱":
             after = None
     if numeral[0] in _CN_BIG_UNITS:
         # 千万/万一/百忙 are words; 百元, 几千 and 数万 are money.
         if _NOT_MONEY_AFTER.match(folded, end):
-            return None
+            return None, after
         if folded[start - 1 : start] in ("几", "数") or (
             after is not None and all(c in _CN_BIG_UNITS for c in numeral)
         ):
-            return AMOUNT
-        return None
+            return AMOUNT, after
+        return None, after
     value = _cn_value(numeral)
     if value is None:
-        return None
+        return None, after
     if before is not None or after is not None:
-        return AMOUNT
+        return AMOUNT, after
     if _NOT_MONEY_AFTER.match(folded, end) or folded[start - 1 : start] == "第":
-        return None
+        return None, after
     if any(c in _CN_BIG_UNITS for c in numeral[1:]):
-        return AMOUNT
+        return AMOUNT, after
     if len(numeral) >= 2 and any(c in _CN_UPPER for c in numeral):
-        return AMOUNT
+        return AMOUNT, after
     if value >= 10 and _nearest_cue(folded, start) == "amt":
-        return AMOUNT
-    return None
+        return AMOUNT, after
+    return None, after
