@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models.accounts import Borrower, Contact, LoanAccount
@@ -52,8 +53,9 @@ class Message(models.Model):
     policy_version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
-    # A waiting message goes out no earlier than this (the opening of the recipient's allowed hours).
-    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
+    # The relay takes a message no earlier than this: its creation, or for a waiting one the opening of the
+    # recipient's allowed hours. Always set, so the relay's claim is one range scan on a partial index.
+    not_before = models.DateTimeField(_("not before"), db_default=Now())
     # The recipient's local date the message went (or is going) out on: what daily caps count.
     send_date = models.DateField(_("send date (recipient's time zone)"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("hand-off attempts"), default=0)
@@ -72,10 +74,12 @@ class Message(models.Model):
             models.Index(fields=["borrower", "created_at"], name="message_borrower_idx"),
             # The relay's claim query: only rows it still has to act on.
             models.Index(
-                fields=["not_before", "id"],
-                condition=models.Q(status__in=["queued", "waiting", "sending"]),
-                name="message_outbox_idx",
+                fields=["not_before"],
+                condition=models.Q(status__in=["queued", "waiting"]),
+                name="message_outbox_due_idx",
             ),
+            # The sweep's reconciliation looks for messages whose hand-off outcome is unknown.
+            models.Index(fields=["id"], condition=models.Q(status="sending"), name="message_outbox_sending_idx"),
             # Daily caps count a borrower's messages per channel per local day.
             models.Index(fields=["borrower", "channel", "send_date"], name="message_cap_idx"),
             models.Index(fields=["recipient", "status"], name="message_recipient_idx"),
@@ -89,10 +93,6 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="suppressed") | ~models.Q(status_reason=""),
                 name="message_suppressed_has_reason",
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(status="waiting") | models.Q(not_before__isnull=False),
-                name="message_waiting_has_not_before",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status__in=["sent", "delivered"]) | models.Q(sent_at__isnull=False),

@@ -1,0 +1,98 @@
+"""Reads of policy profiles, and the escalation pauses as SQL over the whole book.
+
+The pause rules themselves live in `collections_app.policy` (pure, per account). The reminder ladder must
+decide for a million accounts in one statement, so this module states the same rules as query expressions;
+`tests/collections_app/test_escalation_pauses.py` checks that both agree case by case.
+"""
+
+import dataclasses
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+
+from collections_app.firewall import FirewallProfile, firewall_profile_get
+from collections_app.models import (
+    Flag,
+    LoanAccount,
+    Payment,
+    PlanInstalment,
+    PolicyVersion,
+    PromiseToPay,
+    RepaymentPlan,
+)
+
+
+def policy_version_for_account(account: LoanAccount) -> PolicyVersion:
+    """The version in force of the policy profile of the account's portfolio (the newest one)."""
+    return (
+        PolicyVersion.objects.select_related("profile")
+        .filter(profile__portfolios__accounts=account)
+        .order_by("-version")
+        .first()
+    )
+
+
+def current_policy_versions() -> dict[int, PolicyVersion]:
+    """The version in force of every profile, by profile id."""
+    versions = PolicyVersion.objects.select_related("profile").order_by("profile_id", "-version").distinct("profile_id")
+    return {version.profile_id: version for version in versions}
+
+
+def firewall_profile_for(policy_version: PolicyVersion) -> FirewallProfile:
+    """The firewall profile for messages under `policy_version`: its mode plus its hotlines and products."""
+    base = firewall_profile_get(policy_version.firewall_mode)
+    return dataclasses.replace(
+        base,
+        hotlines=tuple(dict.fromkeys([*base.hotlines, *policy_version.service_hotlines])),
+        product_names=tuple(dict.fromkeys([*base.product_names, *policy_version.product_names])),
+    )
+
+
+def _lender_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def pending_promise_q(*, today: datetime.date, grace_days: int, account_ref: str = "pk") -> Exists:
+    """SQL of `policy.promise_status(...) == PENDING` for any promise of the account."""
+    zone = _lender_zone()
+    paid_since = (
+        Payment.objects.filter(account=OuterRef("account_id"))
+        .annotate(paid_on=TruncDate("paid_at", tzinfo=zone))
+        .filter(paid_on__gte=OuterRef("made_on"), paid_on__lte=OuterRef("deadline"))
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    decimal = DecimalField(max_digits=14, decimal_places=2)
+    promises = (
+        PromiseToPay.objects.filter(
+            account=OuterRef(account_ref), promised_date__gte=today - datetime.timedelta(days=grace_days)
+        )
+        .annotate(
+            made_on=TruncDate("created_at", tzinfo=zone),
+            deadline=F("promised_date") + datetime.timedelta(days=grace_days),
+        )
+        .annotate(paid=Coalesce(Subquery(paid_since, output_field=decimal), Value(0, output_field=decimal)))
+        .filter(paid__lt=F("amount"))
+    )
+    return Exists(promises)
+
+
+def kept_plan_q(*, today: datetime.date, account_ref: str = "pk") -> Exists:
+    """SQL of `policy.plan_kept(...).kept`: an active plan with no instalment unpaid past its due date."""
+    missed = PlanInstalment.objects.filter(plan=OuterRef("pk"), paid_at__isnull=True, due_date__lt=today)
+    return Exists(RepaymentPlan.objects.filter(account=OuterRef(account_ref), status="active").exclude(Exists(missed)))
+
+
+def open_flag_q(*, account_ref: str = "pk") -> Exists:
+    """SQL: a dispute or hardship flag is open on the account."""
+    return Exists(Flag.objects.filter(account=OuterRef(account_ref), closed_at__isnull=True))
+
+
+def escalation_paused_q(*, today: datetime.date, grace_days: int) -> Q:
+    """SQL of `policy.escalation_pause(...).paused` over LoanAccount rows."""
+    return Q(pending_promise_q(today=today, grace_days=grace_days)) | Q(kept_plan_q(today=today)) | Q(open_flag_q())
