@@ -9,3 +9,11 @@ class ReviewConfig(AppConfig):
 
     name = "review"
     verbose_name = _("Family-contact review")
+
+    def ready(self) -> None:
+        """Hook into the messages outbox: re-check family messages before sending, follow their status."""
+        from review import messaging, services
+
+        messaging.hooks_register(
+            before_send=services.before_family_send, after_status_change=services.after_message_status_change
+        )

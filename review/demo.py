@@ -1,0 +1,188 @@
+"""Demo data for family contact: officer1's DEMO-E1..E3 (eligible) and DEMO-N1..N4 (each ineligible for one
+reason), and approved family templates in Chinese and English. Idempotent; dates relative to today."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from collections_app.dpd import lender_today
+from collections_app.models import (
+    Borrower,
+    Contact,
+    Interaction,
+    LoanAccount,
+    Message,
+    MessageTemplate,
+    PhoneOptOut,
+    PlanInstalment,
+    PolicyProfile,
+    Portfolio,
+    PromiseToPay,
+    RepaymentPlan,
+    TemplateVersion,
+)
+from collections_app.services.accounts import account_assign
+
+DEMO_PORTFOLIO = "cn-family-demo"
+DEMO_ACCOUNTS = ("DEMO-E1", "DEMO-E2", "DEMO-E3", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4")
+# Texts that pass the family firewall under every profile; the renderer adds the opt-out line.
+FAMILY_TEMPLATES = {
+    "family-callback-zh": (
+        "zh-hans",
+        "亲友回电请求（中文）",
+        "您好，这里是客服中心。您的一位亲友近期与我们失去联系，烦请转告其尽快致电95188与我们联系，谢谢。",
+    ),
+    "family-callback-en": (
+        "en",
+        "Family call-back request (English)",
+        "Hello, this is the customer service centre. Someone in your family has asked us to reach them and we "
+        "have not been able to; please ask them to call us on 95188. Thank you.",
+    ),
+}
+
+
+def _at(today: datetime.date, days_ago: int, hour: int = 10) -> datetime.datetime:
+    """A moment `days_ago` days before today at `hour`, in the lender's time zone."""
+    day = today - datetime.timedelta(days=days_ago)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 0)))
+
+
+def _failed_attempts(account: LoanAccount, officer: object, today: datetime.date) -> None:
+    """Five unanswered calls on three different days within the last week: rule 2 holds."""
+    for days_ago, hour in ((1, 10), (1, 15), (3, 11), (5, 9), (5, 16)):
+        Interaction.objects.create(
+            account=account,
+            officer=officer,
+            channel=Interaction.Channel.PHONE,
+            outcome=Interaction.Outcome.NO_ANSWER,
+            occurred_at=_at(today, days_ago, hour),
+        )
+
+
+def _contact(borrower: Borrower, phone: str, relationship: str, name: str, today: datetime.date) -> Contact:
+    return Contact.objects.create(
+        borrower=borrower,
+        name=name,
+        relationship=relationship,
+        phone=phone,
+        consent_basis="registered by the borrower at application (emergency contact consent)",
+        consent_at=_at(today, 400),
+    )
+
+
+def seed_family_contact_demo(*, now: datetime.datetime | None = None) -> list[LoanAccount]:
+    """Create the family-contact demo accounts and templates once; later runs change nothing."""
+    now = now or timezone.now()
+    today = lender_today(now)
+    users = get_user_model().objects
+    officer = users.get(username="officer1")
+    author = users.get(username="admin")
+    approver = users.get(username="approver2")
+    with transaction.atomic():
+        _seed_templates(author=author, approver=approver, now=now)
+        if LoanAccount.objects.filter(account_number="DEMO-E1").exists():
+            return list(LoanAccount.objects.filter(account_number__in=DEMO_ACCOUNTS).order_by("account_number"))
+        portfolio, _ = Portfolio.objects.get_or_create(
+            code=DEMO_PORTFOLIO,
+            defaults={"name": "华东消费贷（演示）", "policy_profile": PolicyProfile.objects.get(code="cn-default")},
+        )
+        specs = [
+            # number, dpd, borrower name, contacts (phone, relationship, name)
+            ("DEMO-E1", 45, "王建国", [("+8613911110001", "spouse", "李秀英"), ("+8613911110002", "parent", "王德明")]),
+            ("DEMO-E2", 75, "陈思远", [("+8613911110003", "sibling", "陈思敏")]),
+            ("DEMO-E3", 120, "刘海洋", [("+8613911110004", "parent", "刘长青")]),
+            ("DEMO-N1", 12, "赵晓明", [("+8613911110005", "spouse", "孙丽")]),
+            ("DEMO-N2", 50, "周文博", [("+8613911110006", "parent", "周永安")]),
+            ("DEMO-N3", 40, "吴佳怡", [("+8613911110007", "spouse", "郑浩")]),
+            ("DEMO-N4", 35, "黄子涵", [("+8613911110008", "sibling", "黄子轩")]),
+        ]
+        accounts = []
+        for index, (number, dpd, name, contacts) in enumerate(specs, start=1):
+            borrower = Borrower.objects.create(
+                external_ref=f"DEMO-FC-{index:02d}",
+                name=name,
+                id_number="110101199003074514",
+                phone=f"+861380000{9000 + index}",
+            )
+            account = LoanAccount.objects.create(
+                account_number=number,
+                borrower=borrower,
+                portfolio=portfolio,
+                principal=Decimal("8000.00"),
+                outstanding=Decimal("6200.00"),
+                oldest_unpaid_due_date=today - datetime.timedelta(days=dpd),
+            )
+            for phone, relationship, contact_name in contacts:
+                _contact(borrower, phone, relationship, contact_name, today)
+            accounts.append(account)
+        account_assign(accounts=accounts, officer=officer)
+        by_number = {account.account_number: account for account in accounts}
+
+        for number in ("DEMO-E1", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4"):
+            _failed_attempts(by_number[number], officer, today)
+        # DEMO-E2: an explicit refusal two days ago.
+        Interaction.objects.create(
+            account=by_number["DEMO-E2"],
+            officer=officer,
+            outcome=Interaction.Outcome.REFUSED,
+            note="拒绝沟通还款安排",
+            occurred_at=_at(today, 2),
+        )
+        # DEMO-E3: two promises broken within the last 60 days.
+        for promised_ago in (40, 20):
+            promise = PromiseToPay.objects.create(
+                account=by_number["DEMO-E3"],
+                promised_date=today - datetime.timedelta(days=promised_ago),
+                amount=Decimal("1000.00"),
+                created_by=officer,
+            )
+            PromiseToPay.objects.filter(pk=promise.pk).update(created_at=_at(today, promised_ago + 5))
+        # DEMO-N2: a repayment plan whose instalments are paid so far.
+        plan = RepaymentPlan.objects.create(account=by_number["DEMO-N2"], agreed_at=_at(today, 20), created_by=officer)
+        PlanInstalment.objects.create(
+            plan=plan, due_date=today - datetime.timedelta(days=5), amount=Decimal("500.00"), paid_at=_at(today, 6)
+        )
+        PlanInstalment.objects.create(plan=plan, due_date=today + datetime.timedelta(days=25), amount=Decimal("500.00"))
+        # DEMO-N3: its only family contact opted out by SMS reply.
+        PhoneOptOut.objects.get_or_create(
+            phone="+8613911110007",
+            defaults={"source": PhoneOptOut.Source.SMS_REPLY, "received_at": _at(today, 8)},
+        )
+        # DEMO-N4: a promise to pay, due in three days, is pending.
+        PromiseToPay.objects.create(
+            account=by_number["DEMO-N4"],
+            promised_date=today + datetime.timedelta(days=3),
+            amount=Decimal("1500.00"),
+            created_by=officer,
+        )
+    return accounts
+
+
+def _seed_templates(*, author: object, approver: object, now: datetime.datetime) -> None:
+    """The approved family templates: written by `author`, approved by someone else (`approver`)."""
+    for code, (language, name, body) in FAMILY_TEMPLATES.items():
+        template, created = MessageTemplate.objects.get_or_create(
+            code=code,
+            defaults={
+                "audience": Message.Audience.FAMILY,
+                "channel": Message.Channel.SMS,
+                "language": language,
+                "name": name,
+            },
+        )
+        if not created and template.versions.exists():
+            continue
+        version = TemplateVersion.objects.create(
+            template=template, version=1, body=body, created_by=author, approved_by=approver, approved_at=now
+        )
+        audit_record(
+            action="template_approved",
+            actor=approver,
+            object_type="templateversion",
+            object_id=version.pk,
+            detail={"template": code, "version": 1, "seeded": True},
+        )

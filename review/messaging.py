@@ -1,0 +1,68 @@
+"""The review app's one seam to the messages outbox (collections_app.services.messages)."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Min
+
+from collections_app.firewall import Finding
+from collections_app.models import Contact, LoanAccount, Message, PolicyVersion, TemplateVersion
+from collections_app.selectors.policy import policy_version_for_account as _policy_version_for_account
+from collections_app.services import messages
+
+
+def policy_version_for_account(account: LoanAccount) -> PolicyVersion:
+    """The policy version in force for the account's portfolio."""
+    return _policy_version_for_account(account)
+
+
+def queue_overdue_hours() -> int:
+    """Hours after which a waiting request is overdue: the strictest threshold of the versions on record."""
+    value = PolicyVersion.objects.aggregate(hours=Min("queue_overdue_hours"))["hours"]
+    return value if value is not None else 24
+
+
+def render_family_message(
+    *, template_version: TemplateVersion, account: LoanAccount, policy_version: PolicyVersion
+) -> str:
+    """The exact text the family contact would receive (the outbox's own renderer)."""
+    return messages.message_render_preview(
+        template_version=template_version, borrower=account.borrower, policy_version=policy_version
+    )
+
+
+def family_message_lint(*, body: str, policy_version: PolicyVersion) -> list[Finding]:
+    """The content firewall on a family message under the policy version's profile."""
+    return messages.message_lint(body=body, audience=Message.Audience.FAMILY, policy_version=policy_version)
+
+
+def family_message_enqueue(
+    *,
+    account: LoanAccount,
+    contact: Contact,
+    template_version: TemplateVersion,
+    policy_version: PolicyVersion,
+    idempotency_key: str,
+    actor: AbstractBaseUser | None,
+) -> Message:
+    """Queue the approved family message (one contact, one channel) in the caller's transaction."""
+    return messages.message_enqueue(
+        borrower=account.borrower,
+        account=account,
+        contact=contact,
+        audience=Message.Audience.FAMILY,
+        channel=template_version.template.channel,
+        template_version=template_version,
+        policy_version=policy_version,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+
+
+def message_suppress(*, message: Message, reason: str, actor: AbstractBaseUser | None = None) -> None:
+    """Suppress a message not yet handed to the gateway so that it is never sent."""
+    messages.message_suppress(message=message, reason=reason, actor=actor)
+
+
+def hooks_register(*, before_send: messages.BeforeSend, after_status_change: messages.AfterStatusChange) -> None:
+    """Register the review app's outbox hooks (called once from AppConfig.ready)."""
+    messages.register_before_send(Message.Audience.FAMILY, before_send)
+    messages.register_after_status_change(after_status_change)
