@@ -1,6 +1,7 @@
-"""The audit log: one row per event, sealed into a hash chain in order."""
+"""The audit log: one row per event, sealed into a hash chain in order, plus the sealer's head and verify runs."""
 
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,9 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # Set once by the sealer, together with seq: the exact hashed bytes (audit.encoding) and the chain hash.
+    entry = models.BinaryField(_("canonical entry"), null=True, blank=True, editable=False)
+    hash = models.BinaryField(_("chain hash"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit event")
@@ -32,7 +36,54 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor_username", "id"], name="audit_actor_idx"),
             models.Index(fields=["action", "id"], name="audit_action_idx"),
             models.Index(fields=["object_type", "object_id", "id"], name="audit_object_idx"),
+            models.Index(fields=["occurred_at"], name="audit_occurred_idx"),
+            # The sealer's work queue: small, since events are sealed within seconds.
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="audit_unsealed_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def object_label(self) -> str:
+        """`<model>:<id>`, or empty when the event names no object."""
+        return f"{self.object_type}:{self.object_id}" if self.object_type else ""
+
+
+class ChainHead(models.Model):
+    """The sealer's one-row state: last seq, its chain hash and the Merkle frontier (a cache verify never trusts)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.BinaryField(default=bytes(32))
+    # Roots of the perfect subtrees that make up the tree of `seq` leaves, largest first, 32 bytes each.
+    frontier = models.BinaryField(default=b"")
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chain head")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_chainhead_single_row")]
+
+    def __str__(self) -> str:
+        return f"chain head at {self.seq}"
+
+
+class VerificationRun(models.Model):
+    """The result of one `verify_audit` run, shown at /audit/verify/."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), db_default=Now())
+    ok = models.BooleanField(_("intact"))
+    events_checked = models.BigIntegerField(_("events checked"), default=0)
+    checkpoints_checked = models.IntegerField(_("checkpoints checked"), default=0)
+    first_bad_seq = models.BigIntegerField(_("first bad seq"), null=True, blank=True)
+    bad_checkpoints = models.JSONField(_("bad checkpoints"), default=list, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+
+    class Meta:
+        verbose_name = _("verification run")
+        verbose_name_plural = _("verification runs")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"verification {self.pk}: {'ok' if self.ok else 'FAILED'}"

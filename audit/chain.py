@@ -1,0 +1,399 @@
+"""Sealing events into the hash chain, verifying the chain against its checkpoints, and inclusion proofs.
+
+Writers only INSERT unsealed events (seq, entry and hash NULL). One sealer at a time, holding the
+row lock on the one-row ChainHead, takes every unsealed event it can see in id order, gives each the
+next seq, its canonical entry and its chain hash in one UPDATE per batch, moves the head, and after
+the commit writes a signed checkpoint of the new tree. Web requests never wait on that lock.
+"""
+
+import base64
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.encoding import (
+    ENTRY_COLUMNS,
+    GENESIS_HASH,
+    JSON_COLUMNS,
+    chain_hash,
+    decode_entry,
+    encode_entry,
+    format_timestamp,
+)
+from audit.merkle import Frontier, inclusion_path, leaf_hash, root_from_inclusion_path
+from audit.models import ChainHead
+from audit.notes import Checkpoint, NoteError, checkpoint_open, checkpoint_sign, signing_key
+from audit.sinks import CheckpointSink, checkpoint_name, default_sink
+
+logger = logging.getLogger(__name__)
+
+SEAL_BATCH = 10_000
+VERIFY_FETCH = 20_000
+
+
+class ChainError(RuntimeError):
+    """The chain head does not match the sealed events: sealing stops until someone looks."""
+
+
+@dataclass(frozen=True)
+class SealResult:
+    """What one seal did."""
+
+    sealed: int
+    tree_size: int
+    checkpoint: str | None
+
+
+def _column_expressions() -> list[str]:
+    """The readable columns as the encoder wants them, normalised in SQL where the database can."""
+    if connection.vendor == "postgresql":
+        columns = {
+            "occurred_at": """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+            "ip": "host(ip)",
+        }
+        return [columns.get(column, column) for column in ENTRY_COLUMNS]
+    return list(ENTRY_COLUMNS)
+
+
+def _select_columns() -> str:
+    return ", ".join(_column_expressions())
+
+
+def _row_values(row: tuple[Any, ...]) -> dict[str, Any]:
+    """Readable column values of one selected row, JSON decoded and the timestamp in its entry form."""
+    values = dict(zip(ENTRY_COLUMNS, row, strict=True))
+    for column in JSON_COLUMNS:
+        if isinstance(values[column], str):
+            values[column] = json.loads(values[column])
+    if not (isinstance(values["occurred_at"], str) and values["occurred_at"].endswith("Z")):
+        values["occurred_at"] = format_timestamp(values["occurred_at"])
+    return values
+
+
+def _write_sealed(cursor: Any, rows: list[tuple[int, int, bytes, bytes]]) -> None:
+    """Set seq, entry and hash of a batch in one statement: the one change the triggers allow."""
+    if connection.vendor == "postgresql":
+        ids, seqs, entries, hashes = (list(column) for column in zip(*rows, strict=True))
+        cursor.execute(
+            "UPDATE audit_auditevent AS e SET seq = v.seq, entry = v.entry, hash = v.hash "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[]) AS v(id, seq, entry, hash) "
+            "WHERE e.id = v.id AND e.seq IS NULL",
+            [ids, seqs, entries, hashes],
+        )
+    else:
+        cursor.executemany(
+            "UPDATE audit_auditevent SET seq = %s, entry = %s, hash = %s WHERE id = %s AND seq IS NULL",
+            [(seq, entry, digest, event_id) for event_id, seq, entry, digest in rows],
+        )
+    if cursor.rowcount not in (-1, len(rows)):
+        raise ChainError("an event was sealed by someone else while this sealer held the head")
+
+
+def _lock_head() -> ChainHead:
+    head, _ = ChainHead.objects.select_for_update().get_or_create(id=1)
+    head.hash = bytes(head.hash)
+    head.frontier = bytes(head.frontier)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq, hash FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
+        last = cursor.fetchone()
+    last_seq, last_hash = (last[0], bytes(last[1])) if last else (0, GENESIS_HASH)
+    if (last_seq, last_hash) != (head.seq, head.hash):
+        raise ChainError(f"chain head says seq {head.seq} but the last sealed event is seq {last_seq}")
+    return head
+
+
+def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) -> SealResult:
+    """Seal every pending event into the chain and write a signed checkpoint of the new tree."""
+    from audit.services import audit_record  # the entry point lives in services; avoid an import cycle
+
+    signing_key()  # fail before touching anything when checkpoints cannot be signed
+    sink = sink or default_sink()
+    sealed = 0
+    with transaction.atomic():
+        head = _lock_head()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM audit_auditevent WHERE seq IS NULL LIMIT 1")
+            pending = cursor.fetchone() is not None
+        if pending:
+            # The seal is itself an event, sealed in this same batch.
+            audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq})
+            seq, previous = head.seq, head.hash
+            frontier = Frontier.from_bytes(head.seq, head.frontier)
+            select = (
+                f"SELECT {_select_columns()} FROM audit_auditevent "  # noqa: S608 - fixed column names only
+                "WHERE seq IS NULL ORDER BY id LIMIT %s"
+            )
+            with connection.cursor() as cursor:
+                while True:
+                    cursor.execute(select, [batch_size])
+                    batch = cursor.fetchall()
+                    if not batch:
+                        break
+                    updates = []
+                    for row in batch:
+                        seq += 1
+                        entry = encode_entry(seq, _row_values(row))
+                        previous = chain_hash(previous, entry)
+                        frontier.append(leaf_hash(entry))
+                        updates.append((row[0], seq, entry, previous))
+                    _write_sealed(cursor, updates)
+                    sealed += len(updates)
+            ChainHead.objects.filter(id=1).update(
+                seq=seq, hash=previous, frontier=frontier.to_bytes(), sealed_at=timezone.now()
+            )
+            head.seq, head.hash, head.frontier = seq, previous, frontier.to_bytes()
+    if head.seq == 0:
+        return SealResult(sealed=0, tree_size=0, checkpoint=None)
+    name = checkpoint_name(head.seq)
+    # Written after the commit: a checkpoint must never describe a tree that was rolled back. A crash
+    # here leaves the tail without a checkpoint until the next seal, which writes the missing one.
+    if sealed or not _sink_has(sink, name):
+        root = Frontier.from_bytes(head.seq, head.frontier).root()
+        sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now()))
+    return SealResult(sealed=sealed, tree_size=head.seq, checkpoint=name)
+
+
+def _sink_has(sink: CheckpointSink, name: str) -> bool:
+    exists = getattr(sink, "exists", None)
+    return bool(exists(name)) if exists else name in sink.names()
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    """What verify found: counts, and the first bad seq and bad checkpoint files when something is wrong."""
+
+    events: int = 0
+    checkpoints: int = 0
+    first_bad_seq: int | None = None
+    bad_checkpoints: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the chain and every checkpoint are intact."""
+        return self.first_bad_seq is None and not self.bad_checkpoints
+
+
+def _stream_sealed(with_columns: bool) -> Iterator[tuple[Any, ...]]:
+    """(seq, entry, hash[, readable columns...]) of every sealed event in seq order, streamed."""
+    extra = f", {_select_columns()}" if with_columns else ""
+    sql = f"SELECT seq, entry, hash{extra} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        # A named (server-side) cursor in binary mode: bytea arrives as raw bytes, nothing is parsed.
+        with connection.connection.cursor(name="audit_verify", binary=True) as cursor:
+            cursor.itersize = VERIFY_FETCH
+            cursor.execute(sql)
+            yield from cursor
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(VERIFY_FETCH):
+                yield from rows
+
+
+def _first_inconsistent_seq_sql() -> int | None:
+    """On PostgreSQL: the first sealed event whose readable columns differ from its entry, checked in SQL."""
+    build = ", ".join(
+        f"'{column}', {expression}" for column, expression in zip(ENTRY_COLUMNS, _column_expressions(), strict=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(seq) FROM audit_auditevent WHERE seq IS NOT NULL AND ("  # noqa: S608
+            "entry IS NULL OR convert_from(entry, 'UTF8')::jsonb IS DISTINCT FROM "
+            f"jsonb_build_object('v', 1, 'seq', seq, {build}))"
+        )
+        return cursor.fetchone()[0]
+
+
+def _load_checkpoints(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> dict[int, Checkpoint]:
+    checkpoints: dict[int, Checkpoint] = {}
+    for name in sink.names():
+        result.checkpoints += 1
+        try:
+            checkpoint = checkpoint_open(sink.read(name), key)
+        except (NoteError, UnicodeDecodeError, OSError) as exc:
+            result.bad_checkpoints.append(name)
+            result.reasons.append(f"{name}: {exc}")
+            continue
+        if name != checkpoint_name(checkpoint.tree_size) or checkpoint.tree_size in checkpoints:
+            result.bad_checkpoints.append(name)
+            result.reasons.append(f"{name}: names a tree of size {checkpoint.tree_size}")
+            continue
+        checkpoints[checkpoint.tree_size] = checkpoint
+    return checkpoints
+
+
+def verify(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None = None) -> VerifyResult:
+    """Check every sealed event's place, hash and content, and every checkpoint's signature and root."""
+    from audit.notes import public_key
+
+    result = VerifyResult()
+    checkpoints = _load_checkpoints(sink or default_sink(), key or public_key(), result)
+    sizes = sorted(checkpoints)
+    postgres = connection.vendor == "postgresql"
+    expected, previous, frontier = 1, GENESIS_HASH, Frontier()
+    good_checkpoint = 0  # largest checkpointed size confirmed so far
+    stream_bad: int | None = None
+    root_bad_at: int | None = None  # a checkpoint whose root failed: the damage is in (good_checkpoint, size]
+    size_index = 0
+    next_size = sizes[0] if sizes else -1
+    sha_chain, leaf, append = chain_hash, leaf_hash, frontier.append
+    with transaction.atomic():
+        for row in _stream_sealed(with_columns=not postgres):
+            seq, entry, digest = row[0], row[1], row[2]
+            if seq != expected:
+                stream_bad = expected
+                result.reasons.append(f"seq {expected} is missing")
+                break
+            if entry is None or digest is None:
+                stream_bad = seq
+                result.reasons.append(f"seq {seq} has no entry or hash")
+                break
+            entry, digest = bytes(entry), bytes(digest)
+            previous = sha_chain(previous, entry)
+            if previous != digest:
+                stream_bad = seq
+                result.reasons.append(f"seq {seq}: hash does not match its entry and the previous hash")
+                break
+            if not postgres and entry != encode_entry(seq, _row_values(row[3:])):
+                stream_bad = seq
+                result.reasons.append(f"seq {seq}: columns differ from the sealed entry")
+                break
+            append(leaf(entry))
+            if seq == next_size:
+                checkpoint = checkpoints[seq]
+                head = checkpoint.extension("chain")
+                if frontier.root() != checkpoint.root or (head and head != base64.b64encode(digest).decode()):
+                    root_bad_at = seq
+                    result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
+                    break
+                good_checkpoint = seq
+                size_index += 1
+                next_size = sizes[size_index] if size_index < len(sizes) else -1
+            expected += 1
+        result.events = expected - 1
+        inconsistent = _first_inconsistent_seq_sql() if postgres else None
+    if inconsistent is not None:
+        result.reasons.append(f"seq {inconsistent}: columns differ from the sealed entry")
+    candidates = [seq for seq in (stream_bad, inconsistent) if seq is not None]
+    if root_bad_at is not None:
+        # The chain is self-consistent up to here, so it was rewritten: blame the first uncovered seq,
+        # unless a precise finding falls inside the same range.
+        precise = [seq for seq in candidates if seq <= root_bad_at]
+        candidates = precise or [good_checkpoint + 1]
+    if stream_bad is None and root_bad_at is None and sizes and sizes[-1] > result.events:
+        candidates.append(result.events + 1)
+        result.reasons.append(f"checkpoint of size {sizes[-1]} but the chain ends at seq {result.events}")
+    result.first_bad_seq = min(candidates) if candidates else None
+    return result
+
+
+# --- proofs -------------------------------------------------------------------------------------
+
+
+class ProofError(ValueError):
+    """No inclusion proof can be made: `returncode` 2 for a seq no checkpoint covers, 1 for a damaged log."""
+
+    def __init__(self, message: str, returncode: int = 1) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
+def proof(seq: int, *, sink: CheckpointSink | None = None) -> dict[str, Any]:
+    """An RFC 9162 inclusion proof of event `seq` in the tree of the newest checkpoint that covers it."""
+    sink = sink or default_sink()
+    if seq < 1:
+        raise ProofError("seq starts at 1", returncode=2)
+    for name in reversed(sink.names()):
+        text = sink.read(name)
+        try:
+            checkpoint = checkpoint_open(text)
+        except NoteError:
+            continue
+        if checkpoint.tree_size >= seq:
+            break
+    else:
+        raise ProofError(f"no valid checkpoint covers seq {seq} yet; run audit_checkpoint", returncode=2)
+    leaves: list[bytes] = []
+    entry_of_seq = b""
+    with transaction.atomic():
+        for row in _stream_sealed(with_columns=False):
+            if row[0] > checkpoint.tree_size:
+                break
+            if row[0] != len(leaves) + 1:
+                raise ProofError(f"seq {len(leaves) + 1} is missing; run verify_audit")
+            entry = bytes(row[1])
+            if row[0] == seq:
+                entry_of_seq = entry
+            leaves.append(leaf_hash(entry))
+    if len(leaves) != checkpoint.tree_size:
+        raise ProofError("the chain is shorter than its checkpoint; run verify_audit")
+    path = inclusion_path(leaves, seq - 1)
+    if root_from_inclusion_path(seq - 1, len(leaves), leaves[seq - 1], path) != checkpoint.root:
+        raise ProofError("the chain does not match its checkpoint; run verify_audit")
+    return {
+        "seq": seq,
+        "leaf_index": seq - 1,
+        "tree_size": checkpoint.tree_size,
+        "leaf": entry_of_seq.hex(),
+        "path": [node.hex() for node in path],
+        "root": checkpoint.root.hex(),
+        "checkpoint": text,
+    }
+
+
+class MalformedProof(ValueError):
+    """The proof file is not a proof at all (exit 2), as opposed to a proof that does not hold (exit 1)."""
+
+
+def _hex(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise MalformedProof(f"{what} must be a hex string")
+    try:
+        return bytes.fromhex(value)
+    except ValueError as exc:
+        raise MalformedProof(f"{what} is not hex") from exc
+
+
+def proof_check(document: Any, key: Ed25519PublicKey | None = None) -> tuple[bool, str]:
+    """Check one inclusion proof offline; (holds, why). Raise MalformedProof when it is not a proof."""
+    if not isinstance(document, dict):
+        raise MalformedProof("a proof is a JSON object")
+    for name in ("seq", "leaf_index", "tree_size"):
+        if not isinstance(document.get(name), int) or isinstance(document.get(name), bool):
+            raise MalformedProof(f"{name} must be an integer")
+    if not isinstance(document.get("path"), list) or not isinstance(document.get("checkpoint"), str):
+        raise MalformedProof("path must be a list and checkpoint a string")
+    leaf_bytes = _hex(document.get("leaf"), "leaf")
+    root = _hex(document.get("root"), "root")
+    path = [_hex(node, "path entry") for node in document["path"]]
+    seq, index, size = document["seq"], document["leaf_index"], document["tree_size"]
+    from audit.notes import public_key
+
+    try:
+        checkpoint = checkpoint_open(document["checkpoint"], key or public_key())
+    except NoteError as exc:
+        return False, f"checkpoint: {exc}"
+    if index != seq - 1:
+        return False, "leaf_index is not seq - 1"
+    if size != checkpoint.tree_size or root != checkpoint.root:
+        return False, "tree size or root differs from the signed checkpoint"
+    try:
+        if decode_entry(leaf_bytes).get("seq") != seq:
+            return False, "the leaf is not the entry of this seq"
+    except (ValueError, AttributeError):
+        return False, "the leaf is not an audit entry"
+    computed = root_from_inclusion_path(index, size, leaf_hash(leaf_bytes), path)
+    if computed != checkpoint.root:
+        return False, "the path does not lead to the checkpoint's root"
+    return True, f"seq {seq} is included in the tree of size {size} (root {root.hex()})"

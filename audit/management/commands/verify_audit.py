@@ -1,0 +1,57 @@
+"""`verify_audit`: check the whole chain and every checkpoint, or one inclusion proof offline."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from audit.chain import MalformedProof, proof_check, verify
+from audit.services import verification_run_record
+
+
+class Command(BaseCommand):
+    help = "Verify the audit chain against its signed checkpoints (exit 1 when anything is wrong)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--proof", metavar="FILE", help="check one inclusion proof (from audit_proof) offline")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["proof"]:
+                self._check_proof(options["proof"])
+            else:
+                self._verify_chain()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+
+    def _check_proof(self, path: str) -> None:
+        try:
+            document = json.loads(sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8"))
+            holds, why = proof_check(document)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError and MalformedProof included
+            reason = exc if isinstance(exc, MalformedProof) else f"cannot read a proof from {path}: {exc}"
+            raise CommandError(f"malformed proof: {reason}", returncode=2) from exc
+        if not holds:
+            self.stdout.write(f"proof does not hold: {why}")
+            raise SystemExit(1)
+        self.stdout.write(f"proof holds: {why}")
+
+    def _verify_chain(self) -> None:
+        started_at = timezone.now()
+        result = verify()
+        verification_run_record(result=result, started_at=started_at)
+        if result.ok:
+            self.stdout.write(f"ok events={result.events} checkpoints={result.checkpoints}")
+            return
+        if result.first_bad_seq is not None:
+            self.stdout.write(f"first_bad_seq={result.first_bad_seq}")
+        for name in result.bad_checkpoints:
+            self.stdout.write(f"bad_checkpoint={name}")
+        for reason in result.reasons:
+            self.stderr.write(reason)
+        self.stdout.flush()
+        raise SystemExit(1)

@@ -1,0 +1,122 @@
+"""RFC 9162 (Certificate Transparency 2.0) Merkle tree hashing, inclusion proofs and an incremental frontier."""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+HASH_SIZE = 32
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    """MTH of one leaf: SHA-256(0x00 || entry)."""
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Interior node: SHA-256(0x01 || left || right)."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def _largest_power_of_two_below(n: int) -> int:
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _subtree_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    # Index bounds instead of slices: proofs over millions of leaves must not copy the list at every level.
+    if hi - lo == 1:
+        return hashes[lo]
+    k = _largest_power_of_two_below(hi - lo)
+    return node_hash(_subtree_root(hashes, lo, lo + k), _subtree_root(hashes, lo + k, hi))
+
+
+def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) over already-hashed leaves, as RFC 9162 section 2.1.1 defines it."""
+    if not hashes:
+        return EMPTY_ROOT
+    return _subtree_root(hashes, 0, len(hashes))
+
+
+def inclusion_path(hashes: Sequence[bytes], index: int) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 9162 section 2.1.3.1: sibling hashes from the leaf up."""
+    if not 0 <= index < len(hashes):
+        raise ValueError("leaf index outside the tree")
+    path: list[bytes] = []
+    lo, hi = 0, len(hashes)
+    while hi - lo > 1:
+        k = _largest_power_of_two_below(hi - lo)
+        if index < lo + k:
+            path.append(_subtree_root(hashes, lo + k, hi))
+            hi = lo + k
+        else:
+            path.append(_subtree_root(hashes, lo, lo + k))
+            lo = lo + k
+    path.reverse()  # RFC order: the leaf's sibling first
+    return path
+
+
+def root_from_inclusion_path(index: int, tree_size: int, leaf: bytes, path: Sequence[bytes]) -> bytes | None:
+    """The root an inclusion proof leads to (RFC 9162 section 2.1.3.2), or None when the proof is malformed."""
+    if not 0 <= index < tree_size:
+        return None
+    fn, sn = index, tree_size - 1
+    r = leaf
+    for p in path:
+        if len(p) != HASH_SIZE or sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        return None
+    return r
+
+
+class Frontier:
+    """The roots of the perfect subtrees covering the first `size` leaves: append in O(1), root in O(log n)."""
+
+    __slots__ = ("size", "_stack")
+
+    def __init__(self, size: int = 0, roots: Iterable[bytes] = ()) -> None:
+        self.size = size
+        self._stack = list(roots)
+        if len(self._stack) != bin(size).count("1"):
+            raise ValueError("frontier does not match its size")
+
+    @classmethod
+    def from_bytes(cls, size: int, packed: bytes) -> "Frontier":
+        """Rebuild a frontier stored as its concatenated subtree roots."""
+        return cls(size, [packed[i : i + HASH_SIZE] for i in range(0, len(packed), HASH_SIZE)])
+
+    def to_bytes(self) -> bytes:
+        """The subtree roots, largest first, concatenated."""
+        return b"".join(self._stack)
+
+    def append(self, leaf: bytes) -> None:
+        """Add one already-hashed leaf."""
+        stack = self._stack
+        stack.append(leaf)
+        size = self.size
+        # Each trailing 1 bit of the old size is a perfect subtree the new leaf completes.
+        while size & 1:
+            right = stack.pop()
+            stack[-1] = node_hash(stack[-1], right)
+            size >>= 1
+        self.size += 1
+
+    def root(self) -> bytes:
+        """MTH of the leaves appended so far."""
+        if not self._stack:
+            return EMPTY_ROOT
+        r = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
+            r = node_hash(left, r)
+        return r

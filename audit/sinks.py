@@ -1,0 +1,75 @@
+"""Where signed checkpoints go: an interface, and the filesystem sink AUDIT_CHECKPOINT_DIR uses."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+
+_NAME = re.compile(r"^checkpoint-(\d{12,})\.txt$")
+
+
+def checkpoint_name(tree_size: int) -> str:
+    """The file name of the checkpoint for `tree_size` events; names sort in tree order."""
+    return f"checkpoint-{tree_size:012d}.txt"
+
+
+class CheckpointSink(Protocol):
+    """Somewhere outside the database that keeps checkpoints; an object store can implement this later."""
+
+    def write(self, name: str, text: str) -> None:
+        """Store one checkpoint durably under `name`; never overwrite a different one."""
+
+    def names(self) -> list[str]:
+        """Every stored checkpoint name, in tree order."""
+
+    def read(self, name: str) -> str:
+        """The exact text of one stored checkpoint."""
+
+
+class FilesystemSink:
+    """One file per checkpoint in a directory; written atomically and fsynced."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def write(self, name: str, text: str) -> None:
+        """Write `text` to `name` through a temporary file and a rename, so a reader never sees half a file."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / name
+        if target.exists():
+            if target.read_text(encoding="utf-8") == text:
+                return
+            raise FileExistsError(f"checkpoint {name} already exists with other content")
+        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".txt")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, target)  # fails rather than replaces if another sealer got there first
+        finally:
+            os.unlink(temporary)
+        directory_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)
+
+    def names(self) -> list[str]:
+        """Checkpoint file names in the directory, in tree order."""
+        if not self.directory.is_dir():
+            return []
+        found = [entry.name for entry in os.scandir(self.directory) if _NAME.match(entry.name)]
+        return sorted(found, key=lambda name: int(_NAME.match(name).group(1)))
+
+    def read(self, name: str) -> str:
+        """The text of one checkpoint file."""
+        return (self.directory / name).read_text(encoding="utf-8")
+
+
+def default_sink() -> CheckpointSink:
+    """The configured sink: files in AUDIT_CHECKPOINT_DIR."""
+    return FilesystemSink(settings.AUDIT_CHECKPOINT_DIR)

@@ -1,0 +1,49 @@
+"""Fixtures of the audit tests: a signing key, a checkpoint directory, and a way to tamper like a superuser."""
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.db import connection
+
+from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - until tests/conftest.py registers it
+
+
+def new_key_pair() -> tuple[str, str]:
+    """A fresh Ed25519 key pair as the settings take it: base64 of the raw seed and of the raw public key."""
+    key = Ed25519PrivateKey.generate()
+    seed = key.private_bytes_raw()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(seed).decode(), base64.b64encode(public).decode()
+
+
+@pytest.fixture
+def audit_keys(settings, tmp_path: Path) -> Path:
+    """Signing and public keys set, checkpoints going to a fresh directory (returned)."""
+    settings.AUDIT_SIGNING_KEY, settings.AUDIT_PUBLIC_KEY = new_key_pair()
+    directory = tmp_path / "checkpoints"
+    settings.AUDIT_CHECKPOINT_DIR = str(directory)
+    return directory
+
+
+@contextmanager
+def triggers_disabled() -> Iterator[None]:
+    """Act as a superuser who turned the audit triggers off (PostgreSQL): how an attacker with DBA rights tampers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = origin")
+
+
+def raw(sql: str, params: list | tuple = ()) -> list[tuple]:
+    """Run one SQL statement on the default connection; its rows, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
