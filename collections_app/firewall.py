@@ -176,7 +176,7 @@ _DEBT_EN = (
     "owe|owes|owed|owing|debt|debts|debtor|debtors|indebted|overdue|arrears|past due|past-due|collection|"
     "collections|collector|collectors|loan|loans|borrowed|borrower|borrowers|borrowing|lender|lenders|lending|"
     "creditor|creditors|delinquent|delinquency|defaulted|in default|unpaid|bankrupt|bankruptcy|charge-off|"
-    "charge off|charged off|installment|installments|dpd"
+    "charge off|charged off|installment|installments|dpd|mortgage|line of credit|credit line"
 ).split("|")
 _DEBT_PATTERNS_EN = (
     r"default\s+on",
@@ -218,7 +218,9 @@ _THREAT_PATTERNS_EN = (r"show\s+up\s+at\s+your", r"visit\s+your\s+(?:home|house|
 
 # Who the borrower is told will hear about it. Ambiguous objects (公司, 朋友...) need a 你/您 possessive,
 # so "请联系公司客服" stays clean.
-_TP_VERBS_CN = "通知|告诉|告知|联系|联络|打给|打电话给|致电|找|发给|发短信给|群发给?|曝光给|转告|拜访|走访|爆"
+_TP_VERBS_CN = (
+    "通知|告诉|告知|联系|联系到|联络|打给|打到|打电话给|致电|找|找到|发给|发短信给|群发给?|曝光给|转告|拜访|走访|爆"
+)
 _TP_CLOSE_CN = (
     "家人|家属|家里人|父母|爸妈|父亲|母亲|爸爸|妈妈|亲人|亲属|亲戚|亲友|配偶|爱人|老婆|老公|妻子|丈夫|子女|孩子|"
     "儿子|女儿|通讯录|紧急联系人|全家|邻居|村委会?|居委会?"
@@ -236,6 +238,7 @@ _THIRD_PARTY_CN = re.compile(
             rf"(?:{_TP_VERBS_CN})(?:你|您)的?(?:{_TP_ANY_CN})",
             rf"(?:让|叫)(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN}|身边的人|所有人)",
             rf"(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:都|也)?(?:会|将|就会)(?:收到|知道|被通知|接到)",
+            rf"(?:给|向|对)(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:们)?(?:发|打|群发|说|讲|通报|透露)",
         )
     )
 )
@@ -281,6 +284,8 @@ _OVERDUE_CN_BARE = re.compile(
     "(?P<unit>多?个多?(?:月|星期|礼拜)|多?周|多?天|多年|年多)"
 )
 _NOT_A_DURATION = frozenset({"1", "一", "半", "几", "数", "好", "好几"})
+# 三天两头 and 三天打鱼 are idioms for "often" and "on and off".
+_IDIOM_AFTER = ("两头", "打鱼")
 _DEADLINE_AFTER = ("内", "以内", "之内", "后", "之后", "以后", "前", "之前")
 _EN_NUM = rf"(?:[0-9]+\+?|(?:{_EN_NUMBER_WORDS})(?:[\s-]+(?:{_EN_NUMBER_WORDS}))?|a\s+few|several|a\s+couple\s+of|many)"
 _EN_SPAN = r"(?:days?|weeks?|months?|years?)"
@@ -293,8 +298,10 @@ _OVERDUE_EN = _english(
     rf"(?:over\s+|more\s+than\s+|about\s+|almost\s+|nearly\s+)?{_EN_NUM}[\s-]*{_EN_SPAN}",
     rf"(?:for|over)\s+(?:the\s+(?:past|last)\s+)?{_EN_NUM}\s+(?:months?|weeks?|years?)",
     rf"(?:past|last)\s+{_EN_NUM}\s+(?:days|weeks|months|years)",
+    rf"been\s+(?:over\s+|more\s+than\s+|about\s+|almost\s+|nearly\s+)?{_EN_NUM}\s+(?:days|weeks?|months?|years?)",
+    rf"{_EN_NUM}\s+(?:weeks?|months?|years?)\s+(?:ago|now|already)",
     r"dpd\s*[0-9]+|[0-9]+\s*dpd",
-    rf"since\s+(?:(?:{_MONTHS})\.?(?:\s+[0-9]{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+[0-9]{{4}})?|"
+    rf"since\s+(?:(?:{_MONTHS})(?:\.(?=\s*[0-9]))?(?:\s+[0-9]{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+[0-9]{{4}})?|"
     rf"last\s+(?:week|month|year|{_MONTHS})|[0-9]{{1,2}}/[0-9]{{1,2}}(?:/[0-9]{{2,4}})?|(?:19|20)[0-9]{{2}}|"
     rf"the\s+(?:start|beginning|end)\s+of\s+[a-z]+|[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS}))",
 )
@@ -311,7 +318,7 @@ _PROTECTED = re.compile(
             r"[0-9]?\s?[ap]\.?m\.?(?![a-z])",
             r"[0-9]?(?:点|时)(?:半|整|钟|[0-9]{1,2}分)?",
             # dates: 2024-05-01, 2024年5月1日, 5月1日, 3日, 5/1, 5th of March
-            r"[0-9]{1,3}[-/.][0-9]{1,2}[-/.][0-9]{1,2}",
+            r"(?:[0-9]{3})?[0-9][-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])(?![0-9])",
             r"[0-9]{3}\s?年(?:\s?[0-9]{1,2}\s?月(?:\s?[0-9]{1,2}\s?[日号])?)?",
             r"[0-9]?\s?月份?(?:\s?[0-9]{1,2}\s?[日号])?",
             r"[0-9]?\s?[日号]",
@@ -339,8 +346,10 @@ _ID_TAIL = re.compile(
 _ID_LETTERED = re.compile(r"(?P<prefix>[a-z][a-z]{0,4})-?[0-9]{6,}(?![0-9])")
 # Digits with single separators between them: phone and card numbers as people write them.
 _DIGIT_RUN = re.compile(r"[0-9][0-9]*(?:(?:[ \-.]|\)\s?)\(?[0-9]+)*")
+_DIGITS = re.compile("[0-9]+")
 _THOUSANDS_GROUPED = re.compile(r"[0-9]{1,3}(?:[ ,][0-9]{3})+(?:\.[0-9]+)?")
 _YEAR_RANGE = re.compile(r"(?:19|20)[0-9]{2}\s?-\s?(?:19|20)[0-9]{2}")
+_CN_EMERGENCY = frozenset({"110", "119", "120", "122"})
 _TOLL_FREE_US = frozenset({"800", "888", "877", "866", "855", "844", "833"})
 
 # --- amounts ---------------------------------------------------------------------------------------------------
@@ -430,22 +439,22 @@ def lint_message(text: str, *, audience: str = FAMILY, profile: FirewallProfile 
             hits.update((DEBT_DISCLOSURE, *m.span()) for m in _english_matches(compiled.debt_en, folded))
             if _EN_PERIOD_WORD.search(folded):
                 hits.update((OVERDUE_DETAIL, *m.span()) for m in _english_matches(_OVERDUE_EN, folded))
-        if compiled.products is not None:
-            hits.update((PRODUCT, *span) for span in _product_spans(compiled.products, folded))
-        hits.update(_number_hits(folded, compiled, cjk=cjk, latin=latin))
+        products = _product_spans(compiled.products, folded) if compiled.products is not None else []
+        hits.update((PRODUCT, *span) for span in products)
+        hits.update(_number_hits(folded, compiled, products, cjk=cjk, latin=latin))
 
     findings = [Finding(category, start, end, text[start:end]) for category, start, end in hits]
     findings.sort(key=lambda f: (f.start, f.end, f.category))
     return findings
 
 
-def _product_spans(pattern: re.Pattern[str], folded: str) -> Iterator[_Span]:
-    for match in pattern.finditer(folded):
-        start = match.start()
-        # An English product name inside a longer word ("Zopa" in "Zopamine") is not the product.
-        if folded[start] in _ASCII_LETTERS and start and folded[start - 1] in _ASCII_LETTERS:
-            continue
-        yield match.span()
+def _product_spans(pattern: re.Pattern[str], folded: str) -> list[_Span]:
+    # An English product name inside a longer word ("Zopa" in "Zopamine") is not the product.
+    return [
+        m.span()
+        for m in pattern.finditer(folded)
+        if not (m.start() and folded[m.start()] in _ASCII_LETTERS and folded[m.start() - 1] in _ASCII_LETTERS)
+    ]
 
 
 def _overdue_cn(folded: str) -> list[_Span]:
@@ -460,7 +469,11 @@ def _overdue_cn(folded: str) -> list[_Span]:
         if numeral == "好" or (unit[-1] in "天周" and numeral in _NOT_A_DURATION):
             continue
         # "第三个月", "每两周", "这三天" count or name a period; "过两天"/"再等三天" are later; "3天内" is a deadline.
-        if (start and folded[start - 1] in _CN_COUNT_BEFORE + "过再等有") or folded.startswith(_DEADLINE_AFTER, end):
+        if (
+            (start and folded[start - 1] in _CN_COUNT_BEFORE + "过再等有")
+            or folded.startswith(_DEADLINE_AFTER, end)
+            or folded.startswith(_IDIOM_AFTER, end)
+        ):
             continue
         spans.append((start, end))
     return spans
@@ -473,7 +486,9 @@ def _overlaps(start: int, end: int, spans: list[_Span]) -> bool:
     return any(start < s_end and s_start < end for s_start, s_end in spans)
 
 
-def _number_hits(folded: str, compiled: _CompiledProfile, *, cjk: bool, latin: bool) -> list[_Hit]:
+def _number_hits(
+    folded: str, compiled: _CompiledProfile, products: list[_Span], *, cjk: bool, latin: bool
+) -> list[_Hit]:
     has_digit = _HAS_DIGIT.search(folded) is not None
     has_cn = cjk and _HAS_CN_NUMERAL.search(folded) is not None
     hits: list[_Hit] = []
@@ -485,7 +500,8 @@ def _number_hits(folded: str, compiled: _CompiledProfile, *, cjk: bool, latin: b
     # Times, dates, percentages and service numbers are neither amounts nor identifiers. Every such pattern
     # starts with a digit, so it is tried where a number starts rather than at every position.
     protected: list[_Span] = []
-    claimed: list[_Span] = []
+    # Digits inside a product name ("360借条") are the name, already reported.
+    claimed: list[_Span] = list(products)
     if has_digit:
         for number in numbers:
             if not protected or number.start() >= protected[-1][1]:
@@ -497,7 +513,9 @@ def _number_hits(folded: str, compiled: _CompiledProfile, *, cjk: bool, latin: b
         _identifier_hits(folded, compiled, protected, claimed, hits, latin=latin, cjk=cjk)
     if has_cn:
         protected.extend(m.span() for m in _PROTECTED_CN_TIME.finditer(folded))
-        numbers.extend(_NUM_CHINESE.finditer(folded))
+        # "3千" was read whole as an Arabic number with a unit; its 千 is not a second number.
+        arabic = [m.span() for m in numbers]
+        numbers.extend(m for m in _NUM_CHINESE.finditer(folded) if not _overlaps(*m.span(), arabic))
     _amount_hits(folded, compiled, numbers, protected, claimed, hits)
     return hits
 
@@ -508,8 +526,14 @@ def _is_service_number(digits: str, compiled: _CompiledProfile) -> bool:
     national = digits[2:] if len(digits) == 12 and digits.startswith("86") else digits
     return (
         (len(digits) == 5 and digits[:2] in ("95", "96"))
+        # Chinese public and carrier short numbers: 110/119/120/122, 10086/10010/10000, 12345/12315/12306...
+        or (
+            compiled.phone_region == "CN"
+            and (digits in _CN_EMERGENCY or (len(digits) == 5 and digits[:2] in ("10", "12")))
+        )
         or (len(national) == 10 and national[:3] in ("400", "800"))
         or (len(digits) == 11 and digits[0] == "1" and digits[1:4] in _TOLL_FREE_US)
+        or (len(digits) == 10 and digits[:3] in _TOLL_FREE_US)
         or (len(digits) in (10, 11) and digits[0] == "0" and digits[1:4] in ("800", "808"))
         or (len(digits) in (11, 12) and digits[:2] == "44" and digits[2:5] in ("800", "808"))
     )
@@ -560,11 +584,11 @@ def _identifier_hits(
         run = match.group()
         start, end = match.span()
         # Single unseparated runs are judged one by one in _amount_hits, with their context.
-        if run.isdigit():
-            continue
         if start and folded[start - 1] in "+(":
             start -= 1
             run = folded[start:end]
+        if run.isdigit():
+            continue
         if start and folded[start - 1] in _ASCII_LETTERS:
             continue
         digits = "".join(c for c in run if c.isdigit())
@@ -581,8 +605,9 @@ def _identifier_hits(
             spans = [(start, end)]
         else:
             spans = _phone_spans(folded, start, end, compiled)
-            # A grouped run of seven or more digits that is no known phone is still somebody's number.
-            if not spans and not _overlaps(start, end, protected):
+            # Short groups of seven or more digits in all that are no known phone are still somebody's number;
+            # a run holding a long group ("身份证110101199003074514 0") is judged number by number instead.
+            if not spans and not _overlaps(start, end, protected) and max(map(len, _DIGITS.findall(run))) < 6:
                 spans = [(start, end)]
         for span in spans:
             hits.append((IDENTIFIER, *span))
