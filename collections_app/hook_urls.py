@@ -1,4 +1,11 @@
 """URLs of the message gateway's webhooks."""
 
+from django.urls import path
+
+from collections_app import hooks
+
 app_name = "hooks"
-urlpatterns: list = []
+urlpatterns = [
+    path("gateway/inbound/", hooks.inbound, name="gateway_inbound"),
+    path("gateway/receipt/", hooks.receipt, name="gateway_receipt"),
+]

@@ -1,0 +1,117 @@
+"""The message gateway's webhooks: inbound SMS (opt-outs) and delivery receipts.
+
+Both are signed: `X-Signature: sha256=<hex HMAC-SHA256 of "<X-Timestamp>.<body>">` with
+GATEWAY_WEBHOOK_SECRET; a timestamp more than 300 s away or a signature already used is refused (401).
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from collections_app.models import Message, WebhookSignature
+from collections_app.models.accounts import e164_validator
+from collections_app.services.messages import inbound_sms_take, message_receipt_take
+
+MAX_CLOCK_SKEW_SECONDS = 300
+
+
+def signature_for(secret: str, timestamp: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of `<timestamp>.<body>`."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(*, secret: str, timestamp: str, body: bytes, header: str, now: float) -> bool:
+    """Whether the header signs this body and timestamp, and the timestamp is within the allowed skew."""
+    if not secret or not header.startswith("sha256="):
+        return False
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - sent_at) > MAX_CLOCK_SKEW_SECONDS:
+        return False
+    return hmac.compare_digest(header.removeprefix("sha256="), signature_for(secret, timestamp, body))
+
+
+def _parse_moment(value: Any) -> datetime.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment
+
+
+def _signed_json(request: HttpRequest, endpoint: str) -> tuple[dict[str, Any] | None, HttpResponse | None]:
+    """Check the signature and record it (a replay is refused); then parse the body as a JSON object."""
+    header = request.headers.get("X-Signature", "")
+    if not signature_valid(
+        secret=settings.GATEWAY_WEBHOOK_SECRET,
+        timestamp=request.headers.get("X-Timestamp", ""),
+        body=request.body,
+        header=header,
+        now=time.time(),
+    ):
+        return None, HttpResponse(status=401)
+    try:
+        with transaction.atomic():
+            WebhookSignature.objects.create(signature=header.removeprefix("sha256=")[:64], endpoint=endpoint)
+    except IntegrityError:
+        return None, HttpResponse(status=401)
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None, HttpResponse(status=400)
+    if not isinstance(payload, dict):
+        return None, HttpResponse(status=400)
+    return payload, None
+
+
+@csrf_exempt
+@require_POST
+def inbound(request: HttpRequest) -> HttpResponse:
+    """An inbound SMS: TD/退订/STOP opts a family contact's number out, or stops SMS for a borrower."""
+    with transaction.atomic():
+        payload, refusal = _signed_json(request, "inbound")
+        if refusal is not None:
+            return refusal
+        phone, text = payload.get("from"), payload.get("text")
+        received_at = _parse_moment(payload.get("received_at"))
+        if not isinstance(phone, str) or not isinstance(text, str) or received_at is None:
+            return HttpResponse(status=400)
+        try:
+            e164_validator(phone)
+        except Exception:  # noqa: BLE001 - any invalid number is a malformed body
+            return HttpResponse(status=400)
+        inbound_sms_take(phone=phone, text=text, received_at=received_at)
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def receipt(request: HttpRequest) -> HttpResponse:
+    """A delivery receipt: moves the message's status forward only."""
+    with transaction.atomic():
+        payload, refusal = _signed_json(request, "receipt")
+        if refusal is not None:
+            return refusal
+        key, status = payload.get("idempotency_key"), payload.get("status")
+        at = _parse_moment(payload.get("at"))
+        allowed = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.FAILED)
+        if not isinstance(key, str) or not key or status not in allowed or at is None:
+            return HttpResponse(status=400)
+        message_receipt_take(idempotency_key=key, status=status, at=at)
+    return HttpResponse(status=204)
