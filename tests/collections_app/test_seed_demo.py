@@ -1,0 +1,127 @@
+"""seed_demo: the contract's demo users and data, each officer with a caseload, and a second run creating nothing."""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import override_settings
+
+from audit.models import AuditEvent
+from collections_app.dpd import bucket_for, days_past_due, lender_today
+from collections_app.models import (
+    Borrower,
+    Contact,
+    Interaction,
+    LoanAccount,
+    LoanAccountUserObjectPermission,
+    Payment,
+    Portfolio,
+    PromiseToPay,
+)
+from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
+
+
+def seed(*extra: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *extra, stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table the app owns (and users, groups, permissions, audit events)."""
+    labels = {"collections_app", "review", "audit", "auth", "guardian"}
+    return {
+        model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.app_label in labels
+    }
+
+
+@pytest.mark.django_db
+@override_settings(DEMO_PASSWORD="another-demo-pass-1")
+def test_seed_creates_the_contract_users_with_their_roles_and_the_demo_password() -> None:
+    seed()
+
+    expected = {
+        "officer1": {CASE_OFFICER},
+        "officer2": {CASE_OFFICER},
+        "approver1": {RISK_APPROVER},
+        "approver2": {RISK_APPROVER},
+        "auditor1": {COMPLIANCE_AUDITOR},
+        "admin": set(),
+    }
+    for username, roles in expected.items():
+        user = authenticate(username=username, password="another-demo-pass-1")
+        assert user is not None, username
+        assert set(user_roles(user)) == roles
+    assert User.objects.get(username="admin").is_superuser
+    assert not User.objects.get(username="officer1").is_superuser
+
+
+@pytest.mark.django_db
+def test_seed_spreads_at_least_200_borrowers_over_dpd_minus_3_to_200() -> None:
+    seed()
+
+    assert Borrower.objects.count() >= 200
+    today = lender_today()
+    dpds = [days_past_due(a.oldest_unpaid_due_date, today) for a in LoanAccount.objects.all()]
+    owing = [dpd for dpd in dpds if dpd is not None]
+    assert min(owing) == -3 and max(owing) == 200
+    assert {bucket_for(dpd).code for dpd in owing} == {"current", "1-30", "31-60", "61-90", "91-180", "181+"}
+    assert all(-3 <= dpd <= 200 for dpd in owing)
+    # Every borrower has at least one account.
+    assert not Borrower.objects.filter(accounts__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_each_demo_officer_has_their_own_caseload_through_object_permissions() -> None:
+    seed()
+
+    officer1, officer2 = User.objects.get(username="officer1"), User.objects.get(username="officer2")
+    for officer in (officer1, officer2):
+        accounts = LoanAccount.objects.filter(officer=officer)
+        assert accounts.count() >= 50
+        granted = set(
+            LoanAccountUserObjectPermission.objects.filter(user=officer).values_list("content_object_id", flat=True)
+        )
+        assert granted == set(accounts.values_list("pk", flat=True))
+    assert not LoanAccount.objects.filter(officer=officer1).filter(officer=officer2).exists()
+
+
+@pytest.mark.django_db
+def test_seed_holds_portfolios_contacts_payments_promises_and_interactions() -> None:
+    seed()
+
+    profiles = set(Portfolio.objects.values_list("policy_profile__code", flat=True))
+    assert {"cn-default", "us-regf"} <= profiles
+    assert Portfolio.objects.filter(code="cn-consumer", policy_profile__code="cn-default").exists()
+    assert Contact.objects.count() >= 200
+    family = Contact.objects.filter(relationship__in=["spouse", "parent", "sibling", "child", "relative"])
+    assert family.filter(consent_at__isnull=False).exclude(consent_basis="").exists()
+    assert Payment.objects.count() > 0
+    assert PromiseToPay.objects.count() > 0
+    assert Interaction.objects.filter(outcome=Interaction.Outcome.NO_ANSWER).count() > 0
+    # The accounts came in through the importer: each creation is audited as the seed's.
+    created = AuditEvent.objects.filter(action="create", object_type="loanaccount")
+    assert created.count() == LoanAccount.objects.count()
+    assert created.first().detail["source"] == "seed_demo"
+
+
+@pytest.mark.django_db
+def test_second_seed_creates_nothing() -> None:
+    seed()
+    before = row_counts()
+
+    seed()
+
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_if_empty_leaves_a_database_with_users_alone(officer: User) -> None:
+    out = seed("--if-empty")
+
+    assert not LoanAccount.objects.exists()
+    assert not User.objects.filter(username="officer1").exists()
+    assert "no demo data" in out
