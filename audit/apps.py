@@ -9,3 +9,13 @@ class AuditConfig(AppConfig):
 
     name = "audit"
     verbose_name = _("Audit log")
+
+    def ready(self) -> None:
+        """Record sign-ins, failed sign-ins and sign-outs."""
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+        from audit import receivers
+
+        user_logged_in.connect(receivers.record_login, dispatch_uid="audit_login")
+        user_login_failed.connect(receivers.record_login_failed, dispatch_uid="audit_login_failed")
+        user_logged_out.connect(receivers.record_logout, dispatch_uid="audit_logout")

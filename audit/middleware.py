@@ -1,15 +1,20 @@
-"""Middleware giving each request an id and making it the audit context."""
+"""Middleware giving each request an id, making it the audit context, and failing closed on audit errors."""
 
+import logging
 import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 
 from audit.context import context_from_request, reset_context, set_context
+from audit.services import AuditWriteError
+
+logger = logging.getLogger(__name__)
 
 
 class AuditContextMiddleware:
-    """Attach a request id and expose the request to the audit entry point."""
+    """Attach a request id, expose the request to the audit entry point, and turn audit failures into a 503."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -22,4 +27,21 @@ class AuditContextMiddleware:
         finally:
             reset_context(token)
         response["X-Request-ID"] = request.request_id
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """Fail closed: whatever the view was about to show is dropped for a page that shows nothing personal."""
+        if not isinstance(exception, AuditWriteError):
+            return None
+        logger.error(
+            "audit write failed; response withheld (request %s, path %s)",
+            getattr(request, "request_id", ""),
+            request.path[:200],
+            exc_info=exception,
+        )
+        # Rendered without the request: no user, no session data, nothing from the view reaches the page.
+        body = render_to_string("audit/unavailable.html", {"request_id": getattr(request, "request_id", "")})
+        response = HttpResponse(body, status=503)
+        response["Cache-Control"] = "no-store"
+        response["Retry-After"] = "30"
         return response

@@ -1,4 +1,16 @@
 """URLs of the auditor's pages."""
 
+from django.urls import path, re_path
+
+from audit import views
+
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.audit_log, name="log"),
+    path("export.csv", views.audit_export, name="export"),
+    path("verify/", views.verification, name="verification"),
+    re_path(r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/$", views.person_report, name="person"),
+    re_path(
+        r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\.csv$", views.person_report_csv, name="person_csv"
+    ),
+]

@@ -1,0 +1,77 @@
+"""The audit log in the admin: read-only, for superusers; nobody adds, changes or deletes events."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import AuditEvent, VerificationRun
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """No add, change or delete, whatever the user's permissions: the tables are append-only."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "seq", "occurred_at", "actor_username", "role", "action", "object_label", "outcome")
+    list_filter = ("action", "outcome", "role")
+    search_fields = ("=actor_username", "=request_id", "=object_id")
+    show_full_result_count = False  # counting tens of millions of rows on every page is not free
+    fields = (
+        "seq",
+        "occurred_at",
+        "actor_id",
+        "actor_username",
+        "role",
+        "action",
+        "object_type",
+        "object_id",
+        "persons",
+        "fields",
+        "purpose",
+        "outcome",
+        "request_id",
+        "ip",
+        "detail",
+        "entry_text",
+        "hash_hex",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("object"))
+    def object_label(self, obj: AuditEvent) -> str:
+        return obj.object_label
+
+    @admin.display(description=_("canonical entry"))
+    def entry_text(self, obj: AuditEvent) -> str:
+        return bytes(obj.entry).decode() if obj.entry is not None else ""
+
+    @admin.display(description=_("chain hash"))
+    def hash_hex(self, obj: AuditEvent) -> str:
+        return bytes(obj.hash).hex() if obj.hash is not None else ""
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "started_at", "finished_at", "ok", "events_checked", "checkpoints_checked", "first_bad_seq")
+    readonly_fields = (
+        "started_at",
+        "finished_at",
+        "ok",
+        "events_checked",
+        "checkpoints_checked",
+        "first_bad_seq",
+        "bad_checkpoints",
+        "summary",
+    )

@@ -1,0 +1,91 @@
+"""The auditor's filter over the log, as the query string of /audit/ and /audit/export.csv gives it."""
+
+import datetime
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+PERSON_RE = re.compile(r"^(borrower|contact):\d+$")
+OBJECT_RE = re.compile(r"^[a-z][a-z0-9_.]{0,59}:[^\s:]{1,64}$")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """A validated filter; empty values mean no restriction."""
+
+    actor: str = ""
+    action: str = ""
+    person: str = ""
+    object: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+    def as_detail(self) -> dict[str, str]:
+        """The filter as the export event records it."""
+        values = asdict(self)
+        return {
+            key: (value.isoformat() if isinstance(value, datetime.date) else value) for key, value in values.items()
+        }
+
+    def since(self) -> datetime.datetime | None:
+        """Start of `date_from` in the lender's time zone."""
+        if self.date_from is None:
+            return None
+        return datetime.datetime.combine(self.date_from, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+    def until(self) -> datetime.datetime | None:
+        """Start of the day after `date_to` in the lender's time zone (the range includes `date_to`)."""
+        if self.date_to is None:
+            return None
+        day_after = self.date_to + datetime.timedelta(days=1)
+        return datetime.datetime.combine(day_after, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+class AuditFilterForm(forms.Form):
+    """Query parameters `actor`, `action`, `person`, `object`, `from`, `to`, and the keyset cursor `before`."""
+
+    actor = forms.CharField(label=_("Actor"), max_length=150, required=False)
+    action = forms.CharField(label=_("Action"), max_length=40, required=False)
+    person = forms.RegexField(
+        label=_("Person"),
+        regex=PERSON_RE,
+        required=False,
+        error_messages={"invalid": _("Use borrower:<id> or contact:<id>.")},
+    )
+    object = forms.RegexField(
+        label=_("Object"),
+        regex=OBJECT_RE,
+        required=False,
+        error_messages={"invalid": _("Use <model>:<id>.")},
+    )
+    before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `from` is a Python keyword, so these two are added by name.
+        self.fields["from"] = forms.DateField(label=_("From"), required=False, widget=forms.DateInput({"type": "date"}))
+        self.fields["to"] = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
+        self.order_fields(["actor", "action", "person", "object", "from", "to", "before"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return cleaned
+
+    def audit_filter(self) -> AuditFilter:
+        """The validated filter (call after is_valid())."""
+        data = self.cleaned_data
+        return AuditFilter(
+            actor=data.get("actor") or "",
+            action=data.get("action") or "",
+            person=data.get("person") or "",
+            object=data.get("object") or "",
+            date_from=data.get("from"),
+            date_to=data.get("to"),
+        )

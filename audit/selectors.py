@@ -1,0 +1,177 @@
+"""Reads of the audit log, for compliance auditors only, with keyset pagination."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from audit.forms import AuditFilter
+from audit.models import AuditEvent, VerificationRun
+from collections_app.roles import COMPLIANCE_AUDITOR, user_has_role
+
+PAGE_SIZE = 50
+EXPORT_CHUNK = 2_000
+
+
+def _require_auditor(user: AbstractBaseUser | AnonymousUser) -> None:
+    if not user_has_role(user, COMPLIANCE_AUDITOR):
+        raise PermissionDenied
+
+
+def _with_person(queryset: QuerySet[AuditEvent], person: str) -> QuerySet[AuditEvent]:
+    """Events naming `person`; on PostgreSQL a containment the GIN index on `persons` answers."""
+    if connection.vendor == "postgresql":
+        return queryset.filter(persons__contains=[person])
+    exists = RawSQL(
+        "EXISTS (SELECT 1 FROM json_each(audit_auditevent.persons) WHERE json_each.value = %s)",
+        [person],
+        output_field=BooleanField(),
+    )
+    return queryset.filter(exists)
+
+
+def audit_events_filtered(*, user: AbstractBaseUser | AnonymousUser, audit_filter: AuditFilter) -> QuerySet[AuditEvent]:
+    """Every event matching the filter, for an auditor; unordered."""
+    _require_auditor(user)
+    queryset = AuditEvent.objects.all()
+    if audit_filter.actor:
+        queryset = queryset.filter(actor_username=audit_filter.actor)
+    if audit_filter.action:
+        queryset = queryset.filter(action=audit_filter.action)
+    if audit_filter.object:
+        object_type, _, object_id = audit_filter.object.partition(":")
+        queryset = queryset.filter(object_type=object_type, object_id=object_id)
+    if audit_filter.person:
+        queryset = _with_person(queryset, audit_filter.person)
+    if since := audit_filter.since():
+        queryset = queryset.filter(occurred_at__gte=since)
+    if until := audit_filter.until():
+        queryset = queryset.filter(occurred_at__lt=until)
+    return queryset
+
+
+@dataclass(frozen=True)
+class Page:
+    """One keyset page, newest first; `next_before` is the cursor of the following page, if any."""
+
+    events: list[AuditEvent]
+    next_before: int | None
+
+
+def audit_event_page(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    audit_filter: AuditFilter,
+    before: int | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of matching events with ids below `before`, newest first (no OFFSET: constant cost per page)."""
+    queryset = audit_events_filtered(user=user, audit_filter=audit_filter).defer("entry", "hash", "detail")
+    if before is not None:
+        queryset = queryset.filter(id__lt=before)
+    events = list(queryset.order_by("-id")[: size + 1])
+    if len(events) > size:
+        return Page(events[:size], events[size - 1].id)
+    return Page(events, None)
+
+
+@dataclass(frozen=True)
+class ExportBounds:
+    """The rows an export covers: matching events with ids up to `last_id`, and how many there are."""
+
+    first_id: int | None
+    last_id: int | None
+    rows: int
+
+
+EXPORT_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor",
+    "role",
+    "action",
+    "object",
+    "person",
+    "fields",
+    "purpose",
+    "outcome",
+    "request_id",
+    "ip",
+)
+
+
+def audit_export_bounds(*, user: AbstractBaseUser | AnonymousUser, audit_filter: AuditFilter) -> ExportBounds:
+    """Fix an export's upper keyset bound now, so its rows and its recorded count describe the same set."""
+    from django.db.models import Count, Max, Min
+
+    summary = audit_events_filtered(user=user, audit_filter=audit_filter).aggregate(
+        first_id=Min("id"), last_id=Max("id"), rows=Count("id")
+    )
+    return ExportBounds(summary["first_id"], summary["last_id"], summary["rows"])
+
+
+def audit_export_rows(
+    *, user: AbstractBaseUser | AnonymousUser, audit_filter: AuditFilter, bounds: ExportBounds
+) -> Iterator[tuple[object, ...]]:
+    """The exported rows in id order, as EXPORT_COLUMNS (values, never personal data: the log holds none)."""
+    if bounds.last_id is None:
+        return
+    queryset = (
+        audit_events_filtered(user=user, audit_filter=audit_filter)
+        .filter(id__lte=bounds.last_id)
+        .order_by("id")
+        .values_list(
+            "seq",
+            "occurred_at",
+            "actor_username",
+            "role",
+            "action",
+            "object_type",
+            "object_id",
+            "persons",
+            "fields",
+            "purpose",
+            "outcome",
+            "request_id",
+            "ip",
+        )
+    )
+    for (
+        seq,
+        at,
+        actor,
+        role,
+        action,
+        otype,
+        oid,
+        persons,
+        fields,
+        purpose,
+        outcome,
+        request_id,
+        ip,
+    ) in queryset.iterator(chunk_size=EXPORT_CHUNK):
+        yield (
+            seq if seq is not None else "",
+            at.isoformat(),
+            actor,
+            role,
+            action,
+            f"{otype}:{oid}" if otype else "",
+            ";".join(persons),
+            ";".join(fields),
+            purpose,
+            outcome,
+            request_id,
+            ip or "",
+        )
+
+
+def verification_latest(*, user: AbstractBaseUser | AnonymousUser) -> VerificationRun | None:
+    """The most recent verify run, for an auditor."""
+    _require_auditor(user)
+    return VerificationRun.objects.order_by("-id").first()

@@ -1,0 +1,171 @@
+"""The auditor's pages: the log, its CSV export, the last verification and a person's access report.
+
+Each page is itself audited (`list` or `export`) before anything is sent. The log holds field names and
+ids, never personal values, so nothing here needs masking.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from audit.forms import AuditFilter, AuditFilterForm
+from audit.selectors import (
+    EXPORT_COLUMNS,
+    audit_event_page,
+    audit_export_bounds,
+    audit_export_rows,
+    verification_latest,
+)
+from audit.services import audit_record
+from collections_app.roles import COMPLIANCE_AUDITOR, role_required
+
+# Spreadsheets run cells starting with these as formulas (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: formula-like values get a leading apostrophe."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        yield writer.writerow([neutralise(cell) for cell in row])
+
+
+def _persons_of(events: Iterable) -> list[str]:
+    return sorted({person for event in events for person in event.persons})
+
+
+@never_cache
+@require_GET
+@role_required(COMPLIANCE_AUDITOR)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The log, filtered, newest first, one keyset page at a time."""
+    form = AuditFilterForm(request.GET)
+    page = None
+    if form.is_valid():
+        audit_filter = form.audit_filter()
+        page = audit_event_page(user=request.user, audit_filter=audit_filter, before=form.cleaned_data["before"])
+        audit_record(
+            action="list",
+            actor=request.user,
+            role=COMPLIANCE_AUDITOR,
+            object_type="auditevent",
+            persons=_persons_of(page.events),
+            detail={
+                "filter": audit_filter.as_detail(),
+                "before": form.cleaned_data["before"],
+                "rows": len(page.events),
+            },
+        )
+    else:
+        audit_record(
+            action="list",
+            actor=request.user,
+            role=COMPLIANCE_AUDITOR,
+            object_type="auditevent",
+            outcome="invalid",
+            detail={"errors": sorted(form.errors)},
+        )
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(request, "audit/auditevent_list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _export_response(request: HttpRequest, audit_filter: AuditFilter, filename: str, **event: object) -> HttpResponse:
+    bounds = audit_export_bounds(user=request.user, audit_filter=audit_filter)
+    # Written (and committed) before the first byte goes out: filter, keyset bounds and row count.
+    audit_record(
+        action="export",
+        actor=request.user,
+        role=COMPLIANCE_AUDITOR,
+        detail={
+            "filter": audit_filter.as_detail(),
+            "bounds": {"first_id": bounds.first_id, "last_id": bounds.last_id},
+            "rows": bounds.rows,
+            "format": "csv",
+        },
+        **event,
+    )
+    rows = audit_export_rows(user=request.user, audit_filter=audit_filter, bounds=bounds)
+    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@role_required(COMPLIANCE_AUDITOR)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The filtered log as CSV, streamed in id order."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/auditevent_list.html", {"form": form, "page": None, "query": ""}, status=400)
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    return _export_response(request, form.audit_filter(), f"audit-{stamp}.csv", object_type="auditevent")
+
+
+@never_cache
+@require_GET
+@role_required(COMPLIANCE_AUDITOR)
+def verification(request: HttpRequest) -> HttpResponse:
+    """The last `verify_audit` result and when it ran."""
+    run = verification_latest(user=request.user)
+    audit_record(
+        action="list",
+        actor=request.user,
+        role=COMPLIANCE_AUDITOR,
+        object_type="verificationrun",
+        object_id=run.pk if run else "",
+    )
+    return render(request, "audit/verification.html", {"run": run})
+
+
+@never_cache
+@require_GET
+@role_required(COMPLIANCE_AUDITOR)
+def person_report(request: HttpRequest, kind: str, person_id: str) -> HttpResponse:
+    """A person's access report (PIPL Art. 45): who saw their data, when, which fields and why."""
+    person = f"{kind}:{int(person_id)}"
+    form = AuditFilterForm(request.GET)
+    before = form.cleaned_data["before"] if form.is_valid() else None
+    page = audit_event_page(user=request.user, audit_filter=AuditFilter(person=person), before=before)
+    audit_record(
+        action="list",
+        actor=request.user,
+        role=COMPLIANCE_AUDITOR,
+        object_type=kind,
+        object_id=int(person_id),
+        persons=[person],
+        detail={"report": "access", "before": before, "rows": len(page.events)},
+    )
+    return render(request, "audit/person_report.html", {"kind": kind, "person_id": int(person_id), "page": page})
+
+
+@require_GET
+@role_required(COMPLIANCE_AUDITOR)
+def person_report_csv(request: HttpRequest, kind: str, person_id: str) -> HttpResponse:
+    """The access report as CSV."""
+    person = f"{kind}:{int(person_id)}"
+    return _export_response(
+        request,
+        AuditFilter(person=person),
+        f"access-report-{kind}-{int(person_id)}.csv",
+        object_type=kind,
+        object_id=int(person_id),
+        persons=[person],
+    )

@@ -1,0 +1,57 @@
+"""Helpers for tests that assert audit events, including the later walk over every URL pattern with each role."""
+
+from collections.abc import Iterable, Iterator
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from audit.models import AuditEvent
+
+
+def audit_mark() -> int:
+    """The id of the newest event now: events written after this have larger ids."""
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return last or 0
+
+
+def events_since(mark: int, **filters: object) -> list[AuditEvent]:
+    """Events written after `mark`, oldest first, optionally filtered."""
+    return list(AuditEvent.objects.filter(id__gt=mark, **filters).order_by("id"))
+
+
+def event_text(event: AuditEvent) -> str:
+    """Every readable value of an event as one string, to search for personal values that must not be there."""
+    parts = [
+        event.actor_username,
+        event.role,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.purpose,
+        event.outcome,
+        event.request_id,
+        str(event.ip or ""),
+        repr(event.persons),
+        repr(event.fields),
+        repr(event.detail),
+    ]
+    return "\n".join(parts)
+
+
+def assert_no_personal_values(events: Iterable[AuditEvent], canaries: Iterable[str]) -> None:
+    """Fail if any seeded personal value (name, phone, ID number...) appears in any event."""
+    canaries = [value for value in canaries if value]
+    for event in events:
+        text = event_text(event)
+        leaked = [value for value in canaries if value in text]
+        assert not leaked, f"event {event.pk} ({event.action}) holds personal values {leaked}"
+
+
+def iter_url_patterns(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    """(route, pattern) for every URL pattern in the project, routes joined from their resolvers."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from iter_url_patterns(entry, route)
+        else:
+            yield route, entry

@@ -1,0 +1,125 @@
+"""Sealing: gap-free seq from 1 in id order, the stored entry covers every readable column, a checkpoint per seal."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from audit.chain import ChainError, seal
+from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, decode_entry
+from audit.merkle import leaf_hash, root_from_leaf_hashes
+from audit.models import AuditEvent, ChainHead
+from audit.notes import checkpoint_open
+from audit.services import audit_record
+from tests.audit.conftest import raw
+
+pytestmark = pytest.mark.django_db
+
+
+def record_some(n: int) -> None:
+    for i in range(n):
+        audit_record(
+            action="view",
+            object_type="loanaccount",
+            object_id=i,
+            persons=[f"borrower:{i}", f"contact:{i}"],
+            fields=["phone", "name"],
+            purpose="call_borrower",
+            detail={"n": i, "ratio": 0.5, "note": "中文"},
+        )
+
+
+def test_events_are_written_unsealed_and_sealed_in_id_order_with_gap_free_seq(audit_keys) -> None:
+    record_some(5)
+    assert not AuditEvent.objects.filter(seq__isnull=False).exists()
+    result = seal()
+    events = list(AuditEvent.objects.order_by("id"))
+    assert [event.seq for event in events] == list(range(1, 7))
+    assert events[-1].action == "checkpoint"  # the seal is itself an event, in the tree it checkpoints
+    assert (result.sealed, result.tree_size) == (6, 6)
+
+
+def test_the_entry_holds_every_readable_column_and_the_hash_chains_it(audit_keys) -> None:
+    record_some(3)
+    seal()
+    previous = GENESIS_HASH
+    for event in AuditEvent.objects.order_by("seq"):
+        document = decode_entry(bytes(event.entry))
+        assert set(document) == {*ENTRY_COLUMNS, "seq", "v"}
+        assert document["seq"] == event.seq and document["id"] == event.id
+        assert document["action"] == event.action and document["persons"] == event.persons
+        assert document["occurred_at"] == event.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        previous = chain_hash(previous, bytes(event.entry))
+        assert bytes(event.hash) == previous
+
+
+def test_entry_columns_are_every_column_of_the_table_but_the_sealed_ones() -> None:
+    columns = {field.column for field in AuditEvent._meta.concrete_fields}
+    assert columns - {"seq", "entry", "hash"} == set(ENTRY_COLUMNS)
+
+
+def test_each_seal_writes_a_signed_checkpoint_of_the_whole_tree(audit_keys) -> None:
+    record_some(2)
+    first = seal()
+    record_some(4)
+    second = seal()
+    assert sorted(path.name for path in audit_keys.iterdir()) == [first.checkpoint, second.checkpoint]
+    checkpoint = checkpoint_open((audit_keys / second.checkpoint).read_text())
+    entries = [bytes(e) for e in AuditEvent.objects.order_by("seq").values_list("entry", flat=True)]
+    assert checkpoint.tree_size == len(entries) == 3 + 5
+    assert checkpoint.root == root_from_leaf_hashes([leaf_hash(entry) for entry in entries])
+    head = ChainHead.objects.get()
+    assert (head.seq, bytes(head.hash)) == (8, bytes(AuditEvent.objects.get(seq=8).hash))
+
+
+def test_a_seal_with_nothing_pending_seals_nothing_and_writes_no_new_checkpoint(audit_keys) -> None:
+    record_some(1)
+    seal()
+    before = sorted(audit_keys.iterdir())
+    result = seal()
+    assert result.sealed == 0
+    assert sorted(audit_keys.iterdir()) == before
+    assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+
+
+def test_a_lost_checkpoint_of_the_tail_is_written_again_by_the_next_seal(audit_keys) -> None:
+    record_some(1)
+    name = seal().checkpoint
+    (audit_keys / name).unlink()
+    assert seal().checkpoint == name
+    assert (audit_keys / name).exists()
+
+
+def test_sealing_without_a_signing_key_refuses_and_seals_nothing(settings, tmp_path) -> None:
+    settings.AUDIT_SIGNING_KEY = ""
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path)
+    record_some(1)
+    with pytest.raises(ImproperlyConfigured):
+        seal()
+    assert not AuditEvent.objects.filter(seq__isnull=False).exists()
+
+
+def test_a_head_that_disagrees_with_the_sealed_events_stops_the_sealer(audit_keys) -> None:
+    record_some(1)
+    seal()
+    ChainHead.objects.filter(id=1).update(seq=99)
+    record_some(1)
+    with pytest.raises(ChainError):
+        seal()
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 1
+
+
+def test_audit_checkpoint_command_seals_and_names_its_checkpoint(audit_keys, capsys) -> None:
+    record_some(2)
+    call_command("audit_checkpoint")
+    out = capsys.readouterr().out
+    assert "sealed=3 tree_size=3 checkpoint=checkpoint-000000000003.txt" in out
+
+
+def test_audit_record_is_one_insert(django_assert_num_queries) -> None:
+    with django_assert_num_queries(1):
+        audit_record(action="view", object_type="loanaccount", object_id=1, fields=["name"])
+
+
+def test_the_sealer_queue_and_the_person_filter_have_their_indexes() -> None:
+    names = {row[0] for row in raw("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_auditevent'")}
+    assert {"audit_unsealed_idx", "audit_persons_gin", "audit_occurred_idx", "audit_actor_idx"} <= names

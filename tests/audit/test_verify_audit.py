@@ -1,0 +1,160 @@
+"""verify_audit finds every kind of tampering a superuser with the triggers off can do, and bad checkpoints."""
+
+import pytest
+from django.core.management import call_command
+
+from audit.chain import seal, verify
+from audit.encoding import GENESIS_HASH, chain_hash, decode_entry, encode_entry
+from audit.models import AuditEvent, VerificationRun
+from audit.services import audit_record
+from tests.audit.conftest import new_key_pair, raw, triggers_disabled
+
+pytestmark = pytest.mark.django_db
+
+
+def build_chain(n: int = 9) -> None:
+    """n events sealed in three seals, so there are checkpoints at several sizes."""
+    for i in range(n):
+        audit_record(action="view", object_type="loanaccount", object_id=i, persons=[f"borrower:{i}"], fields=["name"])
+        if i % 3 == 2:
+            seal()
+
+
+def run_verify(capsys) -> tuple[int, str]:
+    try:
+        call_command("verify_audit")
+    except SystemExit as exc:
+        return exc.code, capsys.readouterr().out
+    return 0, capsys.readouterr().out
+
+
+def test_an_intact_chain_verifies_with_exit_0_and_a_summary(audit_keys, capsys) -> None:
+    build_chain()
+    code, out = run_verify(capsys)
+    assert code == 0
+    assert out.startswith("ok events=12 checkpoints=3")
+    run = VerificationRun.objects.get()
+    assert run.ok and run.events_checked == 12
+
+
+def test_an_edited_column_is_found_at_its_seq(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET action = 'list' WHERE seq = 5")
+    code, out = run_verify(capsys)
+    assert (code, out.splitlines()[0]) == (1, "first_bad_seq=5")
+    assert VerificationRun.objects.get().first_bad_seq == 5
+
+
+def test_an_edited_json_column_is_found_at_its_seq(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("""UPDATE audit_auditevent SET fields = '["name", "phone"]' WHERE seq = 7""")
+    assert run_verify(capsys) == (1, "first_bad_seq=7\n")
+
+
+def test_an_edited_entry_is_found_at_its_seq(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET entry = overlay(entry placing 'X' from 3 for 1) WHERE seq = 4")
+    assert run_verify(capsys)[1].splitlines()[0] == "first_bad_seq=4"
+
+
+def test_a_deleted_event_is_found_as_its_missing_seq(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("DELETE FROM audit_auditevent WHERE seq = 6")
+    assert run_verify(capsys) == (1, "first_bad_seq=6\n")
+
+
+def test_a_tail_cut_back_behind_the_last_checkpoint_is_found_at_the_first_missing_seq(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("DELETE FROM audit_auditevent WHERE seq >= 10")
+    assert run_verify(capsys) == (1, "first_bad_seq=10\n")
+
+
+def test_two_swapped_events_are_found_at_the_first_of_them(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET seq = -seq WHERE seq IN (3, 8)")
+        raw("UPDATE audit_auditevent SET seq = CASE seq WHEN -3 THEN 8 ELSE 3 END WHERE seq IN (-3, -8)")
+    assert run_verify(capsys) == (1, "first_bad_seq=3\n")
+
+
+def insert_before_seq_4(*, rechain: bool) -> None:
+    """Shift seq 4 and later up by one and insert a new event at seq 4, as a superuser with the triggers off."""
+    original = AuditEvent.objects.get(seq=4)
+    values = decode_entry(bytes(original.entry))
+    values.update(id=10_000, action="login")
+    entry = encode_entry(4, values)
+    digest = chain_hash(bytes(AuditEvent.objects.get(seq=3).hash), entry) if rechain else bytes(original.hash)
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET seq = -seq - 1 WHERE seq >= 4")
+        raw("UPDATE audit_auditevent SET seq = -seq WHERE seq < 0")
+        raw(
+            "INSERT INTO audit_auditevent (id, seq, occurred_at, actor_username, role, action, object_type, object_id,"
+            " persons, fields, purpose, outcome, request_id, detail, entry, hash)"
+            " SELECT 10000, 4, occurred_at, actor_username, role, 'login', object_type, object_id, persons, fields,"
+            " purpose, outcome, request_id, detail, %s, %s FROM audit_auditevent WHERE id = %s",
+            [entry, digest, original.id],
+        )
+
+
+def test_an_inserted_event_is_found_at_its_place(audit_keys, capsys) -> None:
+    build_chain()
+    insert_before_seq_4(rechain=False)
+    assert run_verify(capsys) == (1, "first_bad_seq=4\n")
+
+
+def test_an_inserted_event_with_a_recomputed_hash_is_caught_by_the_checkpoint_covering_it(audit_keys, capsys) -> None:
+    build_chain()
+    insert_before_seq_4(rechain=True)
+    # The chain up to seq 4 is self-consistent again; only the signed root of the first checkpoint (size 4)
+    # disagrees, so the finding is the first seq that no holding checkpoint vouches for.
+    assert run_verify(capsys) == (1, "first_bad_seq=1\n")
+
+
+def test_a_consistently_rewritten_chain_is_caught_by_the_signed_checkpoints(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET action = 'list' WHERE seq = 5")
+        # Rebuild every entry and hash from seq 5 on, as an attacker with the database could.
+        previous = bytes(AuditEvent.objects.get(seq=4).hash)
+        for event in AuditEvent.objects.filter(seq__gte=5).order_by("seq"):
+            values = decode_entry(bytes(event.entry))
+            values["action"] = event.action
+            entry = encode_entry(event.seq, values)
+            previous = chain_hash(previous, entry)
+            raw("UPDATE audit_auditevent SET entry = %s, hash = %s WHERE id = %s", [entry, previous, event.id])
+        raw("UPDATE audit_chainhead SET hash = %s", [previous])
+    # Checkpoints were at 4, 8 and 12: the damage lies after the last checkpoint that still holds.
+    assert run_verify(capsys) == (1, "first_bad_seq=5\n")
+
+
+def test_a_forged_checkpoint_is_reported_by_file_name(audit_keys, capsys) -> None:
+    build_chain()
+    name = "checkpoint-000000000008.txt"
+    path = audit_keys / name
+    path.write_text(path.read_text().replace("\n8\n", "\n7\n"))
+    assert run_verify(capsys) == (1, f"bad_checkpoint={name}\n")
+
+
+def test_a_checkpoint_signed_by_another_key_is_reported(audit_keys, settings, capsys) -> None:
+    build_chain()
+    public = settings.AUDIT_PUBLIC_KEY
+    settings.AUDIT_SIGNING_KEY, _ = new_key_pair()
+    audit_record(action="view")
+    name = seal().checkpoint
+    settings.AUDIT_PUBLIC_KEY = public
+    assert run_verify(capsys) == (1, f"bad_checkpoint={name}\n")
+
+
+def test_verify_needs_only_the_public_key(audit_keys, settings) -> None:
+    build_chain()
+    settings.AUDIT_SIGNING_KEY = ""
+    assert verify().ok
+
+
+def test_the_genesis_hash_is_32_zero_bytes() -> None:
+    assert GENESIS_HASH == bytes(32)
