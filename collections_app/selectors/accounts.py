@@ -49,7 +49,9 @@ def _work_permission_id() -> Subquery:
     # A scalar subquery, not a cached id: PostgreSQL runs it once per statement (an InitPlan), so the
     # (user, permission, content_object) index still applies and a flushed test database never sees a stale id.
     return Subquery(
-        Permission.objects.filter(content_type__app_label="collections_app", codename=WORK_PERMISSION).values("pk")[:1]
+        Permission.objects.filter(content_type__app_label="collections_app", codename=WORK_PERMISSION)
+        .order_by()
+        .values("pk")[:1]
     )
 
 
