@@ -1,0 +1,302 @@
+"""The daily reminder ladder (`run_escalation`): set-based SQL over the whole book, idempotent per day.
+
+For each policy profile in force, channel and stage, one `INSERT ... SELECT ... ON CONFLICT DO NOTHING`
+writes the day's borrower messages (and, in the same statement, their `message_queued` audit events); one
+more writes the day's phone-call tasks. Keys are `esc:<account>:<date>:<channel>` and (account, date) for
+call tasks, so running twice on a day queues nothing twice. It never writes family messages.
+"""
+
+import datetime
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Mod
+
+from audit.models import AuditEvent
+from collections_app.dpd import DaysPastDue, lender_today
+from collections_app.firewall import lint_message
+from collections_app.models import (
+    CallTask,
+    ChannelStop,
+    Interaction,
+    LoanAccount,
+    Message,
+    PolicyVersion,
+    TemplateVersion,
+)
+from collections_app.selectors.policy import current_policy_versions, escalation_paused_q, firewall_profile_for
+from collections_app.services.messages import kick_relay, template_placeholders_unknown
+
+# One escalation run at a time (pg_advisory_xact_lock key): "escalate" in spirit.
+ESCALATION_LOCK = 0x657363
+# How far ahead of the due date the ladder looks (DOMAIN.md: due within 3 days).
+LOOKAHEAD_DAYS = 3
+STAGES = ("pre-due", "due", "overdue")
+CHANNELS = (Message.Channel.SMS, Message.Channel.IN_APP)
+NAME_SLOT = "\x00"
+
+
+class MaskedName(Func):
+    """SQL twin of `masking.mask_name` (first character, then stars); a test keeps the two equal."""
+
+    output_field = CharField()
+    template = (
+        "(CASE WHEN %(expressions)s = '' THEN '' "
+        "ELSE left(%(expressions)s, 1) || repeat('*', greatest(char_length(%(expressions)s) - 1, 1)) END)"
+    )
+
+
+@dataclass
+class EscalationStats:
+    """What a run wrote, step by step."""
+
+    today: datetime.date | None = None
+    messages: int = 0
+    call_tasks: int = 0
+    steps: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def ladder_dpd_q(policy: PolicyVersion, stage: str, channel: str, today: datetime.date) -> Q | None:
+    """The DPDs on which `stage` sends on `channel` under `policy`, as a filter on the due date; None: never."""
+    due = "oldest_unpaid_due_date"
+
+    def on_days(days: list[int]) -> Q | None:
+        dates = sorted({today - datetime.timedelta(days=d) for d in days})
+        return Q(**{f"{due}__in": dates}) if dates else None
+
+    if stage == "pre-due":
+        return on_days([d for d in policy.reminder_days if d < 0])
+    if stage == "due":
+        return on_days([0]) if 0 in policy.reminder_days else None
+    if channel == Message.Channel.IN_APP:
+        first = max(policy.in_app_from_dpd, 1)
+        return Q(**{f"{due}__lte": today - datetime.timedelta(days=first)})
+    # SMS: the listed days, and from the repeat start every N days.
+    listed = on_days([d for d in policy.sms_days if d > 0])
+    start = policy.sms_repeat_from_dpd
+    repeat = Q(**{f"{due}__lte": today - datetime.timedelta(days=start)}) & Q(ladder_step=0)
+    return repeat if listed is None else listed | repeat
+
+
+def _template(stage: str, channel: str) -> TemplateVersion | None:
+    return (
+        TemplateVersion.objects.select_related("template")
+        .filter(template__code=f"ladder-{stage}-{channel}", template__audience=Message.Audience.BORROWER)
+        .order_by("-version")
+        .first()
+    )
+
+
+def _body_expression(version: TemplateVersion, policy: PolicyVersion) -> Concat | Value:
+    """The template rendered in SQL: profile values filled in here, the masked name by the database."""
+    text = version.body.format_map(
+        {
+            "borrower_name": NAME_SLOT,
+            "lender_name": policy.lender_name,
+            "hotline": (policy.service_hotlines or [""])[0],
+            "opt_out": policy.opt_out_line,
+        }
+    )
+    parts: list = []
+    for index, literal in enumerate(text.split(NAME_SLOT)):
+        if index:
+            parts.append(MaskedName("borrower__name"))
+        if literal:
+            parts.append(Value(literal))
+    if len(parts) == 1:
+        return parts[0]
+    return Concat(*parts, output_field=CharField())
+
+
+def _eligible_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[LoanAccount]:
+    """Accounts under `policy`'s profile, due within the lookahead or overdue, not paused, no cease request."""
+    return (
+        LoanAccount.objects.filter(
+            portfolio__policy_profile_id=policy.profile_id,
+            oldest_unpaid_due_date__lte=today + datetime.timedelta(days=LOOKAHEAD_DAYS),
+            borrower__cease_requested_at__isnull=True,
+        )
+        .exclude(escalation_paused_q(today=today, grace_days=policy.promise_grace_days))
+        .annotate(
+            ladder_dpd=DaysPastDue(today),
+            ladder_step=Mod(DaysPastDue(today) - policy.sms_repeat_from_dpd, max(policy.sms_repeat_every_days, 1)),
+        )
+    )
+
+
+def _message_select(
+    policy: PolicyVersion, stage: str, channel: str, version: TemplateVersion, today: datetime.date
+) -> QuerySet | None:
+    dpd_q = ladder_dpd_q(policy, stage, channel, today)
+    if dpd_q is None:
+        return None
+    stopped = ChannelStop.objects.filter(borrower=OuterRef("borrower_id"), channel=channel)
+    # At most one message per channel per borrower per day: skip borrowers who already have one today.
+    already = Message.objects.filter(
+        borrower=OuterRef("borrower_id"), channel=channel, audience=Message.Audience.BORROWER, send_date=today
+    ).exclude(status__in=[Message.Status.SUPPRESSED, Message.Status.FAILED])
+    recipient = (
+        Concat(Value("app:"), F("borrower__external_ref"), output_field=CharField())
+        if channel == Message.Channel.IN_APP
+        else F("borrower__phone")
+    )
+    return (
+        _eligible_accounts(policy, today)
+        .filter(dpd_q)
+        .exclude(Exists(stopped))
+        .exclude(Exists(already))
+        .annotate(
+            e_account=F("pk"),
+            e_borrower=F("borrower_id"),
+            e_recipient=recipient,
+            e_zone=F("borrower__timezone"),
+            e_body=_body_expression(version, policy),
+            e_key=Concat(
+                Value("esc:"),
+                Cast("pk", CharField()),
+                Value(f":{today.isoformat()}:{channel}"),
+                output_field=CharField(),
+            ),
+        )
+        # Several due accounts of one borrower: one message, about the most overdue.
+        .order_by("borrower_id", "oldest_unpaid_due_date", "pk")
+        .distinct("borrower_id")
+        .values("e_account", "e_borrower", "e_recipient", "e_zone", "e_body", "e_key")
+    )
+
+
+def _insert_messages(
+    select: QuerySet, *, channel: str, version: TemplateVersion, policy: PolicyVersion, today: datetime.date
+) -> int:
+    """INSERT the selected messages and their `message_queued` audit events in one statement."""
+    select_sql, select_params = select.query.sql_with_params()
+    message_table = Message._meta.db_table
+    audit_table = AuditEvent._meta.db_table
+    # The audit rows are the unsealed events `audit.services.audit_record` writes, one per message; written
+    # here in the same statement because a million single-row INSERTs would take longer than the whole run.
+    sql = f"""
+        WITH picked AS ({select_sql}),
+        inserted AS (
+            INSERT INTO {message_table} (
+                borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
+                template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
+                send_date, attempts, last_error, created_at, updated_at
+            )
+            SELECT e_borrower, e_account, NULL, 'borrower', %s, e_recipient, e_zone, e_body,
+                   %s, 'queued', '', e_key, %s, now(), %s, 0, '', now(), now()
+            FROM picked
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id, borrower_id
+        )
+        INSERT INTO {audit_table} (
+            actor_id, actor_username, role, action, object_type, object_id, persons, fields, purpose, outcome,
+            request_id, ip, detail
+        )
+        SELECT NULL, '', '', 'message_queued', 'message', inserted.id::text,
+               jsonb_build_array('borrower:' || inserted.borrower_id), '[]'::jsonb, '', 'ok', '', NULL,
+               jsonb_build_object('audience', 'borrower', 'channel', %s::text, 'reason', '', 'source', 'escalation',
+                                  'policy_version', %s::bigint, 'template_version', %s::bigint)
+        FROM inserted
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    params = [*select_params, channel, version.pk, policy.pk, today, channel, policy.pk, version.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _call_task_select(policy: PolicyVersion, today: datetime.date) -> QuerySet:
+    """Accounts that get a phone-call task today, within the profile's call caps."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    def since(days: int) -> datetime.datetime:
+        """The start of the lender-local day `days - 1` days before today."""
+        return datetime.datetime.combine(today - datetime.timedelta(days=days - 1), datetime.time(), tzinfo=zone)
+
+    def counted(calls: QuerySet) -> Coalesce:
+        total = calls.order_by().values("account__borrower").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+    calls = Interaction.objects.filter(account__borrower=OuterRef("borrower_id"), channel=Interaction.Channel.PHONE)
+    connected = calls.filter(outcome__in=Interaction.CONNECTED_OUTCOMES)
+    accounts = (
+        _eligible_accounts(policy, today)
+        .filter(oldest_unpaid_due_date__lte=today - datetime.timedelta(days=policy.call_task_from_dpd))
+        .exclude(Exists(ChannelStop.objects.filter(borrower=OuterRef("borrower_id"), channel=Message.Channel.VOICE)))
+    )
+    if policy.max_connected_calls_per_day is not None:
+        accounts = accounts.annotate(connected_today=counted(connected.filter(occurred_at__gte=since(1)))).filter(
+            connected_today__lt=policy.max_connected_calls_per_day
+        )
+    if policy.max_call_attempts is not None:
+        window = since(max(policy.call_attempts_window_days, 1))
+        accounts = accounts.annotate(attempts_in_window=counted(calls.filter(occurred_at__gte=window))).filter(
+            attempts_in_window__lt=policy.max_call_attempts
+        )
+    if policy.no_calls_after_conversation_days:
+        recent = connected.filter(occurred_at__gte=since(policy.no_calls_after_conversation_days))
+        accounts = accounts.exclude(Exists(recent))
+    return accounts.annotate(e_account=F("pk"), e_officer=F("officer_id"), e_dpd=F("ladder_dpd")).values(
+        "e_account", "e_officer", "e_dpd"
+    )
+
+
+def _insert_call_tasks(policy: PolicyVersion, today: datetime.date) -> int:
+    """INSERT the day's call tasks; an account that already has one today keeps it."""
+    select_sql, select_params = _call_task_select(policy, today).query.sql_with_params()
+    sql = f"""
+        INSERT INTO {CallTask._meta.db_table} (account_id, officer_id, due_date, dpd, status, policy_version_id,
+                                              created_at, closed_at)
+        SELECT e_account, e_officer, %s, e_dpd, 'open', %s, now(), NULL FROM ({select_sql}) AS picked
+        ON CONFLICT (account_id, due_date) DO NOTHING
+    """  # noqa: S608 - the table name comes from model metadata, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [today, policy.pk, *select_params])
+        return cursor.rowcount
+
+
+def escalation_run(
+    *, today: datetime.date | None = None, progress: Callable[[str], None] | None = None
+) -> EscalationStats:
+    """Write the day's ladder for every account due within 3 days or overdue; idempotent per day."""
+    today = today or lender_today()
+    stats = EscalationStats(today=today)
+    report = progress or (lambda line: None)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ESCALATION_LOCK])
+        policies = [p for p in current_policy_versions().values() if p.profile.portfolios.exists()]
+        templates = {(s, c): _template(s, c) for s in STAGES for c in CHANNELS}
+        for policy in policies:
+            profile = firewall_profile_for(policy)
+            for stage in STAGES:
+                for channel in CHANNELS:
+                    version = templates[(stage, channel)]
+                    label = f"{policy.profile.code} {stage} {channel}"
+                    if version is None or template_placeholders_unknown(version.body):
+                        stats.skipped.append(f"{label}: no usable template")
+                        continue
+                    sample = version.body.format_map(
+                        {"borrower_name": "张*", "lender_name": policy.lender_name, "hotline": "", "opt_out": ""}
+                    )
+                    if lint_message(sample, audience=Message.Audience.BORROWER, profile=profile):
+                        stats.skipped.append(f"{label}: template fails the firewall")
+                        continue
+                    select = _message_select(policy, stage, channel, version, today)
+                    if select is None:
+                        continue
+                    written = _insert_messages(select, channel=channel, version=version, policy=policy, today=today)
+                    stats.messages += written
+                    stats.steps.append(f"{label}: {written}")
+                    report(f"{label}: {written} messages")
+            written = _insert_call_tasks(policy, today)
+            stats.call_tasks += written
+            stats.steps.append(f"{policy.profile.code} call tasks: {written}")
+            report(f"{policy.profile.code} call tasks: {written}")
+        if stats.messages:
+            transaction.on_commit(kick_relay)
+    return stats
