@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_record
 from collections_app.dpd import lender_today
 from collections_app.models import (
     Borrower,
@@ -23,11 +22,12 @@ from collections_app.models import (
     Portfolio,
     PromiseToPay,
     RepaymentPlan,
-    TemplateVersion,
 )
 from collections_app.services.accounts import account_assign
+from collections_app.services.messages import template_version_approve, template_version_create
 
-DEMO_PORTFOLIO = "cn-family-demo"
+# The demo's main Chinese portfolio (collections_app.demo creates it too; whichever runs first makes it).
+DEMO_PORTFOLIO = ("cn-consumer", "China consumer loans")
 DEMO_ACCOUNTS = ("DEMO-E1", "DEMO-E2", "DEMO-E3", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4")
 # Texts that pass the family firewall under every profile; the renderer adds the opt-out line.
 FAMILY_TEMPLATES = {
@@ -83,12 +83,12 @@ def seed_family_contact_demo(*, now: datetime.datetime | None = None) -> list[Lo
     author = users.get(username="admin")
     approver = users.get(username="approver2")
     with transaction.atomic():
-        _seed_templates(author=author, approver=approver, now=now)
+        _seed_templates(author=author, approver=approver)
         if LoanAccount.objects.filter(account_number="DEMO-E1").exists():
             return list(LoanAccount.objects.filter(account_number__in=DEMO_ACCOUNTS).order_by("account_number"))
         portfolio, _ = Portfolio.objects.get_or_create(
-            code=DEMO_PORTFOLIO,
-            defaults={"name": "华东消费贷（演示）", "policy_profile": PolicyProfile.objects.get(code="cn-default")},
+            code=DEMO_PORTFOLIO[0],
+            defaults={"name": DEMO_PORTFOLIO[1], "policy_profile": PolicyProfile.objects.get(code="cn-default")},
         )
         specs = [
             # number, dpd, borrower name, contacts (phone, relationship, name)
@@ -162,10 +162,10 @@ def seed_family_contact_demo(*, now: datetime.datetime | None = None) -> list[Lo
     return accounts
 
 
-def _seed_templates(*, author: object, approver: object, now: datetime.datetime) -> None:
-    """The approved family templates: written by `author`, approved by someone else (`approver`)."""
+def _seed_templates(*, author: object, approver: object) -> None:
+    """The approved family templates: written by `author`, approved by another user (`approver`), as in the app."""
     for code, (language, name, body) in FAMILY_TEMPLATES.items():
-        template, created = MessageTemplate.objects.get_or_create(
+        template, _created = MessageTemplate.objects.get_or_create(
             code=code,
             defaults={
                 "audience": Message.Audience.FAMILY,
@@ -174,15 +174,6 @@ def _seed_templates(*, author: object, approver: object, now: datetime.datetime)
                 "name": name,
             },
         )
-        if not created and template.versions.exists():
-            continue
-        version = TemplateVersion.objects.create(
-            template=template, version=1, body=body, created_by=author, approved_by=approver, approved_at=now
-        )
-        audit_record(
-            action="template_approved",
-            actor=approver,
-            object_type="templateversion",
-            object_id=version.pk,
-            detail={"template": code, "version": 1, "seeded": True},
-        )
+        version = template.current_version or template_version_create(template=template, body=body, actor=author)
+        if not version.is_approved:
+            template_version_approve(version=version, actor=approver)

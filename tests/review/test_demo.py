@@ -1,0 +1,58 @@
+"""The family-contact demo: DEMO-E1..E3 eligible, DEMO-N1..N4 each refused for its CONTRACT.md reason."""
+
+import pytest
+from django.conf import settings
+
+from collections_app import demo as collections_demo
+from collections_app.models import Contact, LoanAccount, MessageTemplate
+from review.demo import seed_family_contact_demo
+from review.selectors import eligibility_evaluate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded() -> dict[str, LoanAccount]:
+    collections_demo.seed_users(password=settings.DEMO_PASSWORD)
+    seed_family_contact_demo()
+    return {
+        account.account_number: account for account in LoanAccount.objects.filter(account_number__startswith="DEMO-")
+    }
+
+
+def failed_rules(account: LoanAccount) -> list[set[int]]:
+    """For each contact of the account, the rules that fail with the Chinese family template."""
+    template = MessageTemplate.objects.get(code="family-callback-zh")
+    results = []
+    for contact in Contact.objects.filter(borrower=account.borrower):
+        evaluation, preview, _ = eligibility_evaluate(
+            account=account, contact=contact, template_version=template.current_version
+        )
+        assert preview.clean, preview.findings
+        results.append({r.rule for r in evaluation.failed})
+    return results
+
+
+@pytest.mark.parametrize("number", ["DEMO-E1", "DEMO-E2", "DEMO-E3"])
+def test_the_eligible_demo_accounts_are_eligible(seeded, number) -> None:
+    assert seeded[number].officer.username == "officer1"
+    assert set() in failed_rules(seeded[number])
+
+
+@pytest.mark.parametrize(("number", "rule"), [("DEMO-N1", 1), ("DEMO-N2", 3), ("DEMO-N3", 4), ("DEMO-N4", 3)])
+def test_each_ineligible_demo_account_fails_only_its_rule(seeded, number, rule) -> None:
+    assert seeded[number].officer.username == "officer1"
+    assert failed_rules(seeded[number]) == [{rule}]
+
+
+def test_the_family_templates_are_approved_by_someone_other_than_their_author(seeded) -> None:
+    for code in ("family-callback-zh", "family-callback-en"):
+        version = MessageTemplate.objects.get(code=code).current_version
+        assert version.is_approved and version.approved_by.username == "approver2"
+        assert version.created_by.username == "admin"
+
+
+def test_seeding_twice_changes_nothing(seeded) -> None:
+    before = (LoanAccount.objects.count(), Contact.objects.count(), MessageTemplate.objects.count())
+    seed_family_contact_demo()
+    assert (LoanAccount.objects.count(), Contact.objects.count(), MessageTemplate.objects.count()) == before
