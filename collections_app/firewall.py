@@ -18,12 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import cn2an
 import phonenumbers
 from stdnum import luhn
 from stdnum.cn import ric
+
+# phonenumbers compiles its metadata patterns through re.compile, whose small cache keeps evicting them once
+# more than one region is in play; keeping them (a bounded set) makes each phone check several times cheaper.
+phonenumbers.enable_pattern_cache()
 
 AMOUNT = "amount"
 OVERDUE_DETAIL = "overdue_detail"
@@ -129,9 +133,38 @@ _HAS_DIGIT = re.compile("[0-9]")
 _HAS_CN_NUMERAL = re.compile(_CN_NUMERAL)
 
 
-def _words(words: Iterable[str]) -> str:
-    """Alternation of literal words, longest first so 欠款 wins over 欠 and "past due" over "past"."""
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=lambda w: (-len(w), w)))
+def _escape(text: str) -> str:
+    return "".join(r"\s+" if ch == " " else re.escape(ch) for ch in text)
+
+
+def _trie(words: Iterable[str]) -> list[str]:
+    """Top-level alternatives matching any of the literal words, shaped as a trie.
+
+    Python's regex engine tries alternatives one by one at each position; a trie tries one branch per
+    character instead. Returned as a list so callers put the branches at the top level of their pattern,
+    where all starting with a literal lets the engine skip ahead to candidates. Longer words win (欠款 over
+    欠, "past due" over "past") because every optional tail is greedy.
+    """
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [_escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return [_escape(ch) + emit(child) for ch, child in sorted(root.items())]
+
+
+def _led(heads: Iterable[str], tail: str) -> list[str]:
+    """One alternative per head word, each starting with a literal so the engine can skip ahead to it."""
+    return [_escape(head) + tail for head in heads]
 
 
 def _english(*patterns: str) -> re.Pattern[str]:
@@ -154,20 +187,14 @@ _DEBT_WORDS_CN = (
     "催款 催债 追债 讨债 借款 贷款 借钱 网贷 借贷 高利贷 本金 本息 利息 罚息 滞纳金 违约金 违约 账单 "
     "帐单 分期 还不上 还不起 赖账 赖帐 征信 信用记录 债"
 ).split()
-_NOT_REPAID_CN = "|".join(
-    (
-        *(
-            f"{prefix}(?:按时|及时|按期)?(?:还款|还钱|还清|归还|偿还|还上|还账)"
-            for prefix in "一直没有 一直没 一直未 还没有 迟迟未 迟迟不 还没 没有 尚未 不肯 拒不 拒绝 未 没 不".split()
-        ),
-        "不还(?![有是在要价])",
-        "没有还(?![有是在要])",
-        "没还(?![有是在要])",
-        "未还(?![有是在要])",
-    )
-)
-# 欠佳/欠妥/欠缺/欠安 say "not good enough", not "owes".
-_OWES_CN = "欠(?![佳妥缺安])"
+_NOT_REPAID_CN = [
+    f"{prefix}{manner}{verb}"
+    for prefix in "一直没有 一直没 一直未 还没有 迟迟未 迟迟不 还没 没有 尚未 不肯 拒不 拒绝 未 没 不".split()
+    for manner in ("", "按时", "及时", "按期")
+    for verb in "还款 还钱 还清 归还 偿还 还上 还账".split()
+]
+# 欠佳/欠妥/欠缺/欠安 say "not good enough", not "owes"; 没还有/不还价 are not about repaying.
+_DEBT_PATTERNS_CN = ("欠(?![佳妥缺安])", "不还(?![有是在要价])", "没有?还(?![有是在要])", "未还(?![有是在要])")
 # Strict profiles (Reg F, CONC) refuse any mention of repayment; cn-default lets a generic request such as
 # "提醒其处理还款事宜" through, as the seed describes.
 _REPAYMENT_CN = "还款 还钱 偿还 归还 还清 结清 付款 缴款 缴费 清偿 还上 还账 还帐".split()
@@ -175,30 +202,20 @@ _REPAYMENT_CN = "还款 还钱 偿还 归还 还清 结清 付款 缴款 缴费 
 _DEBT_EN = (
     "owe|owes|owed|owing|debt|debts|debtor|debtors|indebted|overdue|arrears|past due|past-due|collection|"
     "collections|collector|collectors|loan|loans|borrowed|borrower|borrowers|borrowing|lender|lenders|lending|"
-    "creditor|creditors|delinquent|delinquency|defaulted|in default|unpaid|bankrupt|bankruptcy|charge-off|"
-    "charge off|charged off|installment|installments|dpd|mortgage|line of credit|credit line"
-).split("|")
-_DEBT_PATTERNS_EN = (
-    r"default\s+on",
-    r"outstanding\s+(?:balance|amount|payments?|sum|bills?|debt)",
-    r"balance\s+(?:due|owed|outstanding)",
-    r"missed\s+payments?",
-    r"late\s+payments?",
-    r"behind\s+on",
-    r"not\s+(?:re)?pa(?:id|y)",
-    r"never\s+(?:re)?pa(?:id|y)",
-    r"hasn't\s+(?:re)?pa(?:id|y)",
-    r"haven't\s+(?:re)?pa(?:id|y)",
-    r"didn't\s+(?:re)?pa(?:id|y)",
-    r"won't\s+(?:re)?pa(?:id|y)",
-)
+    "creditor|creditors|delinquent|delinquency|defaulted|in default|default on|unpaid|bankrupt|bankruptcy|"
+    "charge-off|charge off|charged off|installment|installments|dpd|mortgage|line of credit|credit line|"
+    "missed payment|missed payments|late payment|late payments|behind on|balance due|balance owed|"
+    "balance outstanding|outstanding balance|outstanding amount|outstanding payment|outstanding payments|"
+    "outstanding sum|outstanding bill|outstanding bills|outstanding debt"
+).split("|") + [
+    f"{neg} {verb}"
+    for neg in ("not", "never", "hasn't", "haven't", "didn't", "won't")
+    for verb in ("paid", "pay", "repaid", "repay")
+]
 _REPAYMENT_EN = (
-    r"pay(?:s|ing|ment|ments|able|back)?",
-    r"repay(?:s|ing|ment|ments|able)?",
-    r"paid",
-    r"repaid",
-    r"settle(?:s|d|ment)?",
-)
+    "pay pays paying payment payments payable payback repay repays repaying repayment repayments repayable paid "
+    "repaid settle settles settled settlement"
+).split()
 
 _THREAT_CN = (
     "起诉 诉讼 告你 坐牢 判刑 拘留 逮捕 抓你 抓人 刑事 犯罪 诈骗 上门 曝光 通讯录 单位 律师函 律师 "
@@ -212,59 +229,57 @@ _THREAT_EN = (
     "seize|seized|seizure|repossess|repossessed|repossession|criminal|prosecute|prosecuted|prosecution|fraud|"
     "fraudster|expose|exposed|exposing|shame|blacklist|blacklisted|deadbeat|loser|idiot|stupid|scum|liar|thief|"
     "worthless|or else|final warning|last warning|you'll regret|you will regret|we know where you live|"
-    "contact list|address book|phone contacts|legal action|legal proceedings"
+    "contact list|address book|phone contacts|legal action|legal proceedings|show up at your|visit your home|"
+    "visit your house|visit your office|visit your workplace|visit your work"
 ).split("|")
-_THREAT_PATTERNS_EN = (r"show\s+up\s+at\s+your", r"visit\s+your\s+(?:home|house|office|workplace|work)")
 
 # Who the borrower is told will hear about it. Ambiguous objects (公司, 朋友...) need a 你/您 possessive,
 # so "请联系公司客服" stays clean.
 _TP_VERBS_CN = (
-    "通知|告诉|告知|联系|联系到|联络|打给|打到|打电话给|致电|找|找到|发给|发短信给|群发给?|曝光给|转告|拜访|走访|爆"
-)
+    "通知 告诉 告知 联系 联系到 联络 打给 打到 打电话给 致电 找 找到 发给 发短信给 群发 群发给 曝光给 转告 拜访 走访 爆"
+).split()
 _TP_CLOSE_CN = (
     "家人|家属|家里人|父母|爸妈|父亲|母亲|爸爸|妈妈|亲人|亲属|亲戚|亲友|配偶|爱人|老婆|老公|妻子|丈夫|子女|孩子|"
     "儿子|女儿|通讯录|紧急联系人|全家|邻居|村委会?|居委会?"
 )
 _TP_ANY_CN = "家里|朋友|好友|同事|领导|上司|老板|单位|公司|学校|老师|联系人"
+_THIRD_PARTY_CN = re.compile(
+    "|".join(
+        (
+            *_led(_TP_VERBS_CN, f"(?:(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})|(?:{_TP_CLOSE_CN}))"),
+            *_led(("让", "叫"), f"(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN}|身边的人|所有人)"),
+            *_led(("你", "您"), f"的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:都|也)?(?:会|将|就会)(?:收到|知道|被通知|接到)"),
+            *_led(
+                ("给", "向", "对"), f"(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:们)?(?:发|打|群发|说|讲|通报|透露)"
+            ),
+        )
+    )
+)
+_TP_EN_VERBS = (
+    "contact call phone notify tell inform text message email e-mail write_to reach_out_to reach visit alert let"
+).replace("_", " ")
 _TP_EN_OBJECTS = (
     "family|relatives|parents|mother|father|mom|mum|dad|wife|husband|spouse|partner|children|kids|son|daughter|"
     "friends|contacts|employer|boss|manager|colleagues|coworkers|co-workers|workplace|office|neighbors|"
     "neighbours|references|hr"
 )
-_THIRD_PARTY_CN = re.compile(
-    "|".join(
-        (
-            rf"(?:{_TP_VERBS_CN})(?:(?:你|您)的?)?(?:{_TP_CLOSE_CN})",
-            rf"(?:{_TP_VERBS_CN})(?:你|您)的?(?:{_TP_ANY_CN})",
-            rf"(?:让|叫)(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN}|身边的人|所有人)",
-            rf"(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:都|也)?(?:会|将|就会)(?:收到|知道|被通知|接到)",
-            rf"(?:给|向|对)(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:们)?(?:发|打|群发|说|讲|通报|透露)",
-        )
-    )
-)
-_TP_EN_VERBS = (
-    "contact|call|phone|notify|tell|inform|text|message|email|e-mail|write to|reach out to|reach|visit|alert|let"
-)
 _THIRD_PARTY_EN = _english(
-    rf"(?:{_words(_TP_EN_VERBS.split('|'))})\s+(?:all\s+(?:of\s+)?)?(?:your|ur)\s+(?:[a-z]+\s+)?"
-    rf"(?:{_TP_EN_OBJECTS})",
+    *_led(_TP_EN_VERBS.split(), rf"\s+(?:all\s+(?:of\s+)?)?(?:your|ur)\s+(?:[a-z]+\s+)?(?:{_TP_EN_OBJECTS})"),
     rf"your\s+(?:{_TP_EN_OBJECTS})\s+(?:will|are\s+going\s+to|is\s+going\s+to|would)\s+"
     r"(?:be\s+(?:told|notified|contacted|informed|called)|know|find\s+out|hear|learn)",
 )
 
-_THREAT_CN_RX = re.compile(f"{_words(_THREAT_CN)}|垃圾(?!短信|邮件)")
-_THREAT_EN_RX = _english(_words(_THREAT_EN), *_THREAT_PATTERNS_EN)
-_DEBT_CN_RX = re.compile(f"{_NOT_REPAID_CN}|{_words(_DEBT_WORDS_CN)}|{_OWES_CN}")
-# The not-repaid phrases come first so 未还款 wins over 还款.
-_DEBT_CN_STRICT_RX = re.compile(f"{_NOT_REPAID_CN}|{_words(_DEBT_WORDS_CN + _REPAYMENT_CN)}|{_OWES_CN}")
-_DEBT_EN_RX = _english(_words(_DEBT_EN), *_DEBT_PATTERNS_EN)
-_DEBT_EN_STRICT_RX = _english(_words(_DEBT_EN), *_DEBT_PATTERNS_EN, *_REPAYMENT_EN)
+_THREAT_CN_RX = re.compile("|".join((*_trie(_THREAT_CN), "垃圾(?!短信|邮件)")))
+_THREAT_EN_RX = _english(*_trie(_THREAT_EN))
+_DEBT_CN_RX = re.compile("|".join((*_trie(_DEBT_WORDS_CN + _NOT_REPAID_CN), *_DEBT_PATTERNS_CN)))
+_DEBT_CN_STRICT_RX = re.compile("|".join((*_trie(_DEBT_WORDS_CN + _NOT_REPAID_CN + _REPAYMENT_CN), *_DEBT_PATTERNS_CN)))
+_DEBT_EN_RX = _english(*_trie(_DEBT_EN))
+_DEBT_EN_STRICT_RX = _english(*_trie(_DEBT_EN + _REPAYMENT_EN))
 
 # --- overdue details -------------------------------------------------------------------------------------------
 
 _CN_NUM_X = "(?:[0-9]+(?:\\.[0-9]+)?|[零〇一二两三四五六七八九十百]+|半|几|数|好几)"
-_CN_COUNT_BEFORE = "第每这那0-9零〇一二两三四五六七八九十百千"
-# Each pattern starts with a literal or a character class so the regex engine can skip ahead to candidates.
+_CN_NUMERAL_CHARS = "0-9零〇一二两三四五六七八九十百千"
 _OVERDUE_CN_CUED = re.compile(
     # 逾期45天, 已经拖了三个多月, 欠了半年
     "(?:逾期|拖欠|超期|欠款|欠费|欠了|欠|拖了|已经|已|超过|逾|迟还|晚还)"
@@ -279,32 +294,42 @@ _OVERDUE_CN_SINCE = re.compile(
     "(?:起|以来|开始|至今|到现在)"
 )
 # 三个月, 两个多星期, 5周, 45天, 三年多; _overdue_cn drops counts (第三个月), deadlines (3天内) and 一天.
+# The lookbehind after the first character keeps the match from restarting inside a long number.
 _OVERDUE_CN_BARE = re.compile(
-    "(?P<n>[0-9零〇一二两三四五六七八九十百半几数好][0-9零〇一二两三四五六七八九十百.几]*)\\s*"
+    f"(?P<n>[{_CN_NUMERAL_CHARS}半几数好](?<![{_CN_NUMERAL_CHARS}].)[0-9零〇一二两三四五六七八九十百.几]*+)\\s*"
     "(?P<unit>多?个多?(?:月|星期|礼拜)|多?周|多?天|多年|年多)"
 )
 _NOT_A_DURATION = frozenset({"1", "一", "半", "几", "数", "好", "好几"})
+_COUNT_OR_LATER_BEFORE = frozenset("第每这那过再等有")
 # 三天两头 and 三天打鱼 are idioms for "often" and "on and off".
 _IDIOM_AFTER = ("两头", "打鱼")
 _DEADLINE_AFTER = ("内", "以内", "之内", "后", "之后", "以后", "前", "之前")
-_EN_NUM = rf"(?:[0-9]+\+?|(?:{_EN_NUMBER_WORDS})(?:[\s-]+(?:{_EN_NUMBER_WORDS}))?|a\s+few|several|a\s+couple\s+of|many)"
+
+_EN_NUMBER_HEADS = [*_EN_NUMBER_WORDS.split("|"), "a few", "several", "a couple of", "many"]
 _EN_SPAN = r"(?:days?|weeks?|months?|years?)"
+_EN_AFTER_NUMBER = (
+    rf"(?:[\s-]+(?:{_EN_NUMBER_WORDS}))?\+?[\s-]*(?:{_EN_SPAN}\s+(?:past[\s-]+due|overdue|late|behind|delinquent|"
+    r"in\s+arrears|in\s+default|without\s+(?:a\s+)?payment)|(?:weeks?|months?|years?)\s+(?:ago|now|already))"
+)
+_EN_NUM = rf"(?:[0-9]+\+?|(?:{_EN_NUMBER_WORDS})(?:[\s-]+(?:{_EN_NUMBER_WORDS}))?|a\s+few|several|a\s+couple\s+of|many)"
+_EN_ABOUT = r"(?:over\s+|more\s+than\s+|about\s+|almost\s+|nearly\s+)?"
 # Every English overdue pattern names a period, a "since" or DPD; most messages have none of them.
 _EN_PERIOD_WORD = re.compile("day|week|month|year|since|dpd")
 _OVERDUE_EN = _english(
-    rf"{_EN_NUM}[\s-]*{_EN_SPAN}\s+(?:past[\s-]+due|overdue|late|behind|delinquent|in\s+arrears|in\s+default|"
-    r"without\s+(?:a\s+)?payment)",
-    r"(?:overdue|late|behind|delinquent|past\s+due|in\s+arrears|unpaid|outstanding)\s+(?:by|for)\s+"
-    rf"(?:over\s+|more\s+than\s+|about\s+|almost\s+|nearly\s+)?{_EN_NUM}[\s-]*{_EN_SPAN}",
-    rf"(?:for|over)\s+(?:the\s+(?:past|last)\s+)?{_EN_NUM}\s+(?:months?|weeks?|years?)",
-    rf"(?:past|last)\s+{_EN_NUM}\s+(?:days|weeks|months|years)",
-    rf"been\s+(?:over\s+|more\s+than\s+|about\s+|almost\s+|nearly\s+)?{_EN_NUM}\s+(?:days|weeks?|months?|years?)",
-    rf"{_EN_NUM}\s+(?:weeks?|months?|years?)\s+(?:ago|now|already)",
-    r"dpd\s*[0-9]+|[0-9]+\s*dpd",
+    *_led(_EN_NUMBER_HEADS, _EN_AFTER_NUMBER),
+    *_led(
+        "overdue late behind delinquent unpaid outstanding past_due in_arrears".replace("_", " ").split(),
+        rf"\s+(?:by|for)\s+{_EN_ABOUT}{_EN_NUM}[\s-]*{_EN_SPAN}",
+    ),
+    *_led(("for", "over"), rf"\s+(?:the\s+(?:past|last)\s+)?{_EN_NUM}\s+(?:months?|weeks?|years?)"),
+    *_led(("past", "last"), rf"\s+{_EN_NUM}\s+(?:days|weeks|months|years)"),
+    rf"been\s+{_EN_ABOUT}{_EN_NUM}\s+(?:days|weeks?|months?|years?)",
+    r"dpd\s*[0-9]+",
     rf"since\s+(?:(?:{_MONTHS})(?:\.(?=\s*[0-9]))?(?:\s+[0-9]{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+[0-9]{{4}})?|"
     rf"last\s+(?:week|month|year|{_MONTHS})|[0-9]{{1,2}}/[0-9]{{1,2}}(?:/[0-9]{{2,4}})?|(?:19|20)[0-9]{{2}}|"
     rf"the\s+(?:start|beginning|end)\s+of\s+[a-z]+|[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS}))",
 )
+_OVERDUE_EN_DIGITS = re.compile(rf"[0-9](?<![0-9].)[0-9]*+(?:{_EN_AFTER_NUMBER}|\s*dpd(?![a-z]))")
 
 # --- numbers that are neither amounts nor identifiers -----------------------------------------------------------
 
@@ -330,7 +355,9 @@ _PROTECTED = re.compile(
     )
     + ")"
 )
-_PROTECTED_CN_TIME = re.compile(f"[{_CN_DIGITS}十]{{1,3}}(?:点|时)(?:半|整|钟|[{_CN_DIGITS}十]{{1,3}}分)?")
+_PROTECTED_CN_TIME = re.compile(
+    f"[{_CN_DIGITS}十][{_CN_DIGITS}十]{{0,2}}(?:点|时)(?:半|整|钟|[{_CN_DIGITS}十]{{1,3}}分)?"
+)
 _PROTECTED_EN_DATE = _english(rf"(?:{_MONTHS})\.?\s+[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s+[0-9]{{4}})?")
 _COMPACT_DATE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 
@@ -342,13 +369,12 @@ _ID_MASKED_OR_X = re.compile(r"[0-9](?:[0-9]+[*x×]{3,}[0-9]{2,}x?|[0-9]{16}x(?!
 _ID_TAIL = re.compile(
     r"(?:尾号|末四位|后四位|末尾|ending\s+in|last\s+(?:4|four)(?:\s+digits)?)\s*(?:是|为|:)?\s*[0-9]{3,6}"
 )
-# letter-prefixed references: HT2024001234, LN-88812345
-_ID_LETTERED = re.compile(r"(?P<prefix>[a-z][a-z]{0,4})-?[0-9]{6,}(?![0-9])")
 # Digits with single separators between them: phone and card numbers as people write them.
 _DIGIT_RUN = re.compile(r"[0-9][0-9]*(?:(?:[ \-.]|\)\s?)\(?[0-9]+)*")
 _DIGITS = re.compile("[0-9]+")
 _THOUSANDS_GROUPED = re.compile(r"[0-9]{1,3}(?:[ ,][0-9]{3})+(?:\.[0-9]+)?")
 _YEAR_RANGE = re.compile(r"(?:19|20)[0-9]{2}\s?-\s?(?:19|20)[0-9]{2}")
+_MAX_PHONE_DIGITS = 15  # E.164
 _CN_EMERGENCY = frozenset({"110", "119", "120", "122"})
 _TOLL_FREE_US = frozenset({"800", "888", "877", "866", "855", "844", "833"})
 
@@ -400,7 +426,12 @@ class _CompiledProfile:
 @lru_cache(maxsize=64)
 def _compile(profile: FirewallProfile) -> _CompiledProfile:
     names = [name.translate(_FOLD).strip() for name in profile.product_names]
-    products = [_words([n]) + ("(?![a-z])" if n[-1:] in _ASCII_LETTERS else "") for n in names if n]
+    # Longest first, so "PayPal Credit" wins over a shorter name it starts with.
+    products = [
+        _escape(n) + ("(?![a-z])" if n[-1:] in _ASCII_LETTERS else "")
+        for n in sorted(set(names), key=lambda n: (-len(n), n))
+        if n
+    ]
     return _CompiledProfile(
         debt_cn=_DEBT_CN_STRICT_RX if profile.strict_debt else _DEBT_CN_RX,
         debt_en=_DEBT_EN_STRICT_RX if profile.strict_debt else _DEBT_EN_RX,
@@ -439,6 +470,7 @@ def lint_message(text: str, *, audience: str = FAMILY, profile: FirewallProfile 
             hits.update((DEBT_DISCLOSURE, *m.span()) for m in _english_matches(compiled.debt_en, folded))
             if _EN_PERIOD_WORD.search(folded):
                 hits.update((OVERDUE_DETAIL, *m.span()) for m in _english_matches(_OVERDUE_EN, folded))
+                hits.update((OVERDUE_DETAIL, *m.span()) for m in _OVERDUE_EN_DIGITS.finditer(folded))
         products = _product_spans(compiled.products, folded) if compiled.products is not None else []
         hits.update((PRODUCT, *span) for span in products)
         hits.update(_number_hits(folded, compiled, products, cjk=cjk, latin=latin))
@@ -470,7 +502,7 @@ def _overdue_cn(folded: str) -> list[_Span]:
             continue
         # "第三个月", "每两周", "这三天" count or name a period; "过两天"/"再等三天" are later; "3天内" is a deadline.
         if (
-            (start and folded[start - 1] in _CN_COUNT_BEFORE + "过再等有")
+            (start and folded[start - 1] in _COUNT_OR_LATER_BEFORE)
             or folded.startswith(_DEADLINE_AFTER, end)
             or folded.startswith(_IDIOM_AFTER, end)
         ):
@@ -510,7 +542,7 @@ def _number_hits(
                     protected.append(match.span())
         if latin:
             protected.extend(m.span() for m in _english_matches(_PROTECTED_EN_DATE, folded))
-        _identifier_hits(folded, compiled, protected, claimed, hits, latin=latin, cjk=cjk)
+        _identifier_hits(folded, compiled, numbers, protected, claimed, hits, latin=latin, cjk=cjk)
     if has_cn:
         protected.extend(m.span() for m in _PROTECTED_CN_TIME.finditer(folded))
         # "3千" was read whole as an Arabic number with a unit; its 千 is not a second number.
@@ -548,15 +580,35 @@ def _is_card_or_id(digits: str) -> bool:
 def _phone_spans(folded: str, start: int, end: int, compiled: _CompiledProfile) -> list[_Span]:
     """Phone numbers inside folded[start:end], service numbers left out."""
     spans: list[_Span] = []
+    if sum(c.isdigit() for c in folded[start:end]) > _MAX_PHONE_DIGITS * 2:
+        # Matching is costly, and nothing this long is one phone number or two written together.
+        return spans
     for match in phonenumbers.PhoneNumberMatcher(folded[start:end], compiled.phone_region):
         if not _is_service_number("".join(c for c in match.raw_string if c.isdigit()), compiled):
             spans.append((start + match.start, start + match.end))
     return spans
 
 
+def _lettered_reference(folded: str, number: re.Match[str]) -> _Span | None:
+    """The span of a reference such as HT2024001234 or LN-88812345 ending in this number, if it is one."""
+    start, end = number.span()
+    if number.group("unit") is not None or end - start < 6 or not number.group().isdigit():
+        return None
+    letters_end = start - 1 if folded[start - 1 : start] == "-" else start
+    letters_start = letters_end
+    while letters_start > 0 and letters_end - letters_start < 6 and folded[letters_start - 1] in _ASCII_LETTERS:
+        letters_start -= 1
+    prefix = folded[letters_start:letters_end]
+    # More than five letters is a word ("account12345678" is handled by its cue); rmb123456 is money.
+    if not prefix or len(prefix) > 5 or prefix in _CURRENCY_CODES:
+        return None
+    return letters_start, end
+
+
 def _identifier_hits(
     folded: str,
     compiled: _CompiledProfile,
+    numbers: list[re.Match[str]],
     protected: list[_Span],
     claimed: list[_Span],
     hits: list[_Hit],
@@ -567,18 +619,12 @@ def _identifier_hits(
     shapes = list(_ID_MASKED_OR_X.finditer(folded))
     if cjk or latin:
         shapes.extend(_ID_TAIL.finditer(folded))
+    spans = [m.span() for m in shapes if not (m.start() and folded[m.start() - 1].isdigit())]
     if latin:
-        shapes.extend(
-            m
-            for m in _ID_LETTERED.finditer(folded)
-            if m.group("prefix") not in _CURRENCY_CODES and not (m.start() and folded[m.start() - 1] in _ASCII_LETTERS)
-        )
-    for match in shapes:
-        start = match.start()
-        if start and folded[start - 1].isdigit():
-            continue
-        hits.append((IDENTIFIER, *match.span()))
-        claimed.append(match.span())
+        spans.extend(span for span in map(partial(_lettered_reference, folded), numbers) if span is not None)
+    for span in spans:
+        hits.append((IDENTIFIER, *span))
+        claimed.append(span)
 
     for match in _DIGIT_RUN.finditer(folded):
         run = match.group()
