@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth.models import User
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.dpd import BUCKETS, lender_today
@@ -89,13 +89,13 @@ class AssignOfficerForm(forms.Form):
 
     officer = forms.ModelChoiceField(
         label=_("Officer"),
-        queryset=User.objects.none(),
+        queryset=get_user_model().objects.none(),
         required=False,
         empty_label=_("Nobody (unassign)"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["officer"].queryset = User.objects.filter(groups__name=CASE_OFFICER, is_active=True).order_by(
-            "username"
+        self.fields["officer"].queryset = (
+            get_user_model().objects.filter(groups__name=CASE_OFFICER, is_active=True).order_by("username")
         )

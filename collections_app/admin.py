@@ -1,0 +1,410 @@
+"""Admin for borrowers, accounts and their history: personal fields masked, every page audited.
+
+Personal values (names, phones, ID numbers) are read-only here and change by import only; the admin shows
+them masked through the one masking helper. Every changelist and change page writes an audit event naming
+the persons and fields it shows. Assigning accounts goes through `account_assign`, which moves the object
+permission and audits the change.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from audit.services import audit_record
+from collections_app import masking
+from collections_app.dpd import BUCKETS, BUCKETS_BY_CODE, DaysPastDue, bucket_for, lender_today
+from collections_app.forms import AssignOfficerForm
+from collections_app.models import (
+    Borrower,
+    Contact,
+    Flag,
+    Interaction,
+    LoanAccount,
+    Payment,
+    PlanInstalment,
+    PromiseToPay,
+    RepaymentPlan,
+    UserPreference,
+)
+from collections_app.services.accounts import account_assign
+
+ADMIN_ROLE = "admin"
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Audit every changelist (`list`) and change page (`view`) with the persons and fields it shows."""
+
+    # Audit field names this admin shows, e.g. "borrower.name"; values never reach the log.
+    audit_fields: tuple[str, ...] = ()
+
+    def audit_persons(self, obj: Any) -> list[str]:
+        """The persons (`borrower:<id>`, `contact:<id>`) an object's page shows."""
+        return []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Nothing the audit log refers to is deleted through the admin."""
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The list, audited before it is rendered."""
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", None) and response.context_data.get("cl")
+        if changelist is not None:
+            # Evaluating the page here fills the queryset's cache: the template reuses it, no second query.
+            rows = list(changelist.result_list)
+            persons = {person for obj in rows for person in self.audit_persons(obj)}
+            audit_record(
+                action="list",
+                actor=request.user,
+                role=ADMIN_ROLE,
+                object_type=self.model._meta.model_name,
+                persons=persons,
+                fields=self.audit_fields,
+                detail={"path": request.path[:200], "rows": len(rows)},
+            )
+        return response
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """A change page, audited before it is rendered."""
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", None) and response.context_data.get("original")
+        if original is not None:
+            audit_record(
+                action="view",
+                actor=request.user,
+                role=ADMIN_ROLE,
+                object_type=self.model._meta.model_name,
+                object_id=original.pk,
+                persons=self.audit_persons(original),
+                fields=self.audit_fields,
+                detail={"path": request.path[:200]},
+            )
+        return response
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Save, and audit the change in the admin's transaction (field names only)."""
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action="update" if change else "create",
+            actor=request.user,
+            role=ADMIN_ROLE,
+            object_type=self.model._meta.model_name,
+            object_id=obj.pk,
+            persons=self.audit_persons(obj),
+            fields=[f"{self.model._meta.model_name}.{name}" for name in form.changed_data],
+        )
+
+
+def _borrower_of(obj: Any) -> list[str]:
+    return [f"borrower:{obj.account.borrower_id}"]
+
+
+class BucketListFilter(admin.SimpleListFilter):
+    """Filter accounts by DPD bucket, counted from today in the lender's time zone."""
+
+    title = _("DPD bucket")
+    parameter_name = "bucket"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        """Every bucket, and paid accounts."""
+        return [(bucket.code, bucket.label) for bucket in BUCKETS] + [("paid", _("paid"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Accounts in the chosen bucket, as a due-date range the index can serve."""
+        code = self.value()
+        if code == "paid":
+            return queryset.filter(oldest_unpaid_due_date__isnull=True)
+        if code in BUCKETS_BY_CODE:
+            return queryset.filter(BUCKETS_BY_CODE[code].due_date_q(lender_today()))
+        return queryset
+
+
+@admin.register(Borrower)
+class BorrowerAdmin(AuditedAdmin):
+    """Borrowers: personal fields masked and read-only (they change by import)."""
+
+    list_display = ("external_ref", "masked_name", "masked_phone", "masked_id_number", "timezone")
+    list_filter = ("timezone", ("cease_requested_at", admin.EmptyFieldListFilter))
+    search_fields = ("external_ref", "=phone", "=accounts__account_number")
+    fields = ("external_ref", "masked_name", "masked_phone", "masked_id_number", "timezone", "cease_requested_at")
+    readonly_fields = ("external_ref", "masked_name", "masked_phone", "masked_id_number", "cease_requested_at")
+    audit_fields = ("borrower.name", "borrower.phone", "borrower.id_number")
+
+    def audit_persons(self, obj: Borrower) -> list[str]:
+        """The borrower."""
+        return [f"borrower:{obj.pk}"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Borrowers arrive by import."""
+        return False
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj: Borrower) -> str:
+        """The name, masked."""
+        return masking.mask_name(obj.name)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: Borrower) -> str:
+        """The phone, masked."""
+        return masking.mask_phone(obj.phone)
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj: Borrower) -> str:
+        """The ID number, masked."""
+        return masking.mask_id_number(obj.id_number)
+
+
+@admin.register(Contact)
+class ContactAdmin(AuditedAdmin):
+    """Contacts: name and phone masked and read-only (they change by import)."""
+
+    list_display = ("pk", "borrower", "masked_name", "relationship", "masked_phone", "consent_at")
+    list_filter = ("relationship", ("consent_at", admin.EmptyFieldListFilter))
+    search_fields = ("=phone", "borrower__external_ref")
+    fields = ("borrower", "masked_name", "relationship", "masked_phone", "timezone", "consent_basis", "consent_at")
+    readonly_fields = ("borrower", "masked_name", "masked_phone", "consent_basis", "consent_at")
+    audit_fields = ("contact.name", "contact.phone", "contact.relationship")
+
+    def audit_persons(self, obj: Contact) -> list[str]:
+        """The contact."""
+        return [f"contact:{obj.pk}"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Contacts arrive by import, with the borrower's consent."""
+        return False
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj: Contact) -> str:
+        """The name, masked."""
+        return masking.mask_name(obj.name)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: Contact) -> str:
+        """The phone, masked."""
+        return masking.mask_phone(obj.phone)
+
+
+@admin.register(LoanAccount)
+class LoanAccountAdmin(AuditedAdmin):
+    """Loan accounts: read-only (the core system is the source), assigned to officers by a bulk action."""
+
+    list_display = (
+        "account_number",
+        "borrower_name",
+        "portfolio",
+        "officer",
+        "outstanding",
+        "oldest_unpaid_due_date",
+        "dpd",
+        "bucket",
+    )
+    list_filter = (BucketListFilter, "portfolio", "officer")
+    list_select_related = ("borrower", "portfolio", "officer")
+    search_fields = ("account_number", "borrower__external_ref")
+    readonly_fields = (
+        "account_number",
+        "borrower",
+        "borrower_name",
+        "portfolio",
+        "officer",
+        "principal",
+        "outstanding",
+        "oldest_unpaid_due_date",
+        "dpd",
+        "bucket",
+        "updated_at",
+    )
+    fields = readonly_fields
+    actions = ("assign_to_officer",)
+    audit_fields = ("borrower.name",)
+
+    def audit_persons(self, obj: LoanAccount) -> list[str]:
+        """The account's borrower."""
+        return [f"borrower:{obj.borrower_id}"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LoanAccount]:
+        """Accounts with their DPD, computed in SQL from today's date in the lender's time zone."""
+        return super().get_queryset(request).annotate(dpd_value=DaysPastDue(lender_today()))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Accounts arrive by import."""
+        return False
+
+    @admin.display(description=_("borrower"))
+    def borrower_name(self, obj: LoanAccount) -> str:
+        """The borrower's name, masked."""
+        return masking.mask_name(obj.borrower.name)
+
+    @admin.display(description=_("DPD"), ordering="-oldest_unpaid_due_date")
+    def dpd(self, obj: LoanAccount) -> int | None:
+        """Days past due today."""
+        return obj.dpd_value
+
+    @admin.display(description=_("bucket"))
+    def bucket(self, obj: LoanAccount) -> str:
+        """The DPD bucket."""
+        bucket = bucket_for(obj.dpd_value)
+        return str(bucket.label) if bucket else "—"
+
+    @admin.action(description=_("Assign to officer"), permissions=("change",))
+    def assign_to_officer(self, request: HttpRequest, queryset: QuerySet[LoanAccount]) -> HttpResponse | None:
+        """Choose a case officer on an intermediate page, then move the accounts' object permission."""
+        form = AssignOfficerForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            officer = form.cleaned_data["officer"]
+            changed = account_assign(accounts=list(queryset), officer=officer, actor=request.user)
+            self.message_user(
+                request,
+                ngettext("%(count)d account reassigned.", "%(count)d accounts reassigned.", changed)
+                % {"count": changed},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Assign to officer"),
+            "opts": self.model._meta,
+            "accounts": queryset.order_by("account_number"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "collections_app/admin/assign_officer.html", context)
+
+
+@admin.register(Payment)
+class PaymentAdmin(AuditedAdmin):
+    """Payments as the core system reported them: read-only."""
+
+    list_display = ("reference", "account", "paid_at", "amount")
+    list_filter = ("paid_at", "account__portfolio")
+    list_select_related = ("account",)
+    search_fields = ("reference", "account__account_number")
+    date_hierarchy = "paid_at"
+    audit_fields = ("payment.amount", "payment.paid_at")
+    audit_persons = staticmethod(_borrower_of)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Payments arrive by import."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Payment | None = None) -> bool:
+        """Payments are facts from the core system."""
+        return False
+
+
+@admin.register(PromiseToPay)
+class PromiseToPayAdmin(AuditedAdmin):
+    """Promises officers recorded: read-only here, their status is derived from payments."""
+
+    list_display = ("account", "promised_date", "amount", "created_by", "created_at")
+    list_filter = ("promised_date", "account__portfolio")
+    list_select_related = ("account", "created_by")
+    search_fields = ("account__account_number",)
+    audit_fields = ("promise.amount", "promise.promised_date")
+    audit_persons = staticmethod(_borrower_of)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Officers record promises on the account page."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PromiseToPay | None = None) -> bool:
+        """A promise is a record of what was said."""
+        return False
+
+
+class PlanInstalmentInline(admin.TabularInline):
+    """A plan's instalments."""
+
+    model = PlanInstalment
+    extra = 0
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Instalments stay; a changed agreement is a new plan."""
+        return False
+
+
+@admin.register(RepaymentPlan)
+class RepaymentPlanAdmin(AuditedAdmin):
+    """Repayment plans and their instalments."""
+
+    list_display = ("account", "status", "agreed_at", "created_by")
+    list_filter = ("status", "account__portfolio")
+    list_select_related = ("account", "created_by")
+    search_fields = ("account__account_number",)
+    raw_id_fields = ("account",)
+    readonly_fields = ("created_by",)
+    inlines = (PlanInstalmentInline,)
+    audit_fields = ("plan.instalments",)
+    audit_persons = staticmethod(_borrower_of)
+
+    def save_model(self, request: HttpRequest, obj: RepaymentPlan, form: Any, change: bool) -> None:
+        """The admin who records a plan is its author."""
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Interaction)
+class InteractionAdmin(AuditedAdmin):
+    """Interactions officers logged: read-only."""
+
+    list_display = ("account", "occurred_at", "channel", "outcome", "officer")
+    list_filter = ("outcome", "channel", "officer", "occurred_at")
+    list_select_related = ("account", "officer")
+    search_fields = ("account__account_number",)
+    date_hierarchy = "occurred_at"
+    audit_fields = ("interaction.outcome", "interaction.note")
+    audit_persons = staticmethod(_borrower_of)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Officers log interactions on the account page."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Interaction | None = None) -> bool:
+        """An interaction is a record of what happened."""
+        return False
+
+
+@admin.register(Flag)
+class FlagAdmin(AuditedAdmin):
+    """Dispute and hardship flags: opened and closed by officers, with reasons, on the account page."""
+
+    list_display = ("account", "kind", "opened_at", "opened_by", "closed_at", "closed_by")
+    list_filter = ("kind", ("closed_at", admin.EmptyFieldListFilter), "account__portfolio")
+    list_select_related = ("account", "opened_by", "closed_by")
+    search_fields = ("account__account_number",)
+    audit_fields = ("flag.opened_reason", "flag.closed_reason")
+    audit_persons = staticmethod(_borrower_of)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Flags are opened with an audited reason on the account page."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
+        """Flags are closed with an audited reason on the account page."""
+        return False
+
+
+@admin.register(UserPreference)
+class UserPreferenceAdmin(admin.ModelAdmin):
+    """Each user's UI language."""
+
+    list_display = ("user", "language")
+    list_filter = ("language",)
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+
+
+from collections_app import admin_messaging  # noqa: E402, F401
