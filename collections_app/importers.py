@@ -136,16 +136,21 @@ class AccountRow:
         }
 
     @property
-    def account_values(self) -> tuple[Any, ...]:
-        """What must agree between all rows of one account."""
-        return (
-            self.borrower_ref,
-            self.principal,
-            self.outstanding,
-            self.oldest_unpaid_due_date,
-            self.portfolio,
-            self.officer,
-        )
+    def account_columns(self) -> dict[str, Any]:
+        """The columns that must agree between all rows of one account."""
+        return {
+            "borrower_ref": self.borrower_ref,
+            "principal": self.principal,
+            "outstanding": self.outstanding,
+            "oldest_unpaid_due_date": self.oldest_unpaid_due_date,
+            "portfolio": self.portfolio,
+            "officer": self.officer,
+        }
+
+    @property
+    def borrower_columns(self) -> dict[str, Any]:
+        """The columns that must agree between all rows of one borrower."""
+        return {f"borrower_{name}": value for name, value in self.borrower_values.items()}
 
 
 @dataclass(frozen=True)
@@ -390,15 +395,26 @@ def _changed(obj: models.Model, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _record(action: str, obj: models.Model, persons: list[str], fields: Iterable[str], detail: dict[str, str]) -> None:
-    audit_record(
-        action=action,
-        object_type=obj._meta.model_name,
-        object_id=obj.pk,
-        persons=persons,
-        fields=fields,
-        detail=detail,
-    )
+class _AuditTrail:
+    """One audit event per created or changed object, through the single entry point; progress on big files."""
+
+    def __init__(self, detail: dict[str, str], progress: Progress | None) -> None:
+        self.detail = detail
+        self.progress = progress
+        self.count = 0
+
+    def record(self, action: str, obj: models.Model, persons: list[str], fields: Iterable[str]) -> None:
+        audit_record(
+            action=action,
+            object_type=obj._meta.model_name,
+            object_id=obj.pk,
+            persons=persons,
+            fields=fields,
+            detail=self.detail,
+        )
+        self.count += 1
+        if self.progress and self.count % PROGRESS_EVERY == 0:
+            self.progress(_("wrote %(n)d audit events") % {"n": self.count})
 
 
 def _clean_fields(obj: models.Model, line: int, problems: _Problems, exclude: Sequence[str] = ()) -> None:
@@ -410,13 +426,27 @@ def _clean_fields(obj: models.Model, line: int, problems: _Problems, exclude: Se
             problems.add(line, f"{name}: {' '.join(messages)}")
 
 
+def _differing(first: dict[str, Any], other: dict[str, Any]) -> str:
+    """The names of the columns whose values differ, comma-separated ("" when none do)."""
+    return ", ".join(name for name, value in first.items() if other[name] != value)
+
+
+def _contact_columns(contact: ContactRow) -> dict[str, Any]:
+    return {
+        "contact_name": contact.name,
+        "contact_relationship": contact.relationship,
+        "contact_timezone": contact.timezone,
+        "contact_consent_at": contact.consent_at,
+    }
+
+
 def accounts_import(
     *, rows: Sequence[AccountRow], source: str, file_name: str = "", progress: Progress | None = None
 ) -> ImportSummary:
     """Upsert borrowers, loan accounts and contacts from parsed rows, all or nothing; audited per change."""
     problems = _Problems()
     summary = ImportSummary(rows=len(rows))
-    detail = {"source": source, "file": file_name}
+    trail = _AuditTrail({"source": source, "file": file_name}, progress)
 
     # One account, borrower or contact may span several rows: they must agree.
     first_account: dict[str, AccountRow] = {}
@@ -424,24 +454,26 @@ def accounts_import(
     first_contact: dict[tuple[str, str], tuple[int, ContactRow]] = {}
     for row in rows:
         account = first_account.setdefault(row.account_number, row)
-        if account.account_values != row.account_values:
+        if differing := _differing(account.account_columns, row.account_columns):
             problems.add(
                 row.line,
-                _("account %(a)s differs from its row %(n)d") % {"a": row.account_number, "n": account.line},
+                _("account %(a)s: %(columns)s differ from its row %(n)d")
+                % {"a": row.account_number, "columns": differing, "n": account.line},
             )
         borrower = first_borrower.setdefault(row.borrower_ref, row)
-        if borrower.borrower_values != row.borrower_values:
+        if differing := _differing(borrower.borrower_columns, row.borrower_columns):
             problems.add(
                 row.line,
-                _("borrower %(b)s differs from its row %(n)d") % {"b": row.borrower_ref, "n": borrower.line},
+                _("borrower %(b)s: %(columns)s differ from its row %(n)d")
+                % {"b": row.borrower_ref, "columns": differing, "n": borrower.line},
             )
         if row.contact is not None:
             line, contact = first_contact.setdefault((row.borrower_ref, row.contact.phone), (row.line, row.contact))
-            if contact != row.contact:
+            if differing := _differing(_contact_columns(contact), _contact_columns(row.contact)):
                 problems.add(
                     row.line,
-                    _("contact %(p)s of borrower %(b)s differs from its row %(n)d")
-                    % {"p": row.contact.phone, "b": row.borrower_ref, "n": line},
+                    _("contact %(p)s of borrower %(b)s: %(columns)s differ from its row %(n)d")
+                    % {"p": row.contact.phone, "b": row.borrower_ref, "columns": differing, "n": line},
                 )
     problems.raise_if_any()
 
@@ -509,9 +541,9 @@ def accounts_import(
                 [b for b, _changed_fields in changed_borrowers], BORROWER_FIELDS, batch_size=BATCH
             )
         for borrower in new_borrowers:
-            _record("create", borrower, [f"borrower:{borrower.pk}"], BORROWER_FIELDS, detail)
+            trail.record("create", borrower, [f"borrower:{borrower.pk}"], BORROWER_FIELDS)
         for borrower, changed in changed_borrowers:
-            _record("update", borrower, [f"borrower:{borrower.pk}"], changed, detail)
+            trail.record("update", borrower, [f"borrower:{borrower.pk}"], changed)
         summary.created["borrowers"] = len(new_borrowers)
         summary.updated["borrowers"] = len(changed_borrowers)
         if progress:
@@ -551,11 +583,14 @@ def accounts_import(
             )
         for account in new_accounts:
             fields = ["account_number", "borrower", "portfolio", "principal", "outstanding", "oldest_unpaid_due_date"]
-            _record("create", account, [f"borrower:{account.borrower_id}"], fields, detail)
+            trail.record("create", account, [f"borrower:{account.borrower_id}"], fields)
         for account, changed in changed_accounts:
             fields = [name.removesuffix("_id") for name in changed]
-            _record("update", account, [f"borrower:{account.borrower_id}"], fields, detail)
+            trail.record("update", account, [f"borrower:{account.borrower_id}"], fields)
         officers_by_pk = {officer.pk: officer for officer in officers.values()}
+        if progress and to_assign:
+            total = sum(len(accounts) for accounts in to_assign.values())
+            progress(_("assigning %(n)d accounts to their officers") % {"n": total})
         for officer_pk, accounts in to_assign.items():
             for chunk in _chunks(accounts):
                 summary.reassigned += account_assign(accounts=chunk, officer=officers_by_pk[officer_pk], actor=None)
@@ -602,11 +637,13 @@ def accounts_import(
             )
         for contact in new_contacts:
             fields = ["name", "relationship", "phone", "timezone", "consent_at", "consent_basis"]
-            _record("create", contact, [f"contact:{contact.pk}"], fields, detail)
+            trail.record("create", contact, [f"contact:{contact.pk}"], fields)
         for contact, changed in changed_contacts:
-            _record("update", contact, [f"contact:{contact.pk}"], changed, detail)
+            trail.record("update", contact, [f"contact:{contact.pk}"], changed)
         summary.created["contacts"] = len(new_contacts)
         summary.updated["contacts"] = len(changed_contacts)
+        if progress:
+            progress(_("contacts written"))
     return summary
 
 
@@ -616,7 +653,7 @@ def payments_import(
     """Record new payments and lower their accounts' outstanding (never below 0), all or nothing; audited."""
     problems = _Problems()
     summary = ImportSummary(rows=len(rows))
-    detail = {"source": source, "file": file_name}
+    trail = _AuditTrail({"source": source, "file": file_name}, progress)
 
     # A reference repeated within the file with the same data is one payment.
     by_reference: dict[str, PaymentRow] = {}
@@ -682,7 +719,7 @@ def payments_import(
         paid: dict[str, Decimal] = defaultdict(Decimal)
         for payment in new_payments:
             paid[payment.account.account_number] += payment.amount
-            _record("create", payment, [f"borrower:{payment.account.borrower_id}"], ["amount", "paid_at"], detail)
+            trail.record("create", payment, [f"borrower:{payment.account.borrower_id}"], ["amount", "paid_at"])
 
         changed_accounts: list[tuple[LoanAccount, list[str]]] = []
         now = timezone.now()
@@ -704,7 +741,7 @@ def payments_import(
                 batch_size=BATCH,
             )
         for account, changed in changed_accounts:
-            _record("update", account, [f"borrower:{account.borrower_id}"], changed, detail)
+            trail.record("update", account, [f"borrower:{account.borrower_id}"], changed)
         summary.created["payments"] = len(new_payments)
         summary.updated["accounts"] = len(changed_accounts)
         if progress:

@@ -182,6 +182,7 @@ def test_rows_of_one_account_that_disagree_are_refused(tmp_path: Path, portfolio
     error = import_error(write_csv(tmp_path, rows))
 
     assert "row 3" in str(error) and "A-1001" in str(error) and "row 2" in str(error)
+    assert "outstanding" in str(error) and "principal" not in str(error)
     assert not LoanAccount.objects.exists()
 
 
@@ -191,8 +192,18 @@ def test_borrower_data_that_disagrees_between_accounts_is_refused(tmp_path: Path
 
     error = import_error(write_csv(tmp_path, rows))
 
-    assert "row 3" in str(error) and "B-1" in str(error)
+    assert "row 3" in str(error) and "B-1" in str(error) and "borrower_name" in str(error)
     assert not Borrower.objects.exists()
+
+
+@pytest.mark.django_db
+def test_one_contact_listed_twice_with_different_data_is_refused(tmp_path: Path, portfolio, officer: User) -> None:
+    rows = [GOOD_ROWS[0], GOOD_ROWS[2].replace("spouse", "sibling")]
+
+    error = import_error(write_csv(tmp_path, rows))
+
+    assert "row 3" in str(error) and "+8613900000001" in str(error) and "contact_relationship" in str(error)
+    assert not Contact.objects.exists()
 
 
 @pytest.mark.django_db
