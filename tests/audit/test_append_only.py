@@ -1,4 +1,4 @@
-"""The audit tables refuse UPDATE, DELETE and TRUNCATE in the database on PostgreSQL (SQLite: test_append_only_sqlite)."""
+"""The audit tables refuse UPDATE, DELETE and TRUNCATE in PostgreSQL (SQLite: test_append_only_sqlite)."""
 
 import pytest
 from django.db import IntegrityError, connections, transaction

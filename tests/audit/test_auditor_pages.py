@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from audit.models import AuditEvent
+from collections_app.dpd import lender_today
 from audit.services import audit_record
 from tests.audit.helpers import audit_mark, events_since
 from tests.conftest import signed_in
@@ -85,7 +86,7 @@ def test_the_log_filters_by_actor_action_person_and_object(auditor_client, some_
 
 
 def test_the_log_filters_by_date_range_in_the_lender_time_zone(auditor_client, some_events) -> None:
-    today = datetime.date.today()
+    today = lender_today()
     tomorrow = today + datetime.timedelta(days=2)
     assert (
         len(auditor_client.get(f"/audit/?from={today - datetime.timedelta(days=1)}&action=view").context["page"].events)
