@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from audit.models import AuditEvent
-from collections_app.dpd import lender_today
 from audit.services import audit_record
+from collections_app.dpd import lender_today
 from tests.audit.helpers import audit_mark, events_since
 from tests.conftest import signed_in
 
