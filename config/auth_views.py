@@ -133,7 +133,7 @@ def _complete_second_factor(request: HttpRequest, device: Device, *, method: str
     # A new session key once the session gains its second factor.
     request.session.cycle_key()
     audit_record(
-        action="login", actor=request.user, object_type="auth.user", object_id=request.user.pk, detail={"mfa": method}
+        action="login", actor=request.user, object_type="user", object_id=request.user.pk, detail={"mfa": method}
     )
 
 
@@ -189,7 +189,7 @@ def recovery_codes_issue(*, user: User) -> list[str]:
         codes = [StaticToken.random_token() for _ in range(settings.MFA_RECOVERY_CODE_COUNT)]
         StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
         audit_record(
-            action="update", actor=user, object_type="auth.user", object_id=user.pk, detail={"mfa": "recovery_codes"}
+            action="update", actor=user, object_type="user", object_id=user.pk, detail={"mfa": "recovery_codes"}
         )
     return codes
 
@@ -201,7 +201,7 @@ def totp_device_enrol(*, user: User, device: TOTPDevice) -> None:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         audit_record(
-            action="update", actor=user, object_type="auth.user", object_id=user.pk, detail={"mfa": "enrolled"}
+            action="update", actor=user, object_type="user", object_id=user.pk, detail={"mfa": "enrolled"}
         )
 
 

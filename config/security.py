@@ -158,7 +158,7 @@ def user_deactivate(*, user: User, actor: User | None) -> int:
         audit_record(
             action="update",
             actor=actor,
-            object_type="auth.user",
+            object_type="user",
             object_id=user.pk,
             fields=["is_active"],
             detail={"is_active": False, "sessions_ended": ended},

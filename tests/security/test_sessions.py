@@ -106,7 +106,7 @@ def test_deactivating_a_user_ends_all_their_sessions_at_once(olga: User, admin_u
     assert not is_signed_in(desk)
     assert not is_signed_in(laptop)
     assert is_signed_in(bystander)
-    event = AuditEvent.objects.get(action="update", object_type="auth.user", object_id=str(olga.pk))
+    event = AuditEvent.objects.get(action="update", object_type="user", object_id=str(olga.pk))
     assert event.detail == {"is_active": False, "sessions_ended": 2}
     assert event.actor_username == "root"
     assert other.is_active

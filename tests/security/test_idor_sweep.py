@@ -1,0 +1,259 @@
+"""IDOR sweep: every URL that takes an object id, for every role, against objects outside the user's reach.
+
+The sweep walks the URL configuration itself, so a URL added later is covered without editing this file. A new
+URL namespace or id parameter fails `test_every_object_url_is_classified` until it is given its role below.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from collections_app.masking import mask_name, mask_phone
+from collections_app.models import Flag
+from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
+from review.models import ApproverPortfolio, FamilyContactRequest
+from review.services import family_contact_request_submit
+from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
+from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
+from tests.security.conftest import fully_signed_in
+
+pytestmark = pytest.mark.django_db
+
+# The role each URL namespace requires; `scoped` says whether holding the role still leaves objects out of reach.
+NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
+    "collections": (CASE_OFFICER, True),
+    "review_officer": (CASE_OFFICER, True),
+    "review": (RISK_APPROVER, True),
+    # An auditor may look up anyone's access report: there is no object outside an auditor's reach.
+    "audit": (COMPLIANCE_AUDITOR, False),
+}
+ID_PARAMETERS = {"account_id", "request_id", "flag_id", "person_id", "object_id"}
+PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\(\?P<(?P<regex_name>\w+)>(?P<regex>[^)]*)\)")
+
+CANARY_NAME = "金丝雀甲"
+CANARY_PHONE = "+8613912345678"
+CANARY_ID = "11010519491231002X"
+CANARY_CONTACT_NAME = "金丝雀乙"
+CANARY_CONTACT_PHONE = "+8613987654321"
+CANARY_ACCOUNT = "CANARY-ACC-0001"
+CANARY_JUSTIFICATION = "Canary justification: five unanswered calls, canary-7f3e."
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern, flattened: its full regex-free template, namespace and id parameters."""
+
+    template: str
+    namespace: str
+    parameters: tuple[str, ...]
+
+
+def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for pattern in patterns:
+        text = prefix + str(pattern.pattern).lstrip("^").rstrip("$")
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, text, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            names = tuple(m["name"] or m["regex_name"] for m in PARAMETER.finditer(text))
+            yield Route(template=text, namespace=namespace, parameters=names)
+
+
+def object_routes() -> list[Route]:
+    """Every URL pattern that takes a parameter, outside Django's admin (swept separately)."""
+    return [r for r in _walk(get_resolver().url_patterns) if r.parameters and not r.template.startswith("admin/")]
+
+
+def admin_object_routes() -> list[Route]:
+    routes = _walk(get_resolver().url_patterns)
+    return [r for r in routes if r.template.startswith("admin/") and r.parameters == ("object_id",)]
+
+
+def build(route: Route, values: dict[str, str]) -> str:
+    """The URL for `route` with each parameter replaced by its value."""
+
+    def substitute(match: re.Match) -> str:
+        return values[match["name"] or match["regex_name"]]
+
+    path = PARAMETER.sub(substitute, route.template).replace("\\.", ".")
+    return "/" + path
+
+
+@dataclass
+class World:
+    """Alice and Bob each work their own accounts in their own portfolios; Carol reviews Alice's portfolio only."""
+
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+    root: User
+    nobody: User
+    own: Case
+    own_request: FamilyContactRequest
+    foreign: Case
+    foreign_request: FamilyContactRequest
+    foreign_flag: Flag
+
+
+@pytest.fixture
+def world(officer: User, other_officer: User, approver: User, auditor: User, admin_user: User) -> World:
+    template = make_family_template()
+    north, south = make_portfolio("north"), make_portfolio("south")
+    own_account = make_account(officer, dpd=45, portfolio=north)
+    own = Case(account=own_account, contact=make_contact(own_account.borrower), template=template)
+    add_failed_attempts(own_account, officer)
+    borrower = make_borrower(name=CANARY_NAME, phone=CANARY_PHONE, id_number=CANARY_ID)
+    foreign_account = make_account(
+        other_officer, dpd=45, portfolio=south, borrower=borrower, account_number=CANARY_ACCOUNT
+    )
+    foreign = Case(
+        account=foreign_account,
+        contact=make_contact(borrower, name=CANARY_CONTACT_NAME, phone=CANARY_CONTACT_PHONE),
+        template=template,
+    )
+    add_failed_attempts(foreign_account, other_officer)
+    ApproverPortfolio.objects.create(user=approver, portfolio=north)
+    foreign_request = family_contact_request_submit(
+        account=foreign.account,
+        contact=foreign.contact,
+        template=template,
+        justification=CANARY_JUSTIFICATION,
+        requested_by=other_officer,
+    )
+    # Opened after filing: an open dispute would have made the request ineligible.
+    foreign_flag = Flag.objects.create(
+        account=foreign_account,
+        kind=Flag.Kind.DISPUTE,
+        opened_reason="canary dispute",
+        opened_by=other_officer,
+        opened_at=timezone.now(),
+    )
+    return World(
+        alice=officer,
+        bob=other_officer,
+        carol=approver,
+        dave=auditor,
+        root=admin_user,
+        nobody=make_user("nobody"),
+        own=own,
+        own_request=file_request(officer, own),
+        foreign=foreign,
+        foreign_request=foreign_request,
+        foreign_flag=foreign_flag,
+    )
+
+
+def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
+    """Parameter sets naming objects outside the user's reach (and own/foreign mixes that must not combine)."""
+    account, request, flag = world.foreign.account, world.foreign_request, world.foreign_flag
+    full = {
+        "account_id": str(account.pk),
+        "request_id": str(request.pk),
+        "flag_id": str(flag.pk),
+        "kind": "borrower",
+        "person_id": str(account.borrower_id),
+    }
+    sets = [full]
+    # Alice's own account with Bob's request or flag: the id pair must be checked together, not one by one.
+    if "account_id" in route.parameters and len(route.parameters) > 1:
+        sets.append(full | {"account_id": str(world.own.account.pk)})
+    return sets
+
+
+def canaries(world: World) -> list[str]:
+    """Values of Bob's borrower that must not appear, raw or masked, in any answer to someone else."""
+    values = [CANARY_NAME, CANARY_PHONE, CANARY_ID, CANARY_CONTACT_NAME, CANARY_CONTACT_PHONE, CANARY_JUSTIFICATION]
+    values += [mask_name(CANARY_NAME), mask_phone(CANARY_PHONE), mask_phone(CANARY_CONTACT_PHONE), CANARY_ACCOUNT]
+    values += ["canary dispute", CANARY_PHONE[3:]]
+    return values
+
+
+def users(world: World) -> list[User]:
+    return [world.alice, world.carol, world.dave, world.root, world.nobody]
+
+
+def test_every_object_url_is_classified() -> None:
+    """A new namespace or id parameter must be given its role here before the sweep can judge it."""
+    unknown = [
+        (route.template, route.namespace)
+        for route in object_routes()
+        if route.namespace not in NAMESPACE_ROLES or not set(route.parameters) - {"kind"} <= ID_PARAMETERS
+    ]
+    assert object_routes(), "the sweep found no URL with an object id"
+    assert unknown == []
+
+
+def expected_status(user: User, route: Route) -> int | None:
+    """403 without the role, 404 inside the role but outside the scope, None when the object is in reach."""
+    role, scoped = NAMESPACE_ROLES[route.namespace]
+    from collections_app.roles import user_has_role
+
+    if not user_has_role(user, role):
+        return 403
+    return 404 if scoped else None
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_objects_outside_reach_answer_403_or_404_without_data_and_are_audited(world: World, method: str) -> None:
+    problems: list[str] = []
+    checked = 0
+    for user in users(world):
+        client = fully_signed_in(user)
+        for route in object_routes():
+            expected = expected_status(user, route)
+            if expected is None:
+                continue
+            for values in foreign_values(world, route):
+                url = build(route, values)
+                before = AuditEvent.objects.filter(action="permission_denied", actor_id=user.pk).count()
+                response = getattr(client, method)(url)
+                checked += 1
+                body = response.content.decode("utf-8", errors="replace")
+                label = f"{user.username} {method.upper()} {url}"
+                allowed = {expected, 405} if method == "post" or expected == 404 else {expected}
+                if response.status_code not in allowed:
+                    problems.append(f"{label}: {response.status_code}, expected {expected}")
+                leaked = [value for value in canaries(world) if value in body]
+                if leaked:
+                    problems.append(f"{label}: body shows {leaked}")
+                if response.status_code in (403, 404):
+                    after = AuditEvent.objects.filter(action="permission_denied", actor_id=user.pk).count()
+                    if after <= before:
+                        problems.append(f"{label}: {response.status_code} without a permission_denied event")
+    assert checked > 20
+    assert problems == []
+
+
+def test_the_admin_is_closed_to_everyone_but_superusers(world: World) -> None:
+    problems: list[str] = []
+    ids = {"object_id": str(world.foreign.account.pk)}
+    for user in (world.alice, world.carol, world.dave, world.nobody):
+        client = fully_signed_in(user)
+        for route in admin_object_routes():
+            url = build(route, ids)
+            response = client.get(url)
+            body = response.content.decode("utf-8", errors="replace")
+            if response.status_code == 200:
+                problems.append(f"{user.username} GET {url}: 200")
+            leaked = [value for value in canaries(world) if value in body]
+            if leaked:
+                problems.append(f"{user.username} GET {url}: body shows {leaked}")
+    assert admin_object_routes()
+    assert problems == []
+
+
+def test_objects_in_reach_still_open_so_the_sweep_can_fail(world: World) -> None:
+    """The sweep's denials mean something only if the same URLs answer the user whose objects they are."""
+    alice = fully_signed_in(world.alice)
+    assert alice.get(f"/cases/{world.own.account.pk}/").status_code == 200
+    assert alice.get(f"/cases/{world.own.account.pk}/family-contact/{world.own_request.pk}/").status_code == 200
+    carol = fully_signed_in(world.carol)
+    assert carol.get(f"/review/{world.own_request.pk}/").status_code == 200
+    bob = fully_signed_in(world.bob)
+    assert CANARY_NAME[0] in bob.get(f"/cases/{world.foreign.account.pk}/").content.decode()
