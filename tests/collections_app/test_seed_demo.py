@@ -4,12 +4,13 @@ import io
 
 import pytest
 from django.apps import apps
-from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import override_settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
+from collections_app import demo
 from collections_app.dpd import bucket_for, days_past_due, lender_today
 from collections_app.models import (
     Borrower,
@@ -32,10 +33,8 @@ def seed(*extra: str) -> str:
 
 def row_counts() -> dict[str, int]:
     """Rows in every table the app owns (and users, groups, permissions, audit events)."""
-    labels = {"collections_app", "review", "audit", "auth", "guardian"}
-    return {
-        model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.app_label in labels
-    }
+    labels = {"collections_app", "review", "audit", "auth", "guardian", "otp_totp", "otp_static"}
+    return {model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.app_label in labels}
 
 
 @pytest.mark.django_db
@@ -52,8 +51,9 @@ def test_seed_creates_the_contract_users_with_their_roles_and_the_demo_password(
         "admin": set(),
     }
     for username, roles in expected.items():
-        user = authenticate(username=username, password="another-demo-pass-1")
-        assert user is not None, username
+        user = User.objects.get(username=username)
+        assert user.check_password("another-demo-pass-1"), username
+        assert user.is_active
         assert set(user_roles(user)) == roles
     assert User.objects.get(username="admin").is_superuser
     assert not User.objects.get(username="officer1").is_superuser
@@ -102,10 +102,24 @@ def test_seed_holds_portfolios_contacts_payments_promises_and_interactions() -> 
     assert Payment.objects.count() > 0
     assert PromiseToPay.objects.count() > 0
     assert Interaction.objects.filter(outcome=Interaction.Outcome.NO_ANSWER).count() > 0
-    # The accounts came in through the importer: each creation is audited as the seed's.
-    created = AuditEvent.objects.filter(action="create", object_type="loanaccount")
-    assert created.count() == LoanAccount.objects.count()
-    assert created.first().detail["source"] == "seed_demo"
+    # The generated accounts came in through the importer: each creation is audited as the seed's.
+    generated = LoanAccount.objects.filter(borrower__external_ref__startswith=demo.DEMO_BORROWER_PREFIX)
+    created = AuditEvent.objects.filter(
+        action="create", object_type="loanaccount", object_id__in=[str(pk) for pk in generated.values_list("pk", flat=True)]
+    )
+    assert created.count() == generated.count()
+    assert {event.detail["source"] for event in created} == {"seed_demo"}
+
+
+@pytest.mark.django_db
+def test_seed_includes_the_family_contact_accounts_in_officer1s_caseload_and_totp_devices() -> None:
+    seed()
+
+    officer1 = User.objects.get(username="officer1")
+    numbers = set(LoanAccount.objects.filter(officer=officer1).values_list("account_number", flat=True))
+    assert {f"DEMO-E{n}" for n in (1, 2, 3)} | {f"DEMO-N{n}" for n in (1, 2, 3, 4)} <= numbers
+    devices = set(TOTPDevice.objects.filter(confirmed=True).values_list("user__username", flat=True))
+    assert devices == {"approver1", "approver2", "auditor1", "admin"}
 
 
 @pytest.mark.django_db

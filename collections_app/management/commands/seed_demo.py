@@ -6,10 +6,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from collections_app import demo
+from collections_app.demo_security import demo_totp_devices_enrol
 from collections_app.dpd import lender_today
 from collections_app.models import LoanAccount
+from review.demo import seed_family_contact_demo
 
 
 class Command(BaseCommand):
@@ -29,13 +32,17 @@ class Command(BaseCommand):
         if options["if_empty"] and (get_user_model().objects.exists() or LoanAccount.objects.exists()):
             self.stdout.write("The database already holds data: no demo data loaded.")
             return
-        today = lender_today()
-        # One transaction: an interrupted seed leaves nothing half-built. Each further part of the demo
-        # (family-contact accounts, TOTP devices) is one more step in this block.
+        now = timezone.now()
+        today = lender_today(now)
+        # One transaction: an interrupted seed leaves nothing half-built. Each part of the demo is one step.
         with transaction.atomic():
             users = demo.seed_users(password=settings.DEMO_PASSWORD)
             demo.seed_portfolios()
             accounts = demo.seed_accounts(rows=demo.demo_account_rows(today=today))
             history = demo.seed_history(users=users, today=today)
+            family = seed_family_contact_demo(now=now)
+            devices = demo_totp_devices_enrol()
         self.stdout.write(f"Demo accounts: {accounts}")
         self.stdout.write("Demo history: " + ", ".join(f"{n} {name}" for name, n in history.items()))
+        self.stdout.write(f"Family-contact demo accounts: {', '.join(a.account_number for a in family)}")
+        self.stdout.write(f"Demo TOTP devices created: {devices}")
