@@ -104,9 +104,8 @@ def test_seed_holds_portfolios_contacts_payments_promises_and_interactions() -> 
     assert Interaction.objects.filter(outcome=Interaction.Outcome.NO_ANSWER).count() > 0
     # The generated accounts came in through the importer: each creation is audited as the seed's.
     generated = LoanAccount.objects.filter(borrower__external_ref__startswith=demo.DEMO_BORROWER_PREFIX)
-    created = AuditEvent.objects.filter(
-        action="create", object_type="loanaccount", object_id__in=[str(pk) for pk in generated.values_list("pk", flat=True)]
-    )
+    generated_ids = [str(pk) for pk in generated.values_list("pk", flat=True)]
+    created = AuditEvent.objects.filter(action="create", object_type="loanaccount", object_id__in=generated_ids)
     assert created.count() == generated.count()
     assert {event.detail["source"] for event in created} == {"seed_demo"}
 
