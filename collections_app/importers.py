@@ -446,6 +446,8 @@ def accounts_import(
     """Upsert borrowers, loan accounts and contacts from parsed rows, all or nothing; audited per change."""
     problems = _Problems()
     summary = ImportSummary(rows=len(rows))
+    # Phase messages only for files large enough to take a while.
+    progress = progress if len(rows) >= PROGRESS_EVERY else None
     trail = _AuditTrail({"source": source, "file": file_name}, progress)
 
     # One account, borrower or contact may span several rows: they must agree.
@@ -653,6 +655,8 @@ def payments_import(
     """Record new payments and lower their accounts' outstanding (never below 0), all or nothing; audited."""
     problems = _Problems()
     summary = ImportSummary(rows=len(rows))
+    # Phase messages only for files large enough to take a while.
+    progress = progress if len(rows) >= PROGRESS_EVERY else None
     trail = _AuditTrail({"source": source, "file": file_name}, progress)
 
     # A reference repeated within the file with the same data is one payment.

@@ -312,3 +312,4 @@ def test_progress_is_reported_on_stderr(tmp_path: Path, portfolio, officer: User
     _out, err = run_import(write_csv(tmp_path, GOOD_ROWS))
 
     assert "read 2 rows" in err and "read 4 rows" in err
+    assert "accounts written" in err
