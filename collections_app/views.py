@@ -1,8 +1,7 @@
 """The officer's pages: the caseload, one account, its forms and the audited reveal."""
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.services import AuditWriteError, audit_record
+from audit.services import audit_record
 from collections_app.dpd import lender_today
 from collections_app.forms import (
     CaseloadFilterForm,
@@ -58,23 +57,6 @@ ACCOUNT_DETAIL_FIELDS = (
 T = TypeVar("T")
 
 
-def _audit_fail_closed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """If the audit event cannot be written, show no personal data: answer 503 instead."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except AuditWriteError:
-            return HttpResponse(
-                _("The audit log is unavailable, so this page cannot be shown. Try again later."),
-                status=503,
-                content_type="text/plain; charset=utf-8",
-            )
-
-    return wrapped
-
-
 def _in_scope(request: HttpRequest, account_id: int, load: Callable[[], T]) -> T:
     """Run a scoped read; a 404 (another officer's account, or none) is audited as a denied access."""
     try:
@@ -107,7 +89,6 @@ def _add_errors(form: Form, error: ValidationError) -> None:
 
 @role_required(CASE_OFFICER)
 @require_GET
-@_audit_fail_closed
 def caseload(request: HttpRequest) -> HttpResponse:
     """The officer's own accounts: bucket summary, then the table sorted by DPD descending."""
     portfolios = portfolios_list()
@@ -167,7 +148,6 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @role_required(CASE_OFFICER)
 @require_GET
-@_audit_fail_closed
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     """One account of the caseload with its people, money and history."""
     return _render_detail(request, account_id)
@@ -196,7 +176,6 @@ def _redirect_303(url: str) -> HttpResponse:
 
 @role_required(CASE_OFFICER)
 @require_http_methods(["GET", "POST"])
-@_audit_fail_closed
 def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
     """Log an interaction on the account."""
     account = _account(request, account_id)
@@ -220,7 +199,6 @@ def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @role_required(CASE_OFFICER)
 @require_http_methods(["GET", "POST"])
-@_audit_fail_closed
 def promise_new(request: HttpRequest, account_id: int) -> HttpResponse:
     """Record a promise to pay on the account."""
     account = _account(request, account_id)
@@ -243,7 +221,6 @@ def promise_new(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @role_required(CASE_OFFICER)
 @require_http_methods(["GET", "POST"])
-@_audit_fail_closed
 def flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
     """Open a dispute or hardship flag on the account."""
     account = _account(request, account_id)
@@ -266,7 +243,6 @@ def flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @role_required(CASE_OFFICER)
 @require_http_methods(["GET", "POST"])
-@_audit_fail_closed
 def flag_close_view(request: HttpRequest, account_id: int, flag_id: int) -> HttpResponse:
     """Close a flag of the account with a reason."""
     account = _account(request, account_id)
@@ -292,7 +268,6 @@ def _reveal_refused(request: HttpRequest, message: str) -> HttpResponse:
 
 @role_required(CASE_OFFICER)
 @require_POST
-@_audit_fail_closed
 def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
     """Show one full personal value for a stated purpose; the reveal is its own audit event."""
     account = _account(request, account_id)

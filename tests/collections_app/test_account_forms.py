@@ -33,10 +33,9 @@ def test_logging_an_interaction_redirects_and_is_audited(officer: User) -> None:
 
 def test_interaction_with_an_unknown_outcome_is_refused_next_to_the_field(officer: User) -> None:
     account = make_account(officer)
+    client = signed_in(officer)
     events = AuditEvent.objects.count()
-    response = signed_in(officer).post(
-        f"/cases/{account.pk}/interactions/new/", {"outcome": "threatened", "channel": "phone"}
-    )
+    response = client.post(f"/cases/{account.pk}/interactions/new/", {"outcome": "threatened", "channel": "phone"})
     assert response.status_code == 200
     assert response.context["form"].errors["outcome"]
     assert 'id="id_outcome_errors"' in response.content.decode()
@@ -78,8 +77,9 @@ def test_promise_to_pay_is_recorded_and_audited(officer: User) -> None:
 )
 def test_bad_promise_is_refused_and_writes_nothing(officer: User, data: dict[str, str], field: str) -> None:
     account = make_account(officer)
+    client = signed_in(officer)
     events = AuditEvent.objects.count()
-    response = signed_in(officer).post(f"/cases/{account.pk}/promises/new/", data)
+    response = client.post(f"/cases/{account.pk}/promises/new/", data)
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not PromiseToPay.objects.exists()

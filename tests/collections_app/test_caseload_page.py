@@ -146,8 +146,9 @@ def test_borrower_names_are_masked_on_the_caseload(officer: User) -> None:
 def test_caseload_writes_one_list_event_naming_the_borrowers_on_the_page(officer: User, other_officer: User) -> None:
     mine = [make_account(officer) for _ in range(3)]
     make_account(other_officer)
+    client = signed_in(officer)
     before = AuditEvent.objects.count()
-    signed_in(officer).get("/cases/")
+    client.get("/cases/")
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.latest("id")
     assert event.action == "list"
@@ -219,3 +220,33 @@ def test_caseload_scope_query_uses_the_permission_table_subquery(officer: User) 
     summary = next(q["sql"] for q in queries if "GROUP BY" in q["sql"])
     assert re.search(r'"collections_app_loanaccountuserobjectpermission"', summary)
     assert "guardian_userobjectpermission" not in summary
+
+
+def test_caseload_shows_nothing_when_the_audit_event_cannot_be_written(officer: User, monkeypatch) -> None:
+    from audit.services import AuditWriteError
+
+    account = make_account(officer)
+    client = signed_in(officer)
+
+    def broken(**kwargs: object) -> None:
+        raise AuditWriteError("database refused the insert")
+
+    monkeypatch.setattr("collections_app.views.audit_record", broken)
+    response = client.get("/cases/")
+    assert response.status_code == 503
+    assert account.account_number not in response.content.decode()
+
+
+def test_caseload_page_offers_the_language_switcher(officer: User) -> None:
+    content = signed_in(officer).get("/cases/").content.decode()
+    assert 'action="/language/"' in content
+    assert 'name="language"' in content
+
+
+def test_caseload_follows_the_users_language_not_the_browsers(officer: User) -> None:
+    client = signed_in(officer)
+    chinese = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'lang="zh-hans"' in chinese
+    client.post("/language/", {"language": "en", "next": "/cases/"})
+    english = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'lang="en"' in english
