@@ -2,9 +2,11 @@
 
 import base64
 import os
+import signal
 import socket
 import stat
 import sys
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -98,3 +100,73 @@ def test_launcher_env_file_is_ignored_by_git() -> None:
 
     assert ".env.demo" in ignored
     assert os.path.basename(demo.ENV_FILE) == ".env.demo"
+
+
+def _gone(pid: int, within: float = 5.0) -> bool:
+    """Whether process `pid` has ended (reaped by its parent or by init) within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _wait_for_file(path: Path, within: float = 10.0) -> str:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} was not written")
+
+
+def test_stopping_ends_every_child_and_its_own_children(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    spawner = (
+        "import pathlib, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(child.pid))\n"
+        "time.sleep(120)\n"
+    )
+    supervisor = demo.Supervisor(dict(os.environ))
+    supervisor.start("spawner", [sys.executable, "-c", spawner])
+    grandchild = int(_wait_for_file(pid_file))
+    ((_name, child),) = supervisor.children
+
+    supervisor.stop()
+
+    assert child.poll() is not None
+    assert _gone(grandchild)
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(demo, "STOP_GRACE_SECONDS", 0.5)
+    ready = tmp_path / "ready"
+    stubborn = (
+        "import pathlib, signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"pathlib.Path({str(ready)!r}).write_text('1')\n"
+        "time.sleep(120)\n"
+    )
+    supervisor = demo.Supervisor(dict(os.environ))
+    supervisor.start("stubborn", [sys.executable, "-c", stubborn])
+    _wait_for_file(ready)
+
+    supervisor.stop()
+
+    ((_name, child),) = supervisor.children
+    assert child.returncode == -signal.SIGKILL
+
+
+def test_the_supervisor_reports_a_child_that_stopped() -> None:
+    supervisor = demo.Supervisor(dict(os.environ))
+    supervisor.start("quick", [sys.executable, "-c", "raise SystemExit(3)"])
+    supervisor.start("slow", [sys.executable, "-c", "import time; time.sleep(120)"])
+    supervisor.children[0][1].wait(timeout=30)
+
+    assert supervisor.first_exited() == ("quick", 3)
+    supervisor.stop()
+    assert supervisor.children[1][1].poll() is not None
