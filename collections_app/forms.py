@@ -31,7 +31,8 @@ class CaseloadFilterForm(forms.Form):
 class InteractionForm(forms.Form):
     """Log a contact attempt or conversation."""
 
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Interaction.Outcome.choices)
+    # A blank first choice: the officer picks the outcome rather than accepting a default.
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "---------"), *Interaction.Outcome.choices])
     channel = forms.ChoiceField(
         label=_("Channel"), choices=Interaction.Channel.choices, initial=Interaction.Channel.PHONE
     )
@@ -42,7 +43,13 @@ class PromiseForm(forms.Form):
     """Record a promise to pay."""
 
     promised_date = forms.DateField(label=_("Promised date"), widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": _("The amount must be greater than zero.")},
+    )
 
     def clean_promised_date(self) -> datetime.date:
         """A promise is about the future: today at the earliest, in the lender's time zone."""
