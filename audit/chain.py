@@ -7,8 +7,8 @@ the commit writes a signed checkpoint of the new tree. Web requests never wait o
 """
 
 import base64
-import json
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,15 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.encoding import (
-    ENTRY_COLUMNS,
-    GENESIS_HASH,
-    JSON_COLUMNS,
-    chain_hash,
-    decode_entry,
-    encode_entry,
-    format_timestamp,
-)
+from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, decode_entry, encode_entry, entry_sql
 from audit.merkle import Frontier, inclusion_path, leaf_hash, root_from_inclusion_path
 from audit.models import ChainHead
 from audit.notes import Checkpoint, NoteError, checkpoint_open, checkpoint_sign, signing_key
@@ -50,48 +42,83 @@ class SealResult:
     checkpoint: str | None
 
 
-def _column_expressions() -> list[str]:
-    """The readable columns as the encoder wants them, normalised in SQL where the database can."""
-    if connection.vendor == "postgresql":
-        columns = {
-            "occurred_at": """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
-            "ip": "host(ip)",
-        }
-        return [columns.get(column, column) for column in ENTRY_COLUMNS]
-    return list(ENTRY_COLUMNS)
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
 
 
-def _select_columns() -> str:
-    return ", ".join(_column_expressions())
+def _raw_cursor() -> Any:
+    """A psycopg cursor with server-side parameter binding (Django's binds client-side, quoting every byte)."""
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def _row_values(row: tuple[Any, ...]) -> dict[str, Any]:
-    """Readable column values of one selected row, JSON decoded and the timestamp in its entry form."""
-    values = dict(zip(ENTRY_COLUMNS, row, strict=True))
-    for column in JSON_COLUMNS:
-        if isinstance(values[column], str):
-            values[column] = json.loads(values[column])
-    if not (isinstance(values["occurred_at"], str) and values["occurred_at"].endswith("Z")):
-        values["occurred_at"] = format_timestamp(values["occurred_at"])
-    return values
+    """Readable column values of one row selected as ENTRY_COLUMNS (JSON columns stay the stored text)."""
+    return dict(zip(ENTRY_COLUMNS, row, strict=True))
 
 
-def _write_sealed(cursor: Any, rows: list[tuple[int, int, bytes, bytes]]) -> None:
-    """Set seq, entry and hash of a batch in one statement: the one change the triggers allow."""
-    if connection.vendor == "postgresql":
-        ids, seqs, entries, hashes = (list(column) for column in zip(*rows, strict=True))
+def entry_for(event_id: int, seq: int) -> bytes:
+    """The entry the event's current columns give at `seq` (what sealing stores, and what verify expects)."""
+    if _postgres():
+        with _raw_cursor() as cursor:
+            cursor.execute(
+                f"SELECT {entry_sql('%s::bigint')} FROM audit_auditevent WHERE id = %s",  # noqa: S608
+                [seq, event_id],
+                binary=True,
+            )
+            return bytes(cursor.fetchone()[0])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM audit_auditevent WHERE id = %s", [event_id])  # noqa: S608
+        return encode_entry(seq, _row_values(cursor.fetchone()))
+
+
+def _pending_batch(after_seq: int, batch_size: int) -> list[tuple[int, int, bytes]]:
+    """(id, seq, entry) for the next unsealed events in id order, numbered from `after_seq` + 1."""
+    if _postgres():
+        # PostgreSQL builds the entries itself, so they are by construction what verify rebuilds from the columns.
+        with _raw_cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, s, {entry_sql('s')} FROM ("  # noqa: S608 - fixed SQL, values are parameters
+                "SELECT e.*, %s::bigint + row_number() OVER (ORDER BY id) AS s FROM ("
+                "SELECT * FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT %s) AS e) AS q ORDER BY id",
+                [after_seq, batch_size],
+                binary=True,
+            )
+            return [(row[0], row[1], bytes(row[2])) for row in cursor]
+    with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE audit_auditevent AS e SET seq = v.seq, entry = v.entry, hash = v.hash "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[]) AS v(id, seq, entry, hash) "
-            "WHERE e.id = v.id AND e.seq IS NULL",
-            [ids, seqs, entries, hashes],
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM audit_auditevent "  # noqa: S608
+            "WHERE seq IS NULL ORDER BY id LIMIT %s",
+            [batch_size],
         )
+        rows = cursor.fetchall()
+    return [
+        (row[0], after_seq + n, encode_entry(after_seq + n, _row_values(row))) for n, row in enumerate(rows, start=1)
+    ]
+
+
+def _write_sealed(rows: list[tuple[int, int, bytes, bytes]]) -> None:
+    """Set seq, entry and hash of a batch in one statement: the one change the triggers allow."""
+    if _postgres():
+        ids, seqs, entries, hashes = (list(column) for column in zip(*rows, strict=True))
+        with _raw_cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_auditevent AS e SET seq = v.seq, entry = v.entry, hash = v.hash "
+                "FROM unnest(%b::bigint[], %b::bigint[], %b::bytea[], %b::bytea[]) AS v(id, seq, entry, hash) "
+                "WHERE e.id = v.id AND e.seq IS NULL",
+                [ids, seqs, entries, hashes],
+            )
+            count = cursor.rowcount
     else:
-        cursor.executemany(
-            "UPDATE audit_auditevent SET seq = %s, entry = %s, hash = %s WHERE id = %s AND seq IS NULL",
-            [(seq, entry, digest, event_id) for event_id, seq, entry, digest in rows],
-        )
-    if cursor.rowcount not in (-1, len(rows)):
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE audit_auditevent SET seq = %s, entry = %s, hash = %s WHERE id = %s AND seq IS NULL",
+                [(seq, entry, digest, event_id) for event_id, seq, entry, digest in rows],
+            )
+            count = cursor.rowcount
+    if count not in (-1, len(rows)):
         raise ChainError("an event was sealed by someone else while this sealer held the head")
 
 
@@ -125,25 +152,14 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
             audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq})
             seq, previous = head.seq, head.hash
             frontier = Frontier.from_bytes(head.seq, head.frontier)
-            select = (
-                f"SELECT {_select_columns()} FROM audit_auditevent "  # noqa: S608 - fixed column names only
-                "WHERE seq IS NULL ORDER BY id LIMIT %s"
-            )
-            with connection.cursor() as cursor:
-                while True:
-                    cursor.execute(select, [batch_size])
-                    batch = cursor.fetchall()
-                    if not batch:
-                        break
-                    updates = []
-                    for row in batch:
-                        seq += 1
-                        entry = encode_entry(seq, _row_values(row))
-                        previous = chain_hash(previous, entry)
-                        frontier.append(leaf_hash(entry))
-                        updates.append((row[0], seq, entry, previous))
-                    _write_sealed(cursor, updates)
-                    sealed += len(updates)
+            while batch := _pending_batch(seq, batch_size):
+                updates = []
+                for event_id, seq, entry in batch:
+                    previous = chain_hash(previous, entry)
+                    frontier.append(leaf_hash(entry))
+                    updates.append((event_id, seq, entry, previous))
+                _write_sealed(updates)
+                sealed += len(updates)
             ChainHead.objects.filter(id=1).update(
                 seq=seq, hash=previous, frontier=frontier.to_bytes(), sealed_at=timezone.now()
             )
@@ -185,9 +201,9 @@ class VerifyResult:
 
 def _stream_sealed(with_columns: bool) -> Iterator[tuple[Any, ...]]:
     """(seq, entry, hash[, readable columns...]) of every sealed event in seq order, streamed."""
-    extra = f", {_select_columns()}" if with_columns else ""
+    extra = f", {', '.join(ENTRY_COLUMNS)}" if with_columns else ""
     sql = f"SELECT seq, entry, hash{extra} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608
-    if connection.vendor == "postgresql":
+    if _postgres():
         connection.ensure_connection()
         # A named (server-side) cursor in binary mode: bytea arrives as raw bytes, nothing is parsed.
         with connection.connection.cursor(name="audit_verify", binary=True) as cursor:
@@ -202,17 +218,24 @@ def _stream_sealed(with_columns: bool) -> Iterator[tuple[Any, ...]]:
 
 
 def _first_inconsistent_seq_sql() -> int | None:
-    """On PostgreSQL: the first sealed event whose readable columns differ from its entry, checked in SQL."""
-    build = ", ".join(
-        f"'{column}', {expression}" for column, expression in zip(ENTRY_COLUMNS, _column_expressions(), strict=True)
-    )
+    """On PostgreSQL: the first sealed event whose columns no longer give its stored entry, in one scan."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT min(seq) FROM audit_auditevent WHERE seq IS NOT NULL AND ("  # noqa: S608
-            "entry IS NULL OR convert_from(entry, 'UTF8')::jsonb IS DISTINCT FROM "
-            f"jsonb_build_object('v', 1, 'seq', seq, {build}))"
+            "SELECT min(seq) FROM audit_auditevent "  # noqa: S608 - fixed SQL
+            f"WHERE seq IS NOT NULL AND entry IS DISTINCT FROM {entry_sql('seq')}"
         )
         return cursor.fetchone()[0]
+
+
+def _check_columns_in_thread(box: list) -> None:
+    from django.db import connections
+
+    try:
+        box.append(_first_inconsistent_seq_sql())
+    except BaseException as exc:  # noqa: BLE001 - handed to the verifying thread, which raises it
+        box.append(exc)
+    finally:
+        connections.close_all()
 
 
 def _load_checkpoints(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> dict[int, Checkpoint]:
@@ -240,7 +263,7 @@ def verify(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None =
     result = VerifyResult()
     checkpoints = _load_checkpoints(sink or default_sink(), key or public_key(), result)
     sizes = sorted(checkpoints)
-    postgres = connection.vendor == "postgresql"
+    postgres = _postgres()
     expected, previous, frontier = 1, GENESIS_HASH, Frontier()
     good_checkpoint = 0  # largest checkpointed size confirmed so far
     stream_bad: int | None = None
@@ -248,6 +271,13 @@ def verify(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None =
     size_index = 0
     next_size = sizes[0] if sizes else -1
     sha_chain, leaf, append = chain_hash, leaf_hash, frontier.append
+    # Sealed rows never change, so the column check can scan on a second connection while this one streams
+    # (a second core). Inside an outer transaction (tests) another connection could not see its rows.
+    parallel = postgres and not connection.in_atomic_block
+    inconsistent_box: list[int | None | BaseException] = []
+    checker = threading.Thread(target=_check_columns_in_thread, args=(inconsistent_box,)) if parallel else None
+    if checker:
+        checker.start()
     with transaction.atomic():
         for row in _stream_sealed(with_columns=not postgres):
             seq, entry, digest = row[0], row[1], row[2]
@@ -282,7 +312,12 @@ def verify(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None =
                 next_size = sizes[size_index] if size_index < len(sizes) else -1
             expected += 1
         result.events = expected - 1
-        inconsistent = _first_inconsistent_seq_sql() if postgres else None
+        inconsistent = _first_inconsistent_seq_sql() if postgres and not parallel else None
+    if checker:
+        checker.join()
+        if isinstance(inconsistent_box[0], BaseException):
+            raise inconsistent_box[0]
+        inconsistent = inconsistent_box[0]
     if inconsistent is not None:
         result.reasons.append(f"seq {inconsistent}: columns differ from the sealed entry")
     candidates = [seq for seq in (stream_bad, inconsistent) if seq is not None]

@@ -3,9 +3,10 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection
 
-from audit.chain import ChainError, seal
-from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, decode_entry
+from audit.chain import ChainError, entry_for, seal
+from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, decode_entry, encode_entry
 from audit.merkle import leaf_hash, root_from_leaf_hashes
 from audit.models import AuditEvent, ChainHead
 from audit.notes import checkpoint_open
@@ -48,8 +49,35 @@ def test_the_entry_holds_every_readable_column_and_the_hash_chains_it(audit_keys
         assert document["seq"] == event.seq and document["id"] == event.id
         assert document["action"] == event.action and document["persons"] == event.persons
         assert document["occurred_at"] == event.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert document["detail"] == event.detail and document["fields"] == event.fields
         previous = chain_hash(previous, bytes(event.entry))
         assert bytes(event.hash) == previous
+
+
+def test_the_database_and_python_encoders_agree_on_awkward_values(audit_keys) -> None:
+    awkward = 'quote " backslash \\ newline \n tab \t nul-ish \x01 del \x7f 中文 emoji \U0001f600 </script>'
+    event = audit_record(
+        action="view",
+        object_type="x",
+        object_id=awkward[:60],
+        purpose=awkward[:40],
+        detail={"b": [1, 2.5, None, True], "a": {"z": awkward, "yy": -3}, "": "empty key"},
+    )
+    database_entry = entry_for(event.pk, 7)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM audit_auditevent WHERE id = %s",  # noqa: S608
+            [event.pk],
+        )
+        row = dict(zip(ENTRY_COLUMNS, cursor.fetchone(), strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT persons::text, fields::text, detail::text, host(ip) FROM audit_auditevent WHERE id = %s", [event.pk]
+        )
+        row["persons"], row["fields"], row["detail"], row["ip"] = cursor.fetchone()
+    assert encode_entry(7, row) == database_entry
+    document = decode_entry(database_entry)
+    assert document["object_id"] == awkward[:60] and document["detail"]["a"]["z"] == awkward
 
 
 def test_entry_columns_are_every_column_of_the_table_but_the_sealed_ones() -> None:

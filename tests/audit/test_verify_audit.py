@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from audit.chain import seal, verify
-from audit.encoding import GENESIS_HASH, chain_hash, decode_entry, encode_entry
+from audit.chain import entry_for, seal, verify
+from audit.encoding import GENESIS_HASH, chain_hash
 from audit.models import AuditEvent, VerificationRun
 from audit.services import audit_record
 from tests.audit.conftest import new_key_pair, raw, triggers_disabled
@@ -85,10 +85,6 @@ def test_two_swapped_events_are_found_at_the_first_of_them(audit_keys, capsys) -
 def insert_before_seq_4(*, rechain: bool) -> None:
     """Shift seq 4 and later up by one and insert a new event at seq 4, as a superuser with the triggers off."""
     original = AuditEvent.objects.get(seq=4)
-    values = decode_entry(bytes(original.entry))
-    values.update(id=10_000, action="login")
-    entry = encode_entry(4, values)
-    digest = chain_hash(bytes(AuditEvent.objects.get(seq=3).hash), entry) if rechain else bytes(original.hash)
     with triggers_disabled():
         raw("UPDATE audit_auditevent SET seq = -seq - 1 WHERE seq >= 4")
         raw("UPDATE audit_auditevent SET seq = -seq WHERE seq < 0")
@@ -96,9 +92,13 @@ def insert_before_seq_4(*, rechain: bool) -> None:
             "INSERT INTO audit_auditevent (id, seq, occurred_at, actor_username, role, action, object_type, object_id,"
             " persons, fields, purpose, outcome, request_id, detail, entry, hash)"
             " SELECT 10000, 4, occurred_at, actor_username, role, 'login', object_type, object_id, persons, fields,"
-            " purpose, outcome, request_id, detail, %s, %s FROM audit_auditevent WHERE id = %s",
-            [entry, digest, original.id],
+            " purpose, outcome, request_id, detail, entry, hash FROM audit_auditevent WHERE id = %s",
+            [original.id],
         )
+        # A well-formed entry for the new row; with `rechain` its hash also extends seq 3 correctly.
+        entry = entry_for(10_000, 4)
+        digest = chain_hash(bytes(AuditEvent.objects.get(seq=3).hash), entry) if rechain else bytes(original.hash)
+        raw("UPDATE audit_auditevent SET entry = %s, hash = %s WHERE id = 10000", [entry, digest])
 
 
 def test_an_inserted_event_is_found_at_its_place(audit_keys, capsys) -> None:
@@ -122,9 +122,7 @@ def test_a_consistently_rewritten_chain_is_caught_by_the_signed_checkpoints(audi
         # Rebuild every entry and hash from seq 5 on, as an attacker with the database could.
         previous = bytes(AuditEvent.objects.get(seq=4).hash)
         for event in AuditEvent.objects.filter(seq__gte=5).order_by("seq"):
-            values = decode_entry(bytes(event.entry))
-            values["action"] = event.action
-            entry = encode_entry(event.seq, values)
+            entry = entry_for(event.id, event.seq)
             previous = chain_hash(previous, entry)
             raw("UPDATE audit_auditevent SET entry = %s, hash = %s WHERE id = %s", [entry, previous, event.id])
         raw("UPDATE audit_chainhead SET hash = %s", [previous])
