@@ -8,7 +8,7 @@ functions decide, so the same code explains the decision in the UI and can be te
 """
 
 import datetime
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -279,8 +279,3 @@ RULES = (rule_dpd, rule_unreachable, rule_not_paused, rule_contact, rule_no_open
 def evaluate(facts: EligibilityFacts, numbers: EligibilityNumbers) -> Evaluation:
     """Run every rule (all are reported, not just the first failure)."""
     return Evaluation(tuple(rule(facts, numbers) for rule in RULES))
-
-
-def failed_rule_codes(evaluation: Evaluation) -> Collection[str]:
-    """The codes of the failed rules."""
-    return [result.code for result in evaluation.failed]

@@ -11,7 +11,8 @@ from review.models import FamilyContactRequest
 from review.services import DecisionConflict, family_contact_request_decide
 from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - flushes past the audit triggers
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: a flush removes the rows the data migrations wrote (roles, policy profiles); restore them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_two_approvers_at_once_one_decision_stands_the_other_is_told(submitted, approver, second_approver) -> None:

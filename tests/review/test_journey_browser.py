@@ -31,7 +31,8 @@ from review.demo import seed_family_contact_demo
 from review.models import FamilyContactRequest
 from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - flushes past the audit triggers
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: a flush removes the rows the data migrations wrote (roles, policy profiles); restore them.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

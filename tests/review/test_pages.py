@@ -224,3 +224,15 @@ def test_an_approver_limited_to_other_portfolios_gets_404(approver, submitted) -
     assert client.get("/review/").context["data"].total == 0
     ApproverPortfolio.objects.create(user=approver, portfolio=submitted.account.portfolio)
     assert client.get(f"/review/{submitted.pk}/").status_code == 200
+
+
+def test_the_caseload_helper_gives_each_accounts_newest_request_and_only_in_scope(
+    officer, other_officer, submitted, case, approver
+) -> None:
+    from review.selectors import family_contact_latest_by_account
+
+    family_contact_request_decide(request_id=submitted.pk, decision="reject", reason="Wait a week", actor=approver)
+    latest = family_contact_latest_by_account(officer, [case.account.pk])
+    assert latest[case.account.pk].pk == submitted.pk
+    assert latest[case.account.pk].decision_reason == "Wait a week"
+    assert family_contact_latest_by_account(other_officer, [case.account.pk]) == {}
