@@ -16,14 +16,22 @@ class CallTask(models.Model):
         DONE = "done", _("done")
         CANCELLED = "cancelled", _("cancelled")
 
-    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="call_tasks")
+    # Lookups by account and by officer use the unique constraint and `calltask_officer_idx`.
+    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="call_tasks", db_index=False)
     officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="call_tasks"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call_tasks",
+        db_index=False,
     )
     due_date = models.DateField(_("due date"))
     dpd = models.IntegerField(_("days past due when created"))
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.OPEN)
-    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="call_tasks")
+    policy_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="call_tasks", db_index=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 

@@ -269,6 +269,10 @@ def escalation_run(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ESCALATION_LOCK])
+            # The big statements are cheap to run but look costly to the planner: compiling them with JIT
+            # took most of the run's time. More sort memory keeps DISTINCT ON off the disk.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         policies = [p for p in current_policy_versions().values() if p.profile.portfolios.exists()]
         templates = {(s, c): _template(s, c) for s in STAGES for c in CHANNELS}
         for policy in policies:
