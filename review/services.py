@@ -84,7 +84,13 @@ def _transition(
         object_type="familycontactrequest",
         object_id=request.pk,
         persons=_persons(request),
-        detail={"from": previous, "to": status, "reason": request.status_reason or request.decision_reason}
+        # System-written reasons only: the approver's free text stays on the request, out of the audit log.
+        detail={
+            "from": previous,
+            "to": status,
+            "reason": request.status_reason,
+            "decision_reason": bool(request.decision_reason),
+        }
         | (detail or {}),
     )
     return request
@@ -252,7 +258,7 @@ def family_contact_request_decide(
                 now=now,
                 status_reason=evaluation.failure_summary()[:500],
                 evaluation_at_decision=evaluation.as_json(),
-                detail={"stage": "decision"},
+                detail={"stage": "decision", "failed_rules": [result.rule for result in evaluation.failed]},
             )
             return DecisionOutcome(request, decided=False)
         message = messaging.family_message_enqueue(
@@ -346,7 +352,7 @@ def before_family_send(message: Message, *, now: datetime.datetime | None = None
             actor=None,
             now=now,
             status_reason=reason[:500],
-            detail={"stage": "send", "evaluation": evaluation.as_json()},
+            detail={"stage": "send", "failed_rules": [result.rule for result in evaluation.failed]},
         )
         return reason[:200]
     return None

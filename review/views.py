@@ -5,7 +5,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -322,8 +322,6 @@ def review_decide(request: HttpRequest, request_id: int) -> HttpResponse:
             % {"status": exc.request.get_status_display()},
         )
         return _review_page(request, request_id, status=409)
-    except PermissionDenied:
-        raise
     except ValidationError as exc:
         _add_errors(form, exc)
         return _review_page(request, request_id, form=form)

@@ -135,3 +135,18 @@ def test_only_an_undecided_request_can_be_withdrawn(submitted, officer, approver
 def test_an_officer_outside_the_caseload_cannot_withdraw(submitted, other_officer) -> None:
     with pytest.raises(PermissionDenied):
         family_contact_request_withdraw(request=submitted, actor=other_officer)
+
+
+def test_request_events_hold_no_personal_values(officer, case, approver) -> None:
+    from tests.audit.helpers import assert_no_personal_values, audit_mark, events_since
+
+    mark = audit_mark()
+    request = file_request(officer, case)
+    family_contact_request_decide(
+        request_id=request.pk, decision="reject", reason=f"Call {case.contact.name} first", actor=approver
+    )
+    borrower = case.account.borrower
+    canaries = [case.contact.name, case.contact.phone, borrower.name, borrower.phone, borrower.id_number]
+    recorded = events_since(mark)
+    assert {"request_submitted", "request_rejected"} <= {event.action for event in recorded}
+    assert_no_personal_values(recorded, canaries)
