@@ -350,7 +350,7 @@ _PROTECTED = re.compile(
             r"[0-9]?/[0-9]{1,2}(?:/[0-9]{2,4})?",
             rf"[0-9]?(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})(?![a-z])(?:,?\s+[0-9]{{4}})?",
             # percentages
-            r"[0-9]*(?:\.[0-9]+)?\s?%",
+            r"[0-9]{0,2}(?:\.[0-9]+)?\s?%",
         )
     )
     + ")"
@@ -375,6 +375,7 @@ _DIGITS = re.compile("[0-9]+")
 _THOUSANDS_GROUPED = re.compile(r"[0-9]{1,3}(?:[ ,][0-9]{3})+(?:\.[0-9]+)?")
 _YEAR_RANGE = re.compile(r"(?:19|20)[0-9]{2}\s?-\s?(?:19|20)[0-9]{2}")
 _MAX_PHONE_DIGITS = 15  # E.164
+_MAX_PHONE_GROUP = 8  # a local number after its area code: 010-12345678
 _CN_EMERGENCY = frozenset({"110", "119", "120", "122"})
 _TOLL_FREE_US = frozenset({"800", "888", "877", "866", "855", "844", "833"})
 
@@ -382,8 +383,9 @@ _TOLL_FREE_US = frozenset({"800", "888", "877", "866", "855", "844", "833"})
 
 _NUM_ARABIC = re.compile(
     r"(?P<ar>[0-9](?:[0-9]{0,2}(?:,[0-9]{3})+|[0-9]{0,2}(?: [0-9]{3})+(?![0-9])|[0-9]*)(?:\.[0-9]+)?)"
-    rf"(?P<unit>\s?(?:[{_CN_SMALL_UNITS}{_CN_BIG_UNITS}][{_CN_DIGITS}{_CN_SMALL_UNITS}{_CN_BIG_UNITS}0-9]*"
-    r"|[kw](?![a-z])))?"
+    # 1.2万, 3 千, 1万2; 5k and 2w (万) only written solid, since "... 5 k" is rarely money.
+    rf"(?P<unit>\s?[{_CN_SMALL_UNITS}{_CN_BIG_UNITS}][{_CN_DIGITS}{_CN_SMALL_UNITS}{_CN_BIG_UNITS}]*(?:[0-9](?![0-9]))?"
+    r"|[kw](?![a-z]))?"
 )
 _NUM_CHINESE = re.compile(f"{_CN_NUMERAL}{_CN_NUMERAL}*")
 _CURRENCY_BEFORE = re.compile(r"(?:[$¥£€]|(?<![a-z])(?:us\$|hk\$|rmb|cny|usd|gbp|eur|hkd)|人民币)\s?\Z")
@@ -574,7 +576,13 @@ def _is_service_number(digits: str, compiled: _CompiledProfile) -> bool:
 def _is_card_or_id(digits: str) -> bool:
     if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
         return True
-    return len(digits) in (15, 18) and ric.is_valid(digits)
+    if len(digits) not in (15, 18):
+        return False
+    try:
+        return ric.is_valid(digits)
+    except KeyError:
+        # python-stdnum 2.2 raises instead of answering False for some unknown birth-place codes.
+        return False
 
 
 def _phone_spans(folded: str, start: int, end: int, compiled: _CompiledProfile) -> list[_Span]:
@@ -647,13 +655,19 @@ def _identifier_hits(
             continue
         if _THOUSANDS_GROUPED.fullmatch(run) or _YEAR_RANGE.fullmatch(run):
             continue
-        if _is_card_or_id(digits):
-            spans = [(start, end)]
-        else:
-            spans = _phone_spans(folded, start, end, compiled)
-            # Short groups of seven or more digits in all that are no known phone are still somebody's number;
-            # a run holding a long group ("身份证110101199003074514 0") is judged number by number instead.
-            if not spans and not _overlaps(start, end, protected) and max(map(len, _DIGITS.findall(run))) < 6:
+        # "+86 13812345678" is written as one phone number whatever its groups.
+        spans = _phone_spans(folded, start, end, compiled) if run[0] == "+" else []
+        if not spans:
+            if max(map(len, _DIGITS.findall(run))) > _MAX_PHONE_GROUP:
+                # Cards and phones are written in short groups; a run holding a long one
+                # ("身份证110101199003074514 9") is judged number by number instead.
+                continue
+            if _is_card_or_id(digits):
+                spans = [(start, end)]
+            elif run[0] != "+":
+                spans = _phone_spans(folded, start, end, compiled)
+            # Seven or more digits in short groups that are no known phone are still somebody's number.
+            if not spans and not _overlaps(start, end, protected):
                 spans = [(start, end)]
         for span in spans:
             hits.append((IDENTIFIER, *span))
@@ -693,7 +707,9 @@ def _amount_hits(
             and (folded[start - 1].isdigit() or (folded[start - 1] in ".," and folded[start - 2 : start - 1].isdigit()))
         ):
             continue
-        if _overlaps(start, end, claimed) or _overlaps(start, end, protected):
+        # The number proper decides; a unit's trailing digit may touch the next number ("3万1 0000").
+        own_end = match.end("ar") if arabic is not None else end
+        if _overlaps(start, own_end, claimed) or _overlaps(start, own_end, protected):
             continue
         before = _CURRENCY_BEFORE.search(folded, max(0, start - 5), start)
         after = _CURRENCY_AFTER.match(folded, end)
@@ -710,6 +726,8 @@ def _amount_hits(
                 start = before.start()
             if after is not None:
                 end = after.end()
+        elif arabic is not None:
+            end = match.end("ar")
         hits.append((category, start, end))
 
 
@@ -726,13 +744,16 @@ def _classify_arabic(
     grouped = "," in arabic or " " in arabic
     has_unit = match.group("unit") is not None
     long_run = len(digits) >= 6 and not has_unit and not grouped
+    # A checksum-valid card or ID number, or a real phone number, is an identifier even beside money words.
+    if len(digits) >= 13 and not grouped and _is_card_or_id(digits):
+        return IDENTIFIER
     if long_run and (before or after or _nearest_cue(folded, start) == "amt"):
-        # A checksum-valid card or ID, or a real phone number, stays an identifier even beside money words.
-        if _is_card_or_id(digits) or _phone_spans(folded, start, end, compiled):
+        if _phone_spans(folded, start, end, compiled):
             return IDENTIFIER
     if before is not None or after is not None:
         return AMOUNT
-    if _NOT_MONEY_AFTER.match(folded, end) or folded[start - 1 : start] == "第":
+    # 45天 and 第3 are no money, but seven digits and more are somebody's number whatever follows them.
+    if len(digits) < 7 and (_NOT_MONEY_AFTER.match(folded, end) or folded[start - 1 : start] == "第"):
         return None
     if not has_unit and not grouped and (_is_service_number(digits, compiled) or _COMPACT_DATE.fullmatch(digits)):
         return None
