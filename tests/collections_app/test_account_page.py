@@ -32,7 +32,7 @@ def rich_history(account: LoanAccount, officer: User, size: int) -> None:
     now = timezone.now()
     today = lender_today()
     for i in range(size):
-        contact = make_contact(account.borrower)
+        make_contact(account.borrower)
         make_payment(account, Decimal("10"), paid_at=now - datetime.timedelta(days=i))
         Interaction.objects.create(
             account=account, officer=officer, outcome="no_answer", occurred_at=now - datetime.timedelta(hours=i)
