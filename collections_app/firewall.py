@@ -185,7 +185,7 @@ def _english_matches(pattern: re.Pattern[str], folded: str) -> Iterator[re.Match
 _DEBT_WORDS_CN = (
     "拖欠 欠款 欠债 欠钱 欠费 欠账 欠帐 欠下 欠了 亏欠 尚欠 负债 债务 债主 欠条 借条 逾期 催收 催缴 "
     "催款 催债 追债 讨债 借款 贷款 借钱 网贷 借贷 高利贷 本金 本息 利息 罚息 滞纳金 违约金 违约 账单 "
-    "帐单 分期 还不上 还不起 赖账 赖帐 征信 信用记录 债"
+    "帐单 分期 还不上 还不起 赖账 赖帐 征信 信用记录 债 待还 应还 月供 借的钱 欠着"
 ).split()
 _NOT_REPAID_CN = [
     f"{prefix}{manner}{verb}"
@@ -203,7 +203,7 @@ _DEBT_EN = (
     "owe|owes|owed|owing|debt|debts|debtor|debtors|indebted|overdue|arrears|past due|past-due|collection|"
     "collections|collector|collectors|loan|loans|borrowed|borrower|borrowers|borrowing|lender|lenders|lending|"
     "creditor|creditors|delinquent|delinquency|defaulted|in default|default on|unpaid|bankrupt|bankruptcy|"
-    "charge-off|charge off|charged off|installment|installments|dpd|mortgage|line of credit|credit line|"
+    "charge-off|charge off|charged off|installment|installments|dpd|mortgage|line of credit|credit line|overdraft|"
     "missed payment|missed payments|late payment|late payments|behind on|balance due|balance owed|"
     "balance outstanding|outstanding balance|outstanding amount|outstanding payment|outstanding payments|"
     "outstanding sum|outstanding bill|outstanding bills|outstanding debt"
@@ -212,16 +212,18 @@ _DEBT_EN = (
     for neg in ("not", "never", "hasn't", "haven't", "didn't", "won't")
     for verb in ("paid", "pay", "repaid", "repay")
 ]
+# "balance" joins them: "Pat has a balance with us" discloses a debt. ("bill" would catch every Bill.)
 _REPAYMENT_EN = (
     "pay pays paying payment payments payable payback repay repays repaying repayment repayments repayable paid "
-    "repaid settle settles settled settlement"
+    "repaid settle settles settled settlement balance"
 ).split()
 
 _THREAT_CN = (
     "起诉 诉讼 告你 坐牢 判刑 拘留 逮捕 抓你 抓人 刑事 犯罪 诈骗 上门 曝光 通讯录 单位 律师函 律师 "
     "法院 法庭 传票 公安 警察 报警 派出所 黑名单 老赖 失信 强制执行 冻结 查封 后果自负 走着瞧 等着瞧 "
     "别怪我们不客气 对你不客气 最后通牒 法律责任 法律程序 法律手段 骗子 无赖 不要脸 人渣 废物 混蛋 "
-    "王八蛋 滚蛋 去死 找死 死全家 家破人亡 身败名裂 丢人现眼"
+    "王八蛋 滚蛋 去死 找死 死全家 家破人亡 身败名裂 丢人现眼 依法采取 法律措施 父债子还 连带责任 发到网上 "
+    "挂到网上 挂网上 公之于众 去他家 到他家 去你家 到你家 找上门 家访 也要承担"
 ).split()
 _THREAT_EN = (
     "arrest|arrested|arresting|sue|sued|sues|suing|lawsuit|lawsuits|litigation|lawyer|lawyers|attorney|"
@@ -229,7 +231,7 @@ _THREAT_EN = (
     "seize|seized|seizure|repossess|repossessed|repossession|criminal|prosecute|prosecuted|prosecution|fraud|"
     "fraudster|expose|exposed|exposing|shame|blacklist|blacklisted|deadbeat|loser|idiot|stupid|scum|liar|thief|"
     "worthless|or else|final warning|last warning|you'll regret|you will regret|we know where you live|"
-    "contact list|address book|phone contacts|legal action|legal proceedings|show up at your|visit your home|"
+    "contact list|address book|phone contacts|legal action|legal proceedings|show up at your|visit your home|ccj|"
     "visit your house|visit your office|visit your workplace|visit your work"
 ).split("|")
 
@@ -239,16 +241,18 @@ _TP_VERBS_CN = (
     "通知 告诉 告知 联系 联系到 联络 打给 打到 打电话给 致电 找 找到 发给 发短信给 群发 群发给 曝光给 转告 拜访 走访 爆"
 ).split()
 _TP_CLOSE_CN = (
-    "家人|家属|家里人|父母|爸妈|父亲|母亲|爸爸|妈妈|亲人|亲属|亲戚|亲友|配偶|爱人|老婆|老公|妻子|丈夫|子女|孩子|"
+    "家人|家属|家里人|父母|爸妈|父亲|母亲|爸爸|妈妈|妈|爸|亲人|亲属|亲戚|亲友|配偶|爱人|老婆|老公|妻子|丈夫|子女|孩子|"
     "儿子|女儿|通讯录|紧急联系人|全家|邻居|村委会?|居委会?"
 )
 _TP_ANY_CN = "家里|朋友|好友|同事|领导|上司|老板|单位|公司|学校|老师|联系人"
 _THIRD_PARTY_CN = re.compile(
     "|".join(
         (
-            *_led(_TP_VERBS_CN, f"(?:(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})|(?:{_TP_CLOSE_CN}))"),
+            *_led(_TP_VERBS_CN, f"(?:了|过)?(?:(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})|(?:{_TP_CLOSE_CN}))"),
             *_led(("让", "叫"), f"(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN}|身边的人|所有人)"),
-            *_led(("你", "您"), f"的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:都|也)?(?:会|将|就会)(?:收到|知道|被通知|接到)"),
+            *_led(
+                ("你", "您"), f"的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:都|也)?(?:会|将|就会)?(?:收到|知道|被通知|接到)"
+            ),
             *_led(
                 ("给", "向", "对"), f"(?:你|您)的?(?:{_TP_CLOSE_CN}|{_TP_ANY_CN})(?:们)?(?:发|打|群发|说|讲|通报|透露)"
             ),
@@ -256,7 +260,10 @@ _THIRD_PARTY_CN = re.compile(
     )
 )
 _TP_EN_VERBS = (
-    "contact call phone notify tell inform text message email e-mail write_to reach_out_to reach visit alert let"
+    "contact call phone notify tell inform text message email e-mail write_to reach_out_to reach visit alert let "
+    "contacting calling phoning notifying telling informing texting messaging emailing writing_to reaching_out_to "
+    "visiting alerting contacted called phoned notified told informed texted messaged emailed wrote_to "
+    "reached_out_to visited alerted"
 ).replace("_", " ")
 _TP_EN_OBJECTS = (
     "family|relatives|parents|mother|father|mom|mum|dad|wife|husband|spouse|partner|children|kids|son|daughter|"
@@ -387,7 +394,8 @@ _NUM_ARABIC = re.compile(
     rf"(?P<unit>\s?[{_CN_SMALL_UNITS}{_CN_BIG_UNITS}][{_CN_DIGITS}{_CN_SMALL_UNITS}{_CN_BIG_UNITS}]*(?:[0-9](?![0-9]))?"
     r"|[kw](?![a-z]))?"
 )
-_NUM_CHINESE = re.compile(f"{_CN_NUMERAL}{_CN_NUMERAL}*")
+# 几 joins the numerals so that 十几万 and 几千 are read whole.
+_NUM_CHINESE = re.compile(f"{_CN_NUMERAL}[{_CN_DIGITS}{_CN_SMALL_UNITS}{_CN_BIG_UNITS}几]*|几[{_CN_BIG_UNITS}十]+")
 _CURRENCY_BEFORE = re.compile(r"(?:[$¥£€]|(?<![a-z])(?:us\$|hk\$|rmb|cny|usd|gbp|eur|hkd)|人民币)\s?\Z")
 _CURRENCY_AFTER = re.compile(
     r"(?:多|余|来)?\s?(?:元|块钱?|圆|人民币|美元|美金|英镑|港币|港元|欧元|"
@@ -406,7 +414,8 @@ _EN_AMOUNT = _english(
 # The cue nearest before a bare number decides what it is: 余额 1280 is money, 账号 12345678 an account.
 _CUE_WINDOW = 10
 _CUES = re.compile(
-    r"(?P<id>卡号|卡|账号|帐号|账户|帐户|户号|合同|编号|单号|订单|流水号?|借据|身份证|证件|证号|工单|案号|客户号|会员号|"
+    r"(?P<staff>工号|坐席|座席|客服编号|(?<![a-z])(?:agent|staff|extension|ext\.?)(?![a-z]))"
+    r"|(?P<id>卡号|卡|账号|帐号|账户|帐户|户号|合同|编号|单号|订单|流水号?|借据|身份证|证件|证号|工单|案号|客户号|会员号|"
     r"(?<![a-z])(?:account|acct|a/c|contract|loan\s*(?:no|number|#|id)|card|reference|ref|id|no\.|number)(?![a-z])|#)"
     r"|(?P<amt>欠|金额|共计|合计|总计|总额|本金|应还|待还|余额|还差|差了|尚差|借了|额度|罚息|利息|费用|"
     r"(?<![a-z])(?:owe[sd]?|owing|amount|balance|total|sum|due|debt|pay|paid)(?![a-z]))"
@@ -720,7 +729,7 @@ def _amount_hits(
         if category is None:
             continue
         if category == AMOUNT:
-            if folded[start - 1 : start] in ("几", "数"):
+            if folded[start - 1 : start] == "数":
                 start -= 1
             if before is not None:
                 start = before.start()
@@ -760,6 +769,9 @@ def _classify_arabic(
     if has_unit or grouped:
         return AMOUNT
     cue = _nearest_cue(folded, start)
+    if cue == "staff":
+        # The agent's own staff number or extension is no one's debt.
+        return None
     if cue == "id" and len(digits) >= 6:
         return IDENTIFIER
     if cue == "amt":
@@ -785,17 +797,20 @@ def _classify_chinese(
         if not after.group().endswith("钱") and folded[after.end() : after.end() + 1] != "钱":
             after = None
     if numeral[0] in _CN_BIG_UNITS:
-        # 千万/万一/百忙 are words; 百元, 几千 and 数万 are money.
+        # 千万/万一/百忙 are words; 百元 and 数万 are money.
         if _NOT_MONEY_AFTER.match(folded, end):
             return None, after
-        if folded[start - 1 : start] in ("几", "数") or (
-            after is not None and all(c in _CN_BIG_UNITS for c in numeral)
-        ):
+        if folded[start - 1 : start] == "数" or (after is not None and all(c in _CN_BIG_UNITS for c in numeral)):
             return AMOUNT, after
         return None, after
+    if len(numeral) >= 7 and all(c in _CN_DIGITS for c in numeral):
+        # 一三八一二三四五六七八: a phone or account number spelt out.
+        return IDENTIFIER, after
     value = _cn_value(numeral)
     if value is None:
-        return None, after
+        # 一两千, 三五万, 十几万, 几千: a vague amount is still an amount.
+        vague = any(c in _CN_BIG_UNITS for c in numeral[1:]) and not _NOT_MONEY_AFTER.match(folded, end)
+        return (AMOUNT if vague or before is not None or after is not None else None), after
     if before is not None or after is not None:
         return AMOUNT, after
     if _NOT_MONEY_AFTER.match(folded, end) or folded[start - 1 : start] == "第":
