@@ -259,7 +259,13 @@ def message_enqueue(
             status_reason=reason,
             not_before=hours.next_open or now,
         )
-        message.full_clean(exclude=["not_before"])
+        # Field checks only: the related rows are the objects given, and the database holds every constraint
+        # and the unique key (validating those here would cost a query each).
+        message.full_clean(
+            exclude=["borrower", "account", "contact", "template_version", "policy_version", "not_before"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         try:
             with transaction.atomic():
                 message.save()
@@ -740,23 +746,29 @@ def relay_sweep(*, batch_size: int = 200, max_batches: int | None = None) -> Rel
 # --- templates ----------------------------------------------------------------------------------------------------
 
 
+def template_body_problems(*, audience: str, firewall_profile: str, body: str) -> list[str]:
+    """Why `body` cannot become a template version: unknown placeholders, or each firewall finding."""
+    if unknown := template_placeholders_unknown(body):
+        allowed = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+        return [
+            gettext("Unknown placeholders: %(names)s. Use %(allowed)s.")
+            % {"names": ", ".join(unknown), "allowed": allowed}
+        ]
+    # The placeholders are filled with masked or profile values at send time, and checked again then.
+    text = body.format_map(dict.fromkeys(PLACEHOLDERS, ""))
+    findings = lint_message(text, audience=audience, profile=firewall_profile_get(firewall_profile))
+    return [f"{f.category} [{f.start}:{f.end}] {f.text!r}" for f in findings]
+
+
 def template_version_create(*, template: MessageTemplate, body: str, actor: User = None) -> TemplateVersion:
     """Add a version to `template` (any edit is a new version; a family one needs approval again).
 
     Raises ValidationError listing unknown placeholders or every firewall finding.
     """
-    if unknown := template_placeholders_unknown(body):
-        raise ValidationError(
-            _("Unknown placeholders: %(names)s. Use %(allowed)s."),
-            code="placeholders",
-            params={"names": ", ".join(unknown), "allowed": ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)},
-        )
-    # The placeholders are filled with masked or profile values at send time and re-checked then.
-    text = body.format_map(dict.fromkeys(PLACEHOLDERS, ""))
-    if findings := lint_message(
-        text, audience=template.audience, profile=firewall_profile_get(template.firewall_profile)
+    if problems := template_body_problems(
+        audience=template.audience, firewall_profile=template.firewall_profile, body=body
     ):
-        raise _findings_error(findings)
+        raise ValidationError(problems, code="firewall")
     with transaction.atomic():
         MessageTemplate.objects.select_for_update().get(pk=template.pk)
         latest = template.versions.aggregate(newest=Max("version"))["newest"] or 0
