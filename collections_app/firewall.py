@@ -16,8 +16,8 @@ phonenumbers) handed only the few candidate spans the cheap patterns found.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 import cn2an
@@ -62,11 +62,18 @@ class FirewallProfile:
     product_names: tuple[str, ...] = ()
     strict_debt: bool = False
     phone_region: str = "CN"
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Profiles built from database rows may arrive with lists; the compiled-pattern cache needs hashable fields.
         object.__setattr__(self, "hotlines", tuple(self.hotlines))
         object.__setattr__(self, "product_names", tuple(self.product_names))
+        # Hashed once: lint_message looks its compiled patterns up by profile on every call.
+        fields = (self.name, self.hotlines, self.product_names, self.strict_debt, self.phone_region)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 PROFILES: dict[str, FirewallProfile] = {
@@ -172,12 +179,9 @@ def _english(*patterns: str) -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(patterns) + ")(?![a-z])")
 
 
-def _english_matches(pattern: re.Pattern[str], folded: str) -> Iterator[re.Match[str]]:
+def _english_matches(pattern: re.Pattern[str], folded: str) -> list[re.Match[str]]:
     # A leading (?<![a-z]) would stop the engine from skipping ahead on the first letter, so check it here.
-    for match in pattern.finditer(folded):
-        start = match.start()
-        if start == 0 or folded[start - 1] not in _ASCII_LETTERS:
-            yield match
+    return [m for m in pattern.finditer(folded) if not (m.start() and folded[m.start() - 1] in _ASCII_LETTERS)]
 
 
 # --- keywords --------------------------------------------------------------------------------------------------
@@ -382,6 +386,7 @@ _DIGITS = re.compile("[0-9]+")
 _THOUSANDS_GROUPED = re.compile(r"[0-9]{1,3}(?:[ ,][0-9]{3})+(?:\.[0-9]+)?")
 _YEAR_RANGE = re.compile(r"(?:19|20)[0-9]{2}\s?-\s?(?:19|20)[0-9]{2}")
 _MAX_PHONE_DIGITS = 15  # E.164
+_MAX_CARD_DIGITS = 19
 _MAX_PHONE_GROUP = 8  # a local number after its area code: 010-12345678
 _CN_EMERGENCY = frozenset({"110", "119", "120", "122"})
 _TOLL_FREE_US = frozenset({"800", "888", "877", "866", "855", "844", "833"})
@@ -462,31 +467,31 @@ def lint_message(text: str, *, audience: str = FAMILY, profile: FirewallProfile 
     folded = text.translate(_FOLD)
     cjk = _HAS_CJK.search(folded) is not None
     latin = _HAS_LATIN.search(folded) is not None
-    hits: set[_Hit] = set()
+    hits: list[_Hit] = []
 
     if cjk:
-        hits.update((THREAT, *m.span()) for m in _THREAT_CN_RX.finditer(folded))
+        hits += [(THREAT, m.start(), m.end()) for m in _THREAT_CN_RX.finditer(folded)]
     if latin:
-        hits.update((THREAT, *m.span()) for m in _english_matches(_THREAT_EN_RX, folded))
+        hits += [(THREAT, m.start(), m.end()) for m in _english_matches(_THREAT_EN_RX, folded)]
     if audience == BORROWER:
         if cjk:
-            hits.update((THIRD_PARTY, *m.span()) for m in _THIRD_PARTY_CN.finditer(folded))
+            hits += [(THIRD_PARTY, m.start(), m.end()) for m in _THIRD_PARTY_CN.finditer(folded)]
         if latin:
-            hits.update((THIRD_PARTY, *m.span()) for m in _english_matches(_THIRD_PARTY_EN, folded))
+            hits += [(THIRD_PARTY, m.start(), m.end()) for m in _english_matches(_THIRD_PARTY_EN, folded)]
     else:
         if cjk:
-            hits.update((DEBT_DISCLOSURE, *m.span()) for m in compiled.debt_cn.finditer(folded))
-            hits.update((OVERDUE_DETAIL, *span) for span in _overdue_cn(folded))
+            hits += [(DEBT_DISCLOSURE, m.start(), m.end()) for m in compiled.debt_cn.finditer(folded)]
+            hits += [(OVERDUE_DETAIL, start, end) for start, end in _overdue_cn(folded)]
         if latin:
-            hits.update((DEBT_DISCLOSURE, *m.span()) for m in _english_matches(compiled.debt_en, folded))
+            hits += [(DEBT_DISCLOSURE, m.start(), m.end()) for m in _english_matches(compiled.debt_en, folded)]
             if _EN_PERIOD_WORD.search(folded):
-                hits.update((OVERDUE_DETAIL, *m.span()) for m in _english_matches(_OVERDUE_EN, folded))
-                hits.update((OVERDUE_DETAIL, *m.span()) for m in _OVERDUE_EN_DIGITS.finditer(folded))
+                hits += [(OVERDUE_DETAIL, m.start(), m.end()) for m in _english_matches(_OVERDUE_EN, folded)]
+                hits += [(OVERDUE_DETAIL, m.start(), m.end()) for m in _OVERDUE_EN_DIGITS.finditer(folded)]
         products = _product_spans(compiled.products, folded) if compiled.products is not None else []
-        hits.update((PRODUCT, *span) for span in products)
-        hits.update(_number_hits(folded, compiled, products, cjk=cjk, latin=latin))
+        hits += [(PRODUCT, start, end) for start, end in products]
+        hits += _number_hits(folded, compiled, products, cjk=cjk, latin=latin)
 
-    findings = [Finding(category, start, end, text[start:end]) for category, start, end in hits]
+    findings = [Finding(category, start, end, text[start:end]) for category, start, end in set(hits)]
     findings.sort(key=lambda f: (f.start, f.end, f.category))
     return findings
 
@@ -587,11 +592,25 @@ def _is_card_or_id(digits: str) -> bool:
         return True
     if len(digits) not in (15, 18):
         return False
+    # Checksum and a real birth date are enough to call it an ID number. ric.is_valid also looks the birth
+    # place up in its county table, which is ten times slower (and raises KeyError for some codes).
     try:
-        return ric.is_valid(digits)
-    except KeyError:
-        # python-stdnum 2.2 raises instead of answering False for some unknown birth-place codes.
+        ric.get_birth_date(digits)
+    except ValueError:
         return False
+    return len(digits) == 15 or ric.calc_check_digit(digits[:-1]) == digits[-1]
+
+
+def _e164_spans(folded: str, start: int, end: int, compiled: _CompiledProfile) -> list[_Span]:
+    """The whole run when it parses as one valid number, else the phone numbers the matcher finds in it."""
+    try:
+        number = phonenumbers.parse(folded[start:end], compiled.phone_region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        digits = "".join(c for c in folded[start:end] if c.isdigit())
+        return [] if _is_service_number(digits, compiled) else [(start, end)]
+    return _phone_spans(folded, start, end, compiled)
 
 
 def _phone_spans(folded: str, start: int, end: int, compiled: _CompiledProfile) -> list[_Span]:
@@ -664,8 +683,8 @@ def _identifier_hits(
             continue
         if _THOUSANDS_GROUPED.fullmatch(run) or _YEAR_RANGE.fullmatch(run):
             continue
-        # "+86 13812345678" is written as one phone number whatever its groups.
-        spans = _phone_spans(folded, start, end, compiled) if run[0] == "+" else []
+        # "+86 13812345678" is an E.164 number whatever its groups.
+        spans = _e164_spans(folded, start, end, compiled) if run[0] == "+" else []
         if not spans:
             if max(map(len, _DIGITS.findall(run))) > _MAX_PHONE_GROUP:
                 # Cards and phones are written in short groups; a run holding a long one
@@ -673,9 +692,11 @@ def _identifier_hits(
                 continue
             if _is_card_or_id(digits):
                 spans = [(start, end)]
-            elif run[0] != "+":
+            elif len(digits) > _MAX_CARD_DIGITS:
+                # Longer than any one phone or card number: several written together; find the phones among them.
                 spans = _phone_spans(folded, start, end, compiled)
-            # Seven or more digits in short groups that are no known phone are still somebody's number.
+            # Seven to fifteen digits in short groups are somebody's number, a phone or not, so the matcher
+            # could only confirm what is already decided.
             if not spans and not _overlaps(start, end, protected):
                 spans = [(start, end)]
         for span in spans:
