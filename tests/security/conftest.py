@@ -18,17 +18,6 @@ def fully_signed_in(user: User) -> Client:
 
 
 @pytest.fixture(autouse=True)
-def _mfa_enforced(settings: pytest.FixtureRequest) -> None:
-    """Until the MFA middleware is wired for everyone (after the other suites adopt otp_verify_session)."""
-    if "config.security.MfaRequiredMiddleware" not in settings.MIDDLEWARE:
-        middleware = list(settings.MIDDLEWARE)
-        middleware.insert(
-            middleware.index("config.security.SessionTimeoutMiddleware") + 1, "config.security.MfaRequiredMiddleware"
-        )
-        settings.MIDDLEWARE = middleware
-
-
-@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     """These tests sign in hundreds of times; the production hasher's cost is not what they measure."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

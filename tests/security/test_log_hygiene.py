@@ -97,7 +97,12 @@ def test_a_full_flow_leaves_no_secret_or_personal_value_in_the_logs(captured: Ev
     )
     filed = officer.post(
         f"/cases/{account.pk}/family-contact/new/",
-        {"contact": contact.pk, "template": template.pk, "justification": f"{NOTE} and five unanswered calls"},
+        {
+            "contact": contact.pk,
+            "template": template.pk,
+            "justification": f"{NOTE} and five unanswered calls",
+            "submit": "1",
+        },
     )
     assert filed.status_code in (200, 302)
     officer.get("/cases/999999999/")
