@@ -8,6 +8,7 @@ ever deleted. Every created or changed object gets one audit event through `audi
 
 import csv
 import datetime
+import re
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -52,6 +53,7 @@ PAYMENT_HEADER = ("account_number", "paid_at", "amount", "reference")
 BORROWER_FIELDS = ["name", "id_number", "phone", "timezone"]
 ACCOUNT_FIELDS = ["portfolio_id", "principal", "outstanding", "oldest_unpaid_due_date"]
 CONTACT_FIELDS = ["name", "relationship", "timezone", "consent_at", "consent_basis"]
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Built once: TextChoices.values makes a new list on every call, which shows on a 100k-row file.
 RELATIONSHIPS = frozenset(Contact.Relationship.values)
 
@@ -353,6 +355,16 @@ def parse_payment_row(line: int, values: dict[str, str]) -> PaymentRow:
     )
 
 
+def _refuse_control_characters(values: dict[str, str]) -> None:
+    # No cell of either file has a use for them: NUL cannot even be stored in PostgreSQL text, and line
+    # breaks or escape sequences in a name would reach pages, logs and messages.
+    for column, value in values.items():
+        if match := CONTROL_CHARACTER.search(value):
+            raise ValueError(
+                _("%(c)s contains a control character (U+%(code)04X)") % {"c": column, "code": ord(match.group())}
+            )
+
+
 def parse_file(
     stream: TextIO,
     header: Sequence[str],
@@ -366,6 +378,7 @@ def parse_file(
     for line, values in read_rows(stream, header):
         count += 1
         try:
+            _refuse_control_characters(values)
             rows.append(parse(line, values))
         except ValueError as exc:
             problems.add(line, str(exc))

@@ -158,6 +158,8 @@ def test_bad_row_writes_nothing_and_the_error_names_the_row(tmp_path: Path, port
         ("contact_phone", "+86 139 0000 0001", "contact_phone"),
         ("contact_consent_at", "yesterday", "contact_consent_at"),
         ("account_number", "", "account_number"),
+        ("borrower_name", "张\x00伟", "borrower_name"),
+        ("contact_name", "李\x1b[2J娜", "contact_name"),
     ],
 )
 def test_each_kind_of_bad_value_is_refused_with_its_column(

@@ -135,6 +135,7 @@ def test_a_known_reference_with_different_data_stops_the_import(tmp_path: Path, 
         ("P-1,2026-11-21,1.001,REF-X", "amount"),
         ("P-1,2026-11-21,100,", "reference"),
         ("P-1,2026-11-21,100", "columns"),
+        ("P-1\x00,2026-11-21,100,REF-X", "account_number"),
     ],
 )
 def test_a_bad_row_writes_nothing_and_names_the_row(tmp_path: Path, accounts, row: str, expected: str) -> None:
