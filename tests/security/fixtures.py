@@ -1,8 +1,10 @@
 """Test helpers for the security layer; tests/conftest.py imports them so every test gets them."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -21,7 +23,11 @@ def otp_verify_session(client: Client, user: User) -> None:
     session.save()
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_test_client(settings: pytest.FixtureRequest) -> None:
-    """The test client speaks plain HTTP; production's HTTPS redirect would turn every answer into a 301."""
-    settings.SECURE_SSL_REDIRECT = False
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http_test_client() -> Iterator[None]:
+    """The test client and live server speak plain HTTP; production's HTTPS redirect would answer 301 to all.
+
+    Session-scoped so it is in force before the live server builds its middleware (which reads the setting once).
+    """
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
