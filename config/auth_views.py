@@ -200,9 +200,7 @@ def totp_device_enrol(*, user: User, device: TOTPDevice) -> None:
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        audit_record(
-            action="update", actor=user, object_type="user", object_id=user.pk, detail={"mfa": "enrolled"}
-        )
+        audit_record(action="update", actor=user, object_type="user", object_id=user.pk, detail={"mfa": "enrolled"})
 
 
 @sensitive_post_parameters("otp_token")
