@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -63,14 +63,8 @@ def family_templates() -> QuerySet[MessageTemplate]:
     newest = TemplateVersion.objects.filter(template=OuterRef("pk")).order_by("-version")
     return (
         MessageTemplate.objects.filter(audience=Message.Audience.FAMILY)
-        .annotate(
-            newest_approved=Exists(
-                TemplateVersion.objects.filter(
-                    template=OuterRef("pk"), approved_at__isnull=False, pk=newest.values("pk")[:1]
-                )
-            )
-        )
-        .filter(newest_approved=True)
+        .annotate(newest_approved_at=Subquery(newest.values("approved_at")[:1]))
+        .filter(newest_approved_at__isnull=False)
         .order_by("code")
     )
 

@@ -31,8 +31,8 @@ def form_data(case, **extra: str) -> dict[str, str]:
 
 def test_filing_an_eligible_request_redirects_to_its_page(officer_client, case) -> None:
     response = officer_client.post(new_url(case), form_data(case))
+    assert response.status_code == 302, response.content.decode()[-3000:]
     request = FamilyContactRequest.objects.get()
-    assert response.status_code == 302
     assert response["Location"] == f"/cases/{case.account.pk}/family-contact/{request.pk}/"
     page = officer_client.get(response["Location"])
     assert page.status_code == 200
@@ -236,3 +236,18 @@ def test_the_caseload_helper_gives_each_accounts_newest_request_and_only_in_scop
     assert latest[case.account.pk].pk == submitted.pk
     assert latest[case.account.pk].decision_reason == "Wait a week"
     assert family_contact_latest_by_account(other_officer, [case.account.pk]) == {}
+
+
+def test_only_family_templates_whose_newest_version_is_approved_are_offered(officer_client, case) -> None:
+    from collections_app.models import MessageTemplate, TemplateVersion
+    from tests.review.conftest import make_family_template
+
+    # Ids of templates and versions drift apart, as in a long-lived database.
+    filler = MessageTemplate.objects.create(code="borrower-filler", audience="borrower", channel="sms", name="x")
+    for version in (1, 2, 3):
+        TemplateVersion.objects.create(template=filler, version=version, body="您好")
+    make_family_template("family-other")
+    changed = make_family_template("family-changed")
+    TemplateVersion.objects.create(template=changed, version=2, body="您好，请致电95188。")
+    offered = {t.code for t in officer_client.get(new_url(case)).context["form"].fields["template"].queryset}
+    assert offered == {"family-test", "family-other"}
