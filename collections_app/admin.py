@@ -28,6 +28,7 @@ from collections_app.models import (
     LoanAccount,
     Payment,
     PlanInstalment,
+    Portfolio,
     PromiseToPay,
     RepaymentPlan,
     UserPreference,
@@ -394,6 +395,19 @@ class FlagAdmin(AuditedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
         """Flags are closed with an audited reason on the account page."""
+        return False
+
+
+@admin.register(Portfolio)
+class PortfolioAdmin(admin.ModelAdmin):
+    """Portfolios group accounts; each has the policy profile its accounts' rules read."""
+
+    list_display = ("code", "name", "policy_profile")
+    list_filter = ("policy_profile",)
+    search_fields = ("code", "name")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Portfolio | None = None) -> bool:
+        """Accounts and decisions refer to their portfolio."""
         return False
 
 

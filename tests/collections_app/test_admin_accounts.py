@@ -153,5 +153,6 @@ def test_every_collections_model_of_this_module_is_registered() -> None:
         models.Interaction,
         models.Flag,
         models.UserPreference,
+        models.Portfolio,
     ):
         assert admin.site.is_registered(model), model
