@@ -9,6 +9,7 @@ Reports the median of the runs with their spread, by wall clock (what a caller s
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -54,7 +55,8 @@ def main() -> int:
 
     wall_median = statistics.median(wall_rates)
     cpu_median = statistics.median(cpu_rates)
-    print(f"corpus: {len(CORPUS)} messages, {passes} passes per run, {args.runs} runs")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"corpus: {len(CORPUS)} messages, {passes} passes per run, {args.runs} runs; load average {load}")
     print(
         f"wall: median {wall_median:,.0f} msgs/s, min {min(wall_rates):,.0f}, max {max(wall_rates):,.0f} "
         f"(spread {(max(wall_rates) - min(wall_rates)) / wall_median:.0%} of median)"

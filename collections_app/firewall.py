@@ -558,12 +558,17 @@ def _number_hits(
                     protected.append(match.span())
         if latin:
             protected.extend(m.span() for m in _english_matches(_PROTECTED_EN_DATE, folded))
-        _identifier_hits(folded, compiled, numbers, protected, claimed, hits, latin=latin, cjk=cjk)
+        _identifier_hits(folded, compiled, numbers, protected, claimed, hits, latin=latin)
     if has_cn:
-        protected.extend(m.span() for m in _PROTECTED_CN_TIME.finditer(folded))
         # "3千" was read whole as an Arabic number with a unit; its 千 is not a second number.
         arabic = [m.span() for m in numbers]
-        numbers.extend(m for m in _NUM_CHINESE.finditer(folded) if not _overlaps(*m.span(), arabic))
+        for number in _NUM_CHINESE.finditer(folded):
+            if arabic and _overlaps(*number.span(), arabic):
+                continue
+            numbers.append(number)
+            clock = _PROTECTED_CN_TIME.match(folded, number.start())
+            if clock is not None:
+                protected.append(clock.span())
     _amount_hits(folded, compiled, numbers, protected, claimed, hits)
     return hits
 
@@ -590,7 +595,7 @@ def _is_service_number(digits: str, compiled: _CompiledProfile) -> bool:
 def _is_card_or_id(digits: str) -> bool:
     if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
         return True
-    if len(digits) not in (15, 18):
+    if len(digits) != 18 or ric.calc_check_digit(digits) != digits[-1]:
         return False
     # Checksum and a real birth date are enough to call it an ID number. ric.is_valid also looks the birth
     # place up in its county table, which is ten times slower (and raises KeyError for some codes).
@@ -598,7 +603,7 @@ def _is_card_or_id(digits: str) -> bool:
         ric.get_birth_date(digits)
     except ValueError:
         return False
-    return len(digits) == 15 or ric.calc_check_digit(digits[:-1]) == digits[-1]
+    return True
 
 
 def _e164_spans(folded: str, start: int, end: int, compiled: _CompiledProfile) -> list[_Span]:
@@ -650,10 +655,10 @@ def _identifier_hits(
     hits: list[_Hit],
     *,
     latin: bool,
-    cjk: bool,
 ) -> None:
-    shapes = list(_ID_MASKED_OR_X.finditer(folded))
-    if cjk or latin:
+    # Cheap substring tests first: most messages have neither a mask nor a "last four digits".
+    shapes = list(_ID_MASKED_OR_X.finditer(folded)) if "*" in folded or "x" in folded or "×" in folded else []
+    if "尾" in folded or "末" in folded or "后四" in folded or "ending" in folded or "last" in folded:
         shapes.extend(_ID_TAIL.finditer(folded))
     spans = [m.span() for m in shapes if not (m.start() and folded[m.start() - 1].isdigit())]
     if latin:
@@ -727,19 +732,25 @@ def _amount_hits(
     claimed: list[_Span],
     hits: list[_Hit],
 ) -> None:
+    blocked = claimed + protected
     for match in numbers:
         start, end = match.span()
-        arabic = match.group("ar") if match.re is _NUM_ARABIC else None
-        # Never start inside a number ("1.5" is one number, "您好,1280元" still has one).
-        if (
-            arabic is not None
-            and start
-            and (folded[start - 1].isdigit() or (folded[start - 1] in ".," and folded[start - 2 : start - 1].isdigit()))
-        ):
-            continue
-        # The number proper decides; a unit's trailing digit may touch the next number ("3万1 0000").
-        own_end = match.end("ar") if arabic is not None else end
-        if _overlaps(start, own_end, claimed) or _overlaps(start, own_end, protected):
+        if match.re is _NUM_ARABIC:
+            arabic = match.group("ar")
+            # Never start inside a number ("1.5" is one number, "您好,1280元" still has one).
+            if start and (
+                folded[start - 1].isdigit() or (folded[start - 1] in ".," and folded[start - 2 : start - 1].isdigit())
+            ):
+                continue
+            # The number proper decides; a unit's trailing digit may touch the next number ("3万1 0000").
+            own_end = match.end("ar")
+        else:
+            arabic = None
+            own_end = end
+            # 一起, 一下, 第二, 十分: a lone small numeral is money only with a currency word after it.
+            if end - start == 1 and folded[start] not in _CN_BIG_UNITS and not _CURRENCY_AFTER.match(folded, end):
+                continue
+        if blocked and _overlaps(start, own_end, blocked):
             continue
         before = _CURRENCY_BEFORE.search(folded, max(0, start - 5), start)
         after = _CURRENCY_AFTER.match(folded, end)

@@ -94,6 +94,14 @@ def test_a_checksum_valid_card_stays_an_identifier_beside_money_words() -> None:
     assert "amount" not in {f.category for f in findings}
 
 
+def test_an_id_card_number_is_told_from_money_by_its_checksum() -> None:
+    assert [(f.category, f.text) for f in lint_message("转账110101199003074514元")] == [
+        ("identifier", "110101199003074514")
+    ]
+    # One digit off, the checksum fails: eighteen digits followed by 元 are then an amount.
+    assert [f.category for f in lint_message("转账110101199003074515元")] == ["amount"]
+
+
 def test_unknown_audience_is_refused() -> None:
     with pytest.raises(ValueError, match="audience"):
         lint_message("hello", audience="neighbour")
