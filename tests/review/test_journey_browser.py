@@ -127,7 +127,17 @@ def sign_out(page: object) -> None:
     page.context.clear_cookies()
 
 
+def plain_http_live_server(live_server: object) -> None:
+    """Rebuild the live server's middleware: SecurityMiddleware reads SECURE_SSL_REDIRECT only when built, and the
+    session-wide server may have been built before this test turned the redirect off (tests/review/conftest.py)."""
+    handler = live_server.thread.httpd.get_app()
+    for app in (handler, getattr(handler, "application", None)):
+        if app is not None and hasattr(app, "load_middleware"):
+            app.load_middleware()
+
+
 def test_family_contact_journey(clock, gateway, eager_tasks, browser, live_server) -> None:
+    plain_http_live_server(live_server)
     seed_users(password=settings.DEMO_PASSWORD)
     demo_totp_devices_enrol()
     seed_family_contact_demo()
