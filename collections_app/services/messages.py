@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.context import current_context
+from audit.models import AuditEvent
 from audit.services import audit_record
 from collections_app.firewall import Finding, firewall_profile_get, lint_message
 from collections_app.gateways import Outbound, Outcome, Result, current_gateway
@@ -184,6 +186,54 @@ def _audit_message(message: Message, status: str, *, actor: User = None, reason:
         persons=persons,
         detail={"audience": message.audience, "channel": message.channel, "reason": reason, **detail},
     )
+
+
+def _move_batch(
+    ids: Sequence[int], *, to: str, expected: Sequence[str], assignments: str = "", params: Sequence[object] = ()
+) -> set[int]:
+    """Move messages still in `expected` to `to` and write their `message_<to>` events, in one statement.
+
+    The events are the rows `audit.services.audit_record` writes, one per message; the relay writes a whole batch
+    at once because single-row inserts would cost it most of its time. Returns the ids that moved.
+    """
+    if not ids:
+        return set()
+    context = current_context()
+    sql = f"""
+        WITH moved AS (
+            UPDATE {Message._meta.db_table} SET status = %s, updated_at = now() {assignments}
+            WHERE id = ANY(%s) AND status = ANY(%s)
+            RETURNING id, borrower_id, contact_id, audience, channel
+        ), audited AS (
+            INSERT INTO {AuditEvent._meta.db_table} (
+                actor_id, actor_username, role, action, object_type, object_id, persons, fields, purpose, outcome,
+                request_id, ip, detail
+            )
+            SELECT %s, %s, '', %s, 'message', moved.id::text,
+                   CASE WHEN moved.contact_id IS NULL THEN jsonb_build_array('borrower:' || moved.borrower_id)
+                        ELSE jsonb_build_array('borrower:' || moved.borrower_id, 'contact:' || moved.contact_id) END,
+                   '[]'::jsonb, '', 'ok', %s, %s::inet,
+                   jsonb_build_object('audience', moved.audience, 'channel', moved.channel, 'reason', '')
+            FROM moved
+        )
+        SELECT id FROM moved
+    """  # noqa: S608 - table names come from model metadata; `assignments` are fixed strings of this module
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                to,
+                *params,
+                list(ids),
+                list(expected),
+                context.user_id if context else None,
+                context.username if context else "",
+                f"message_{to}",
+                context.request_id if context else "",
+                context.ip if context else None,
+            ],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def message_enqueue(
@@ -600,11 +650,14 @@ def _claim(batch_size: int, now: datetime.datetime) -> tuple[list[Message], Rela
         for message, _old in sending:
             by_date[message.send_date].append(message.pk)
         for send_date, ids in by_date.items():
-            Message.objects.filter(pk__in=ids).update(
-                status=Status.SENDING, status_reason="", send_date=send_date, attempts=F("attempts") + 1, updated_at=now
+            _move_batch(
+                ids,
+                to=Status.SENDING,
+                expected=Message.PENDING_STATUSES,
+                assignments=", status_reason = '', send_date = %s, attempts = attempts + 1",
+                params=[send_date],
             )
         for message, old in sending:
-            _audit_message(message, Status.SENDING, attempt=message.attempts)
             _status_changed(message, old, Status.SENDING)
         # Held until the outcome is recorded, or until the worker dies, which frees it for the sweep.
         _advisory("pg_advisory_lock", [m.pk for m, _old in sending])
@@ -618,15 +671,16 @@ def _record(messages: Sequence[Message], results: Sequence[Result]) -> RelayStat
     with transaction.atomic():
         accepted = [m for m, r in zip(messages, results, strict=True) if r.outcome is Outcome.ACCEPTED]
         # Only rows still `sending`: a receipt may already have moved one forward.
-        moved = set(
-            Message.objects.filter(pk__in=[m.pk for m in accepted], status=Status.SENDING).values_list("pk", flat=True)
+        moved = _move_batch(
+            [m.pk for m in accepted],
+            to=Status.SENT,
+            expected=[Status.SENDING],
+            assignments=", sent_at = %s, last_error = ''",
+            params=[now],
         )
-        Message.objects.filter(pk__in=moved).update(status=Status.SENT, sent_at=now, last_error="", updated_at=now)
-        for message in accepted:
-            if message.pk in moved:
-                message.status, message.sent_at = Status.SENT, now
-                _audit_message(message, Status.SENT)
-                _status_changed(message, Status.SENDING, Status.SENT)
+        for message in (m for m in accepted if m.pk in moved):
+            message.status, message.sent_at = Status.SENT, now
+            _status_changed(message, Status.SENDING, Status.SENT)
         stats.sent = len(accepted)
         for message, result in zip(messages, results, strict=True):
             if result.outcome is Outcome.REJECTED:

@@ -8,10 +8,18 @@ from audit.models import AuditEvent
 from collections_app.models import PolicyProfile, PolicyVersion
 from collections_app.selectors.policy import firewall_profile_for, policy_version_for_account
 from collections_app.services.policy import policy_version_create
-from tests.conftest import signed_in
+from tests.conftest import signed_in as signed_in_plain
 from tests.factories import make_account, make_portfolio
+from tests.security.fixtures import otp_verify_session
 
 pytestmark = pytest.mark.django_db
+
+
+def signed_in(user):
+    """A client signed in as `user`, past the second factor where the user needs one."""
+    client = signed_in_plain(user)
+    otp_verify_session(client, user)
+    return client
 
 
 def test_built_in_profiles_exist_with_their_numbers():

@@ -8,10 +8,20 @@ from audit.models import AuditEvent
 from collections_app.models import MessageTemplate, TemplateVersion
 from collections_app.roles import RISK_APPROVER
 from collections_app.services.messages import template_version_approve, template_version_create
-from tests.conftest import signed_in
+from tests.conftest import signed_in as signed_in_plain
 from tests.factories import make_user
+from tests.security.fixtures import otp_verify_session
 
 pytestmark = pytest.mark.django_db
+
+
+def signed_in(user):
+    """A client signed in as `user`, past the second factor where the user needs one."""
+    client = signed_in_plain(user)
+    otp_verify_session(client, user)
+    return client
+
+
 CLEAN = "您好，请{borrower_name}方便时致电{hotline}与我们联系。"
 
 
