@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import cn2an
 import phonenumbers
@@ -116,6 +116,15 @@ def firewall_profile_get(name: str) -> FirewallProfile:
 _FOLD = {cp: ord(chr(cp - 0xFEE0).lower()) for cp in range(0xFF01, 0xFF5F)}
 _FOLD.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
 _FOLD.update({0x3000: 0x20, 0x00A0: 0x20, 0x2009: 0x20, 0x202F: 0x20, 0xFFE5: ord("¥"), 0xFFE1: ord("£")})
+# The same mapping as a table indexed by code point: str.translate looks a string table up faster than a dict
+# (code points past the table stay as they are).
+_FOLD_TABLE = "".join(chr(_FOLD.get(cp, cp)) for cp in range(0x10000))
+
+
+def _fold(text: str) -> str:
+    # ASCII text only needs lower case, which str.lower does one for one and far faster.
+    return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
+
 
 # --- building blocks -------------------------------------------------------------------------------------------
 
@@ -134,6 +143,9 @@ _MONTHS = (
     "oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+_LETTERS_OR_DASH = _ASCII_LETTERS | {"-"}
+# What _DIGIT_RUN allows between digits.
+_SEPARATORS_GONE = str.maketrans("", "", " -.()+")
 _HAS_LATIN = re.compile("[a-z]")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _HAS_DIGIT = re.compile("[0-9]")
@@ -441,7 +453,7 @@ class _CompiledProfile:
 
 @lru_cache(maxsize=64)
 def _compile(profile: FirewallProfile) -> _CompiledProfile:
-    names = [name.translate(_FOLD).strip() for name in profile.product_names]
+    names = [_fold(name).strip() for name in profile.product_names]
     # Longest first, so "PayPal Credit" wins over a shorter name it starts with.
     products = [
         _escape(n) + ("(?![a-z])" if n[-1:] in _ASCII_LETTERS else "")
@@ -464,7 +476,7 @@ def lint_message(text: str, *, audience: str = FAMILY, profile: FirewallProfile 
     if isinstance(profile, str):
         profile = firewall_profile_get(profile)
     compiled = _compile(profile)
-    folded = text.translate(_FOLD)
+    folded = _fold(text)
     cjk = _HAS_CJK.search(folded) is not None
     latin = _HAS_LATIN.search(folded) is not None
     hits: list[_Hit] = []
@@ -531,7 +543,11 @@ def _overdue_cn(folded: str) -> list[_Span]:
 
 
 def _overlaps(start: int, end: int, spans: list[_Span]) -> bool:
-    return any(start < s_end and s_start < end for s_start, s_end in spans)
+    # A plain loop: called for every number, where any() and a generator cost more than the test.
+    for s_start, s_end in spans:
+        if start < s_end and s_start < end:
+            return True
+    return False
 
 
 def _number_hits(
@@ -662,7 +678,12 @@ def _identifier_hits(
         shapes.extend(_ID_TAIL.finditer(folded))
     spans = [m.span() for m in shapes if not (m.start() and folded[m.start() - 1].isdigit())]
     if latin:
-        spans.extend(span for span in map(partial(_lettered_reference, folded), numbers) if span is not None)
+        for number in numbers:
+            start = number.start()
+            if start and number.end() - start >= 6 and folded[start - 1] in _LETTERS_OR_DASH:
+                span = _lettered_reference(folded, number)
+                if span is not None:
+                    spans.append(span)
     for span in spans:
         hits.append((IDENTIFIER, *span))
         claimed.append(span)
@@ -678,7 +699,7 @@ def _identifier_hits(
             continue
         if start and folded[start - 1] in _ASCII_LETTERS:
             continue
-        digits = "".join(c for c in run if c.isdigit())
+        digits = run.translate(_SEPARATORS_GONE)
         if _is_service_number(digits, compiled):
             protected.append((start, end))
             continue
