@@ -10,9 +10,9 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_URL ?= $(basename $(REDIS_URL))/15
 PORT ?= 8000
 # Tests and benchmarks run with production defaults (DEBUG off) and a throwaway key.
-TEST_ENV := DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=test-only-secret-key-not-for-production
+TEST_ENV := DEBUG=0 DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=test-only-secret-key-not-for-production
 
-.PHONY: run test bench lint messages venv services browser
+.PHONY: run test bench lint messages venv services browser check-deploy
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ services:
 browser:
 	@bash .ci/browser.sh
 
-test: messages services browser
+test: messages services browser check-deploy
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -44,6 +44,11 @@ test: messages services browser
 
 bench: messages services
 	$(TEST_ENV) $(PY) bench/run_all.py
+
+# Django's deployment checklist under production-like settings.
+check-deploy: venv
+	DEBUG=0 ALLOWED_HOSTS=review.example.com SECRET_KEY="$$(head -c 48 /dev/urandom | base64)" \
+		DATABASE_URL=$(DATABASE_URL) $(PY) manage.py check --deploy --fail-level WARNING
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -40,6 +40,7 @@ from collections_app.services.accounts import (
     personal_value_reveal,
     promise_create,
 )
+from review.selectors import family_contact_latest_by_account, family_contact_requests_for_account
 
 # The personal fields each page shows (masked); the audit event of each page names them.
 CASELOAD_FIELDS = ("borrower.name",)
@@ -115,7 +116,10 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "rows": len(data.rows),
         },
     )
-    return render(request, "collections_app/loanaccount_list.html", {"caseload": data, "filter_form": filter_form})
+    latest_requests = family_contact_latest_by_account(request.user, [row.account.pk for row in data.rows])
+    rows = [(row, latest_requests.get(row.account.pk)) for row in data.rows]
+    context = {"caseload": data, "rows": rows, "filter_form": filter_form}
+    return render(request, "collections_app/loanaccount_list.html", context)
 
 
 def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
@@ -142,6 +146,7 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         # One close form per open flag: no ids, so the page has no duplicate element ids.
         "flag_close_form": FlagCloseForm(auto_id=False),
         "reveal_purposes": RevealPurpose.choices,
+        "family_contact_requests": family_contact_requests_for_account(request.user, detail.account),
     }
     return render(request, "collections_app/loanaccount_detail.html", context)
 

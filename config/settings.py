@@ -4,6 +4,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +13,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 # A demo run (`make run`) keeps its generated secrets in an ignored file beside manage.py.
 DEMO_ENV_FILE = BASE_DIR / ".env.demo"
-if DEMO_ENV_FILE.exists():
+# Only the SQLite demo reads it, so a test or production run in the same checkout never picks up demo values.
+if DEMO_ENV_FILE.exists() and not env.str("DATABASE_URL", default=""):
     environ.Env.read_env(str(DEMO_ENV_FILE), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -217,6 +219,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # Seal new audit events into the chain and write a signed checkpoint.
+    "audit-seal": {"task": "audit.tasks.audit_seal", "schedule": 5.0},
+    "audit-verify": {"task": "audit.tasks.audit_verify", "schedule": crontab(hour=3, minute=30)},
+    # The outbox sweep releases waiting messages and recovers any send a crash interrupted.
+    "outbox-sweep": {"task": "collections_app.sweep_outbox", "schedule": 10.0},
+    "run-escalation": {"task": "collections_app.run_escalation", "schedule": crontab(hour=7, minute=30)},
+    "expire-family-contact-requests": {"task": "review.expire_family_contact_requests", "schedule": 300.0},
+}
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")
 GATEWAY_WEBHOOK_SECRET = env.str("GATEWAY_WEBHOOK_SECRET", default="")

@@ -224,10 +224,9 @@ def eligibility_evaluate(
 
 
 def family_contact_requests_for_account(user: User, account: LoanAccount) -> QuerySet[FamilyContactRequest]:
-    """The account's requests, newest first, for whoever may work the account (Http404 otherwise)."""
-    account = loan_account_get_for_user(user, account.pk)
+    """The account's requests, newest first; none unless the user works the account (scope checked in the query)."""
     return (
-        FamilyContactRequest.objects.filter(account=account)
+        FamilyContactRequest.objects.filter(account=account, account__in=loan_accounts_for_user(user))
         .select_related("contact", "requested_by", "decided_by", "template_version__template")
         .order_by("-requested_at", "-id")
     )

@@ -6,6 +6,22 @@ from django.test import Client
 
 from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from tests.factories import make_user
+from tests.security.fixtures import otp_verify_session
+
+# Every test: plain-HTTP test client (tests.security.fixtures) and audit tables cleared on flush (tests.audit.cleanup).
+pytest_plugins = ["tests.security.fixtures", "tests.audit.cleanup"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Make every transactional test restore the migrations' data (roles, policy profiles) after its flush.
+
+    A flush without serialized rollback re-creates content types under new ids, which then collide with the
+    serialized copy that the next serialized test restores; so all transactional tests serialize, or none could.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}))
 
 
 @pytest.fixture
@@ -39,9 +55,10 @@ def admin_user(db: None) -> User:
 
 
 def signed_in(user: User) -> Client:
-    """A test client signed in as `user`."""
+    """A test client signed in as `user`, past the second factor when the user's role needs one."""
     client = Client()
     client.force_login(user)
+    otp_verify_session(client, user)
     return client
 
 

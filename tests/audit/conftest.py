@@ -10,8 +10,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import connection
 
-from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - until tests/conftest.py registers it
-
 
 def new_key_pair() -> tuple[str, str]:
     """A fresh Ed25519 key pair as the settings take it: base64 of the raw seed and of the raw public key."""

@@ -125,8 +125,8 @@ def test_promise_status_is_derived_on_the_account_page(officer: User) -> None:
 
 
 # Session, user, language preference, roles, account, contacts, payments, promises, plans, instalments,
-# flags, interactions, messages, audit insert.
-ACCOUNT_MAX_QUERIES = 14
+# flags, interactions, messages, family-contact requests, audit insert.
+ACCOUNT_MAX_QUERIES = 15
 
 
 def test_account_page_runs_a_fixed_number_of_queries_whatever_its_history(

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
 from django.utils import timezone
 
 from collections_app.models import Contact, Interaction, LoanAccount, Message, MessageTemplate, TemplateVersion
@@ -13,7 +12,6 @@ from collections_app.roles import RISK_APPROVER
 from review.models import FamilyContactRequest
 from review.services import family_contact_request_submit
 from tests.factories import make_account, make_contact, make_user
-from tests.security.fixtures import otp_verify_session
 
 FAMILY_BODY = "您好，这里是客服中心。您的一位亲友近期与我们失去联系，烦请转告其尽快致电95188与我们联系，谢谢。"
 
@@ -85,17 +83,3 @@ def submitted(officer: User, case: Case) -> FamilyContactRequest:
 @pytest.fixture
 def second_approver(db: None) -> User:
     return make_user("erin", RISK_APPROVER)
-
-
-def signed_in(user: User) -> Client:
-    """A test client signed in as `user`, past the second factor when the user's role needs one."""
-    client = Client()
-    client.force_login(user)
-    otp_verify_session(client, user)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def _plain_http(settings) -> None:
-    """The test client and live server speak plain HTTP; production settings redirect it to HTTPS."""
-    settings.SECURE_SSL_REDIRECT = False

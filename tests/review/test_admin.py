@@ -4,7 +4,7 @@ import pytest
 
 from audit.models import AuditEvent
 from review.models import ApproverPortfolio, FamilyContactRequest
-from tests.review.conftest import signed_in
+from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from collections_app.services.accounts import account_assign
 from review.models import ApproverPortfolio, FamilyContactRequest
 from review.selectors import family_contact_requests_for_account
 from review.services import family_contact_request_decide
+from tests.conftest import signed_in
 from tests.factories import make_account, make_contact, make_portfolio
-from tests.review.conftest import add_failed_attempts, file_request, signed_in
+from tests.review.conftest import add_failed_attempts, file_request
 
 pytestmark = pytest.mark.django_db
 Status = FamilyContactRequest.Status
@@ -104,6 +105,20 @@ def test_a_reassigned_accounts_requests_move_with_it(officer, other_officer, sub
     assert signed_in(officer).get(url).status_code == 404
     assert signed_in(other_officer).get(url).status_code == 200
     assert list(family_contact_requests_for_account(other_officer, case.account)) == [submitted]
+    assert list(family_contact_requests_for_account(officer, case.account)) == []
+
+
+def test_the_account_page_and_caseload_show_the_decision_and_its_reason(
+    officer_client, approver, submitted, case
+) -> None:
+    family_contact_request_decide(
+        request_id=submitted.pk, decision="reject", reason="Call twice more first", actor=approver
+    )
+    account_page = officer_client.get(f"/cases/{case.account.pk}/").content.decode()
+    assert "Call twice more first" in account_page
+    assert f"/cases/{case.account.pk}/family-contact/{submitted.pk}/" in account_page
+    caseload = officer_client.get("/cases/").content.decode()
+    assert f"/cases/{case.account.pk}/family-contact/{submitted.pk}/" in caseload
 
 
 # --- the approver -------------------------------------------------------------------------------------------------

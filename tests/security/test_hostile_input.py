@@ -26,9 +26,9 @@ from collections_app.importers import ACCOUNT_HEADER, PAYMENT_HEADER
 from collections_app.models import Borrower, Contact, Interaction, LoanAccount, Payment, PhoneOptOut
 from collections_app.roles import CASE_OFFICER
 from review.services import family_contact_request_submit
+from tests.conftest import signed_in
 from tests.factories import make_account, make_contact, make_portfolio, make_user
 from tests.review.conftest import add_failed_attempts, make_family_template
-from tests.security.conftest import fully_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -286,18 +286,18 @@ def test_notes_and_justifications_render_escaped(officer: User, approver: User, 
         (approver, f"/review/{request.pk}/"),
     ]
     for user, url in pages:
-        response = fully_signed_in(user).get(url)
+        response = signed_in(user).get(url)
         body = response.content.decode()
         assert response.status_code == 200, url
         assert "<script>alert" not in body, url
         assert "<img src=x" not in body, url
-    assert "&lt;script&gt;alert" in fully_signed_in(approver).get(f"/review/{request.pk}/").content.decode()
+    assert "&lt;script&gt;alert" in signed_in(approver).get(f"/review/{request.pk}/").content.decode()
 
 
 def test_the_audit_export_neutralises_formula_cells(auditor: User) -> None:
     for value in ("=1+2", "+cmd", "-2+3", "@SUM(A1)"):
         audit_record(action="view", object_type=value, purpose=value, detail={})
-    response = fully_signed_in(auditor).get("/audit/export.csv")
+    response = signed_in(auditor).get("/audit/export.csv")
     assert response.status_code == 200
     rows = list(
         csv.reader(
@@ -317,7 +317,7 @@ def test_the_audit_export_neutralises_formula_cells(auditor: User) -> None:
 
 def test_oversize_form_input_is_refused_with_a_message_and_writes_nothing(officer: User, hostile_case: tuple) -> None:
     account, _ = hostile_case
-    client = fully_signed_in(officer)
+    client = signed_in(officer)
     before = Interaction.objects.count()
     response = client.post(
         f"/cases/{account.pk}/interactions/new/",

@@ -19,9 +19,9 @@ from collections_app.models import Flag
 from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from review.models import ApproverPortfolio, FamilyContactRequest
 from review.services import family_contact_request_submit
+from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
-from tests.security.conftest import fully_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +204,7 @@ def test_objects_outside_reach_answer_403_or_404_without_data_and_are_audited(wo
     problems: list[str] = []
     checked = 0
     for user in users(world):
-        client = fully_signed_in(user)
+        client = signed_in(user)
         for route in object_routes():
             expected = expected_status(user, route)
             if expected is None:
@@ -234,7 +234,7 @@ def test_the_admin_is_closed_to_everyone_but_superusers(world: World) -> None:
     problems: list[str] = []
     ids = {"object_id": str(world.foreign.account.pk)}
     for user in (world.alice, world.carol, world.dave, world.nobody):
-        client = fully_signed_in(user)
+        client = signed_in(user)
         for route in admin_object_routes():
             url = build(route, ids)
             response = client.get(url)
@@ -250,10 +250,10 @@ def test_the_admin_is_closed_to_everyone_but_superusers(world: World) -> None:
 
 def test_objects_in_reach_still_open_so_the_sweep_can_fail(world: World) -> None:
     """The sweep's denials mean something only if the same URLs answer the user whose objects they are."""
-    alice = fully_signed_in(world.alice)
+    alice = signed_in(world.alice)
     assert alice.get(f"/cases/{world.own.account.pk}/").status_code == 200
     assert alice.get(f"/cases/{world.own.account.pk}/family-contact/{world.own_request.pk}/").status_code == 200
-    carol = fully_signed_in(world.carol)
+    carol = signed_in(world.carol)
     assert carol.get(f"/review/{world.own_request.pk}/").status_code == 200
-    bob = fully_signed_in(world.bob)
+    bob = signed_in(world.bob)
     assert CANARY_NAME[0] in bob.get(f"/cases/{world.foreign.account.pk}/").content.decode()

@@ -16,8 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.models import AuditEvent
 from collections_app.demo_security import DEMO_TOTP_SECRETS, demo_totp_devices_enrol
 from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
+from tests.conftest import signed_in
 from tests.factories import make_user
-from tests.security.conftest import PASSWORD, fully_signed_in
+from tests.security.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +190,7 @@ def test_the_password_alone_cannot_replace_an_enrolled_authenticator(carol_with_
 
 
 def test_a_verified_user_can_make_new_recovery_codes(approver: User) -> None:
-    client = fully_signed_in(approver)
+    client = signed_in(approver)
     assert client.get("/accounts/security/recovery-codes/").status_code == 200
     response = client.post("/accounts/security/recovery-codes/")
     assert len(response.context["codes"]) == 10
