@@ -50,7 +50,7 @@ def test_second_sms_to_a_borrower_on_one_day_is_suppressed_by_the_cap(gateway_fi
     assert AuditEvent.objects.filter(action="message_suppressed", object_id=str(second.pk)).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @time_machine.travel(DAYTIME, tick=False)
 def test_concurrent_workers_never_both_pass_the_cap(gateway_file):
     account = make_account()

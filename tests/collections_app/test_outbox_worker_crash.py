@@ -85,7 +85,7 @@ def wait_for(predicate, timeout: float) -> bool:
     return False
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sigkilled_worker_mid_batch_then_restart_sends_every_message_exactly_once(tmp_path):
     from config.celery import app
 

@@ -1,0 +1,46 @@
+"""The ladder's SQL pauses agree with the pure rules in collections_app.policy, case by case."""
+
+import datetime
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from collections_app import policy as rules
+from collections_app.models import LoanAccount, PromiseToPay
+from collections_app.selectors.policy import pending_promise_q
+from tests.factories import make_account, make_payment
+
+pytestmark = pytest.mark.django_db
+TODAY = datetime.date(2026, 3, 10)
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 1, 10, 0, tzinfo=SHANGHAI), tick=False)
+@pytest.mark.parametrize("promised_offset", [-3, -2, -1, 0, 2])
+@pytest.mark.parametrize("paid", [None, Decimal("50"), Decimal("100")])
+@pytest.mark.parametrize("paid_offset", [-1, 1])
+def test_pending_promise_in_sql_matches_the_pure_rule(officer, promised_offset, paid, paid_offset):
+    account = make_account(today=TODAY)
+    promised = TODAY + datetime.timedelta(days=promised_offset)
+    promise = PromiseToPay.objects.create(
+        account=account, promised_date=promised, amount=Decimal("100"), created_by=officer
+    )
+    payments = []
+    if paid is not None:
+        paid_on = promised + datetime.timedelta(days=paid_offset)
+        paid_at = datetime.datetime.combine(paid_on, datetime.time(12), tzinfo=SHANGHAI)
+        make_payment(account, paid, paid_at=paid_at)
+        payments.append(rules.PaymentFact(paid_on, paid))
+    expected = rules.promise_status(
+        promised_date=promised,
+        amount=promise.amount,
+        made_on=timezone.localtime(promise.created_at, SHANGHAI).date(),
+        payments=payments,
+        today=TODAY,
+        grace_days=1,
+    ).is_pending
+    in_sql = LoanAccount.objects.filter(pk=account.pk).filter(pending_promise_q(today=TODAY, grace_days=1)).exists()
+    assert in_sql == expected
