@@ -25,21 +25,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("TEST_DB_NAME", "bench_caseload")
 
 import django  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 django.setup()
 
 from django.contrib.auth.models import Group, User  # noqa: E402
-from django.core.signals import request_finished, request_started  # noqa: E402
-from django.db import close_old_connections, connection  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
-    override_settings,
-    setup_databases,
-    teardown_databases,
 )
 from django.utils import timezone  # noqa: E402
+
+from bench.support import in_test_database, p95  # noqa: E402
 
 # Server-time goals per page (ms, median); the ratio printed is figure / goal (below 1 is better).
 GOALS_MS = {"caseload": 150.0, "caseload_bucket": 150.0, "caseload_search": 150.0, "caseload_deep": 150.0}
@@ -140,10 +137,6 @@ def time_call(func: object, runs: int) -> list[float]:
     return times
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
-
-
 def main() -> int:
     """Build the database, measure each page, print the figures; exit 0 (slow results are reported, not failed)."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -152,16 +145,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    # As in Django's own test runs: keep one connection for the whole run, so every query is captured.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
-        hosts = [*settings.ALLOWED_HOSTS, "testserver"]
-        with override_settings(SECURE_SSL_REDIRECT=False, DEBUG=False, ALLOWED_HOSTS=hosts):
-            return run(args.officers, args.per_officer, args.runs)
-    finally:
-        teardown_databases(old_config, verbosity=0)
+    return in_test_database(lambda: run(args.officers, args.per_officer, args.runs))
 
 
 def run(officer_count: int, per_officer: int, runs: int) -> int:

@@ -122,8 +122,10 @@ def main() -> None:
             database = settings.DATABASES["default"]
             env = {
                 **os.environ,
-                "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
-                f"{database['PORT'] or 5432}/{connection.settings_dict['NAME']}",
+                "DATABASE_URL": (
+                    f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
+                    f"{database['PORT'] or 5432}/{connection.settings_dict['NAME']}"
+                ),
                 "MESSAGE_GATEWAY": f"file:{gateway}",
                 "PYTHONPATH": str(ROOT),
                 "LOG_LEVEL": "WARNING",
