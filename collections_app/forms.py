@@ -1,6 +1,7 @@
 """Forms of the officer's pages; each validates input only, the services do the writes."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
@@ -8,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.dpd import BUCKETS, lender_today
-from collections_app.models import Flag, Interaction, Portfolio
+from collections_app.masking import mask_name
+from collections_app.models import Contact, Flag, Interaction, Portfolio
 from collections_app.policy import RevealPurpose, RevealTarget, reveal_target_parse
 from collections_app.roles import CASE_OFFICER
 
@@ -70,6 +72,49 @@ class FlagCloseForm(forms.Form):
     """Close an open flag."""
 
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommunicationRequestForm(forms.Form):
+    """Record what a borrower or contact asked for by phone: a stopped channel, a cease request, an opt-out."""
+
+    STOP_SMS = "stop_sms"
+    STOP_VOICE = "stop_voice"
+    STOP_IN_APP = "stop_in_app"
+    CEASE = "cease"
+    CONTACT_OPT_OUT = "contact_opt_out"
+    STOPPED_CHANNELS = {STOP_SMS: "sms", STOP_VOICE: "voice", STOP_IN_APP: "in_app"}
+
+    request = forms.ChoiceField(
+        label=_("Request"),
+        choices=[
+            (STOP_SMS, _("The borrower stops SMS")),
+            (STOP_VOICE, _("The borrower stops calls")),
+            (STOP_IN_APP, _("The borrower stops in-app messages")),
+            (CEASE, _("The borrower asks that communication cease")),
+            (CONTACT_OPT_OUT, _("A contact opts out of being contacted")),
+        ],
+    )
+    contact = forms.TypedChoiceField(label=_("Contact"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: object, contacts: Iterable[Contact] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.contacts = {contact.pk: contact for contact in contacts}
+        self.fields["contact"].choices = [("", "—")] + [
+            (pk, f"{mask_name(contact.name)} ({contact.get_relationship_display()})")
+            for pk, contact in self.contacts.items()
+        ]
+
+    def clean(self) -> dict[str, object]:
+        """An opt-out names one of this borrower's contacts."""
+        data = super().clean()
+        if data.get("request") == self.CONTACT_OPT_OUT and data.get("contact") is None:
+            self.add_error("contact", _("Choose the contact who opted out."))
+        return data
+
+    @property
+    def chosen_contact(self) -> Contact | None:
+        """The contact the opt-out is for."""
+        return self.contacts.get(self.cleaned_data.get("contact"))
 
 
 class RevealForm(forms.Form):

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:account_id>/interactions/new/", views.interaction_new, name="interaction_new"),
     path("<int:account_id>/promises/new/", views.promise_new, name="promise_new"),
     path("<int:account_id>/flags/new/", views.flag_new, name="flag_new"),
+    path("<int:account_id>/communication/", views.communication_request, name="communication_request"),
     path("<int:account_id>/flags/<int:flag_id>/close/", views.flag_close_view, name="flag_close"),
 ]

@@ -16,6 +16,7 @@ from audit.services import audit_record
 from collections_app.dpd import lender_today
 from collections_app.forms import (
     CaseloadFilterForm,
+    CommunicationRequestForm,
     FlagCloseForm,
     FlagOpenForm,
     InteractionForm,
@@ -29,6 +30,7 @@ from collections_app.selectors.accounts import (
     caseload_get,
     contact_get_for_account,
     flag_get_for_account,
+    loan_account_contacts,
     loan_account_detail_get,
     loan_account_get_for_user,
     portfolios_list,
@@ -40,6 +42,7 @@ from collections_app.services.accounts import (
     personal_value_reveal,
     promise_create,
 )
+from collections_app.services.messages import cease_request_record, channel_stop_record, phone_opt_out_record
 from review.selectors import family_contact_latest_by_account, family_contact_requests_for_account
 
 # The personal fields each page shows (masked); the audit event of each page names them.
@@ -145,6 +148,7 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "flag_open_form": FlagOpenForm(),
         # One close form per open flag: no ids, so the page has no duplicate element ids.
         "flag_close_form": FlagCloseForm(auto_id=False),
+        "communication_form": CommunicationRequestForm(contacts=[row.contact for row in detail.contacts]),
         "reveal_purposes": RevealPurpose.choices,
         "family_contact_requests": family_contact_requests_for_account(request.user, detail.account),
     }
@@ -244,6 +248,31 @@ def flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
             messages.success(request, _("Flag opened."))
             return _redirect_303(account.get_absolute_url())
     return _form_page(request, account, form, title=gettext_lazy("Open a flag"), action=request.path)
+
+
+@role_required(CASE_OFFICER)
+@require_http_methods(["GET", "POST"])
+def communication_request(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Record a stopped channel, a cease request or a contact's opt-out that the officer received by phone."""
+    account = _account(request, account_id)
+    form = CommunicationRequestForm(
+        request.POST if request.method == "POST" else None, contacts=loan_account_contacts(account)
+    )
+    if form.is_valid():
+        kind = form.cleaned_data["request"]
+        borrower = account.borrower
+        if kind in CommunicationRequestForm.STOPPED_CHANNELS:
+            channel_stop_record(
+                borrower=borrower, channel=CommunicationRequestForm.STOPPED_CHANNELS[kind], actor=request.user
+            )
+        elif kind == CommunicationRequestForm.CEASE:
+            cease_request_record(borrower=borrower, actor=request.user)
+        else:
+            phone_opt_out_record(phone=form.chosen_contact.phone, actor=request.user)
+        messages.success(request, _("Recorded."))
+        return _redirect_303(account.get_absolute_url())
+    title = gettext_lazy("Record a communication request")
+    return _form_page(request, account, form, title=title, action=request.path)
 
 
 @role_required(CASE_OFFICER)
