@@ -22,12 +22,12 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 # Compiled translation catalogues are build output; gettext provides msgfmt.
-messages: venv
+messages:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; } \
 		|| { echo "msgfmt (gettext) is missing and could not be installed" >&2; exit 2; }
-	$(PY) manage.py compilemessages --ignore=.venv -v 0
+	@for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 2; done
 
-run: messages
+run: venv messages
 	$(PY) -m config.demo --port $(PORT)
 
 services:
@@ -36,13 +36,13 @@ services:
 browser:
 	@bash .ci/browser.sh
 
-test: messages services browser check-deploy
+test: venv messages services browser check-deploy
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(TEST_ENV) $(VENV)/bin/pytest
 
-bench: messages services
+bench: venv messages services
 	$(TEST_ENV) $(PY) bench/run_all.py
 
 # Django's deployment checklist under production-like settings.
