@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379/0
 # The suite uses its own Redis database so that a running worker is not disturbed.
-TEST_REDIS_URL ?= $(basename $(REDIS_URL))/15
+TEST_REDIS_URL ?= $(shell echo '$(REDIS_URL)' | sed -E 's#/[0-9]*$$##')/15
 PORT ?= 8000
 # Tests and benchmarks run with production defaults (DEBUG off) and a throwaway key.
 TEST_ENV := DEBUG=0 DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=test-only-secret-key-not-for-production
