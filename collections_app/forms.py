@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.dpd import BUCKETS, lender_today
-from collections_app.masking import mask_name
 from collections_app.models import Contact, Flag, Interaction, Portfolio
 from collections_app.policy import RevealPurpose, RevealTarget, reveal_target_parse
 from collections_app.roles import CASE_OFFICER
@@ -100,7 +99,8 @@ class CommunicationRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.contacts = {contact.pk: contact for contact in contacts}
         self.fields["contact"].choices = [("", "—")] + [
-            (pk, f"{mask_name(contact.name)} ({contact.get_relationship_display()})")
+            # No name here: the form page is shown again with errors, where no personal data is audited.
+            (pk, f"{contact.get_relationship_display()} #{pk}")
             for pk, contact in self.contacts.items()
         ]
 

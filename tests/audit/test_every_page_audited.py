@@ -56,6 +56,7 @@ ROUTES: dict[str, str] = {
     "cases/<int:account_id>/interactions/new/": "plain",
     "cases/<int:account_id>/promises/new/": "plain",
     "cases/<int:account_id>/flags/new/": "plain",
+    "cases/<int:account_id>/communication/": "plain",
     "cases/<int:account_id>/flags/<int:flag_id>/close/": "plain",
     "cases/<int:account_id>/family-contact/new/": "personal",
     "cases/<int:account_id>/family-contact/<int:request_id>/": "personal",
