@@ -1,5 +1,7 @@
 """The one masking helper for names, phones and ID numbers, used by templates and admin alike."""
 
+from django.db.models import CharField, Func
+
 
 def mask_name(name: str) -> str:
     """Keep the first character: `张三丰` -> `张**`, `Alice` -> `A****`."""
@@ -21,3 +23,13 @@ def mask_id_number(id_number: str) -> str:
     if len(id_number) <= 8:
         return "*" * len(id_number)
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+class MaskedName(Func):
+    """SQL twin of `masking.mask_name` (first character, then stars); a test keeps the two equal."""
+
+    output_field = CharField()
+    template = (
+        "(CASE WHEN %(expressions)s = '' THEN '' "
+        "ELSE left(%(expressions)s, 1) || repeat('*', greatest(char_length(%(expressions)s) - 1, 1)) END)"
+    )

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, Mod
 
 from audit.models import AuditEvent
 from collections_app.dpd import DaysPastDue, lender_today
 from collections_app.firewall import lint_message
+from collections_app.masking import MaskedName
 from collections_app.models import (
     CallTask,
     ChannelStop,
@@ -38,16 +39,6 @@ LOOKAHEAD_DAYS = 3
 STAGES = ("pre-due", "due", "overdue")
 CHANNELS = (Message.Channel.SMS, Message.Channel.IN_APP)
 NAME_SLOT = "\x00"
-
-
-class MaskedName(Func):
-    """SQL twin of `masking.mask_name` (first character, then stars); a test keeps the two equal."""
-
-    output_field = CharField()
-    template = (
-        "(CASE WHEN %(expressions)s = '' THEN '' "
-        "ELSE left(%(expressions)s, 1) || repeat('*', greatest(char_length(%(expressions)s) - 1, 1)) END)"
-    )
 
 
 @dataclass

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from collections_app.masking import mask_name
+from collections_app.masking import MaskedName, mask_name
 from collections_app.models import (
     Borrower,
     CallTask,
@@ -21,7 +21,7 @@ from collections_app.models import (
     PromiseToPay,
     RepaymentPlan,
 )
-from collections_app.services.escalation import MaskedName, escalation_run
+from collections_app.services.escalation import escalation_run
 from collections_app.services.messages import cease_request_record, channel_stop_record
 from tests.factories import make_account, make_contact, make_payment, make_portfolio
 
