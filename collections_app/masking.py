@@ -33,3 +33,11 @@ class MaskedName(Func):
         "(CASE WHEN %(expressions)s = '' THEN '' "
         "ELSE left(%(expressions)s, 1) || repeat('*', greatest(char_length(%(expressions)s) - 1, 1)) END)"
     )
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        """SQLite has no repeat(): a zero blob's hex digits, each pair turned into one star."""
+        template = (
+            "(CASE WHEN %(expressions)s = '' THEN '' ELSE substr(%(expressions)s, 1, 1) || "
+            "replace(hex(zeroblob(max(length(%(expressions)s) - 1, 1))), '00', '*') END)"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra_context)

@@ -37,8 +37,11 @@ def policy_version_for_account(account: LoanAccount) -> PolicyVersion:
 
 def current_policy_versions() -> dict[int, PolicyVersion]:
     """The version in force of every profile, by profile id."""
-    versions = PolicyVersion.objects.select_related("profile").order_by("profile_id", "-version").distinct("profile_id")
-    return {version.profile_id: version for version in versions}
+    current: dict[int, PolicyVersion] = {}
+    # Newest first, so the first version seen of each profile is its current one (no DISTINCT ON: SQLite too).
+    for version in PolicyVersion.objects.select_related("profile").order_by("profile_id", "-version"):
+        current.setdefault(version.profile_id, version)
+    return current
 
 
 def firewall_profile_for(policy_version: PolicyVersion) -> FirewallProfile:

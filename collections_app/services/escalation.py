@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, Mod
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.services import audit_record
 from collections_app.dpd import DaysPastDue, lender_today
 from collections_app.firewall import lint_message
 from collections_app.masking import MaskedName
@@ -154,9 +156,10 @@ def _message_select(
                 output_field=CharField(),
             ),
         )
-        # Several due accounts of one borrower: one message, about the most overdue.
+        # Several due accounts of one borrower: one message, about the most overdue (the SQLite demo
+        # keeps the first row of each borrower in Python instead, see `_insert_messages_row_by_row`).
         .order_by("borrower_id", "oldest_unpaid_due_date", "pk")
-        .distinct("borrower_id")
+        .distinct(*(["borrower_id"] if connection.vendor == "postgresql" else []))
         .values("e_account", "e_borrower", "e_recipient", "e_zone", "e_body", "e_key")
     )
 
@@ -165,6 +168,8 @@ def _insert_messages(
     select: QuerySet, *, channel: str, version: TemplateVersion, policy: PolicyVersion, today: datetime.date
 ) -> int:
     """INSERT the selected messages and their `message_queued` audit events in one statement."""
+    if connection.vendor != "postgresql":
+        return _insert_messages_row_by_row(select, channel=channel, version=version, policy=policy, today=today)
     select_sql, select_params = select.query.sql_with_params()
     message_table = Message._meta.db_table
     audit_table = AuditEvent._meta.db_table
@@ -236,8 +241,83 @@ def _call_task_select(policy: PolicyVersion, today: datetime.date) -> QuerySet:
     )
 
 
+def _insert_messages_row_by_row(
+    select: QuerySet, *, channel: str, version: TemplateVersion, policy: PolicyVersion, today: datetime.date
+) -> int:
+    """The SQLite demo's way to the same rows: SQLite has neither DISTINCT ON nor INSERT in a CTE.
+
+    Its single writer makes the existence check safe; a demo book is small enough to write row by row.
+    """
+    rows: dict[int, dict] = {}
+    for row in select:
+        rows.setdefault(row["e_borrower"], row)
+    existing = set(
+        Message.objects.filter(idempotency_key__in=[row["e_key"] for row in rows.values()]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    now = timezone.now()
+    created = Message.objects.bulk_create(
+        Message(
+            borrower_id=row["e_borrower"],
+            account_id=row["e_account"],
+            audience=Message.Audience.BORROWER,
+            channel=channel,
+            recipient=row["e_recipient"],
+            recipient_timezone=row["e_zone"],
+            body=row["e_body"],
+            template_version=version,
+            status=Message.Status.QUEUED,
+            idempotency_key=row["e_key"],
+            policy_version=policy,
+            not_before=now,
+            send_date=today,
+        )
+        for row in rows.values()
+        if row["e_key"] not in existing
+    )
+    for message in created:
+        audit_record(
+            action="message_queued",
+            object_type="message",
+            object_id=message.pk,
+            persons=[f"borrower:{message.borrower_id}"],
+            detail={
+                "audience": message.audience,
+                "channel": channel,
+                "reason": "",
+                "source": "escalation",
+                "policy_version": policy.pk,
+                "template_version": version.pk,
+            },
+        )
+    return len(created)
+
+
 def _insert_call_tasks(policy: PolicyVersion, today: datetime.date) -> int:
     """INSERT the day's call tasks; an account that already has one today keeps it."""
+    if connection.vendor != "postgresql":
+        # The SQLite demo: its single writer makes the existence check safe.
+        rows = list(_call_task_select(policy, today))
+        existing = set(
+            CallTask.objects.filter(due_date=today, account_id__in=[r["e_account"] for r in rows]).values_list(
+                "account_id", flat=True
+            )
+        )
+        return len(
+            CallTask.objects.bulk_create(
+                CallTask(
+                    account_id=row["e_account"],
+                    officer_id=row["e_officer"],
+                    due_date=today,
+                    dpd=row["e_dpd"],
+                    status="open",
+                    policy_version=policy,
+                )
+                for row in rows
+                if row["e_account"] not in existing
+            )
+        )
     select_sql, select_params = _call_task_select(policy, today).query.sql_with_params()
     sql = f"""
         INSERT INTO {CallTask._meta.db_table} (account_id, officer_id, due_date, dpd, status, policy_version_id,
@@ -250,6 +330,16 @@ def _insert_call_tasks(policy: PolicyVersion, today: datetime.date) -> int:
         return cursor.rowcount
 
 
+def _serialise_escalation_postgresql() -> None:
+    """Take the escalation lock for this transaction and tune its session for the big statements."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ESCALATION_LOCK])
+        # The big statements are cheap to run but look costly to the planner: compiling them with JIT
+        # took most of the run's time. More sort memory keeps DISTINCT ON off the disk.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
 def escalation_run(
     *, today: datetime.date | None = None, progress: Callable[[str], None] | None = None
 ) -> EscalationStats:
@@ -258,12 +348,9 @@ def escalation_run(
     stats = EscalationStats(today=today)
     report = progress or (lambda line: None)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ESCALATION_LOCK])
-            # The big statements are cheap to run but look costly to the planner: compiling them with JIT
-            # took most of the run's time. More sort memory keeps DISTINCT ON off the disk.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+        if connection.vendor == "postgresql":
+            # Elsewhere (the SQLite demo) the database's single writer already runs one escalation at a time.
+            _serialise_escalation_postgresql()
         policies = [p for p in current_policy_versions().values() if p.profile.portfolios.exists()]
         templates = {(s, c): _template(s, c) for s in STAGES for c in CHANNELS}
         for policy in policies:

@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 User = AbstractBaseUser | AnonymousUser | None
 Status = Message.Status
 
+# Without advisory locks (SQLite), how long a `sending` message must sit untouched before the sweep reconciles it.
+SQLITE_ORPHAN_AFTER = datetime.timedelta(minutes=5)
 # Namespace of the relay's advisory locks (pg_advisory_lock(int, int)): "msg" in ASCII.
 ADVISORY_NAMESPACE = 0x6D7367
 # Statuses a daily cap counts: handed to the gateway today.
@@ -198,6 +200,8 @@ def _move_batch(
     """
     if not ids:
         return set()
+    if connection.vendor != "postgresql":
+        return _move_batch_row_by_row(ids, to=to, expected=expected, assignments=assignments, params=params)
     context = current_context()
     sql = f"""
         WITH moved AS (
@@ -234,6 +238,25 @@ def _move_batch(
             ],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def _move_batch_row_by_row(
+    ids: Sequence[int], *, to: str, expected: Sequence[str], assignments: str, params: Sequence[object]
+) -> set[int]:
+    """The SQLite demo's `_move_batch`: SQLite has no INSERT inside a CTE, so each event goes through audit_record."""
+    id_marks = ", ".join(["%s"] * len(ids))
+    status_marks = ", ".join(["%s"] * len(expected))
+    sql = f"""
+        UPDATE {Message._meta.db_table} SET status = %s, updated_at = %s {assignments}
+        WHERE id IN ({id_marks}) AND status IN ({status_marks})
+        RETURNING id
+    """  # noqa: S608 - the table name comes from model metadata; `assignments` are fixed strings of this module
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [to, timezone.now(), *params, *ids, *expected])
+        moved = {row[0] for row in cursor.fetchall()}
+    for message in Message.objects.filter(pk__in=moved):
+        _audit_message(message, to)
+    return moved
 
 
 def message_enqueue(
@@ -545,7 +568,8 @@ class RelayStats:
 
 def _advisory(function: str, ids: Iterable[int]) -> None:
     ids = list(ids)
-    if ids:
+    # PostgreSQL only: the SQLite demo's relay runs in one process, and its sweep waits out a grace period instead.
+    if ids and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {function}(%s, id::int) FROM unnest(%s::bigint[]) AS id",  # noqa: S608 - fixed names
@@ -754,13 +778,17 @@ def relay_reconcile(*, batch_size: int = 200) -> RelayStats:
         )
         if not candidates:
             return stats
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_xact_lock(%s, id::int)",
-                [[m.pk for m in candidates], ADVISORY_NAMESPACE],
-            )
-            orphaned = {row[0] for row in cursor.fetchall()}
         now = timezone.now()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_xact_lock(%s, id::int)",
+                    [[m.pk for m in candidates], ADVISORY_NAMESPACE],
+                )
+                orphaned = {row[0] for row in cursor.fetchall()}
+        else:
+            # No advisory locks (the SQLite demo): a hand-off untouched for this long has lost its worker.
+            orphaned = {m.pk for m in candidates if m.updated_at < now - SQLITE_ORPHAN_AFTER}
         for message in candidates:
             if message.pk not in orphaned:
                 continue  # its worker is alive and still handing it over

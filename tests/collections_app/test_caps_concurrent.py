@@ -6,6 +6,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import translation
 
 from audit.models import AuditEvent
 from collections_app.models import Message
@@ -38,6 +39,7 @@ def gateway_file(settings, tmp_path):
 
 @pytest.mark.django_db
 @time_machine.travel(DAYTIME, tick=False)
+@translation.override("en")  # reasons are stored in the language active when they are written
 def test_second_sms_to_a_borrower_on_one_day_is_suppressed_by_the_cap(gateway_file):
     account = make_account()
     first, second = enqueue(account, "a"), enqueue(account, "b")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from collections_app import firewall
@@ -60,6 +60,7 @@ def test_an_approved_message_reaches_the_gateway_once_without_debt_details_and_c
     assert AuditEvent.objects.filter(action="request_sent", object_id=str(approved.pk)).count() == 1
 
 
+@translation.override("en")  # reasons are stored in the language active when they are written
 def test_a_borrower_who_paid_before_sending_cancels_the_request_and_nothing_is_sent(approved, gateway) -> None:
     LoanAccount.objects.filter(pk=approved.account_id).update(oldest_unpaid_due_date=None)
     relay_run()
