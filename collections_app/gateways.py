@@ -5,6 +5,7 @@ Each gateway hands messages over and can answer, for a message whose hand-off ou
 that answer instead of sending again.
 """
 
+import abc
 import enum
 import fcntl
 import json
@@ -53,20 +54,20 @@ class Result:
     error: str = ""
 
 
-class Gateway:
+class Gateway(abc.ABC):
     """The interface every gateway implements."""
 
     def send_many(self, messages: Sequence[Outbound]) -> list[Result]:
         """Hand each message over; one result per message, in order."""
         return [self.send(message) for message in messages]
 
+    @abc.abstractmethod
     def send(self, message: Outbound) -> Result:
         """Hand one message over."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def was_accepted(self, idempotency_key: str) -> bool | None:
         """Whether the gateway accepted this key before; None when it cannot tell now."""
-        raise NotImplementedError
 
 
 def _masked_recipient(recipient: str) -> str:
