@@ -189,7 +189,14 @@ def _database_url() -> str:
 
 
 def _serve(app: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        # Plain HTTP on loopback: production's HTTPS redirect would answer every request with 301.
+        "SECURE_SSL_REDIRECT": "0",
+    }
     env.pop("TEST_DB_NAME", None)
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
