@@ -1,8 +1,9 @@
 """Writes of the audit log: the single entry point for events, sealing, and recording verify runs."""
 
 import datetime
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -69,6 +70,54 @@ def audit_record(
     except Exception as exc:  # noqa: BLE001 - any failure must stop the caller from showing data
         logger.exception("audit event %r could not be written", action)
         raise AuditWriteError(str(exc)) from exc
+
+
+def audit_events_sql(
+    *,
+    rows: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    persons: str,
+    detail: str = "'{}'::jsonb",
+    detail_params: Sequence[object] = (),
+    role: str = "",
+    fields: Iterable[str] = (),
+    purpose: str = "",
+    outcome: str = "ok",
+) -> tuple[str, list[object]]:
+    """SQL and parameters writing one unsealed event per row of `rows`: the set-based twin of `audit_record`.
+
+    For PostgreSQL statements that change many rows at once (the relay, escalation): `rows` names a
+    relation of the caller's statement, usually a data-modifying CTE's RETURNING, and `object_id`,
+    `persons` (a jsonb array of `borrower:<id>` / `contact:<id>`, sorted) and `detail` (jsonb, whose
+    `%s` take `detail_params`) are SQL expressions over it. Actor, request id and IP come from the
+    current context as in `audit_record`. The result is an `INSERT ... SELECT`, to be placed as a CTE
+    or as the statement's last part, so the events commit with the change they describe.
+    """
+    context = current_context()
+    sql = f"""
+        INSERT INTO {AuditEvent._meta.db_table} (
+            actor_id, actor_username, role, action, object_type, object_id, persons, fields, purpose, outcome,
+            request_id, ip, detail
+        )
+        SELECT %s, %s, %s, %s, %s, ({object_id})::text, {persons}, %s::jsonb, %s, %s, %s, %s::inet, {detail}
+        FROM {rows}
+    """  # noqa: S608 - the table name comes from model metadata; the expressions are the callers' fixed SQL
+    params = [
+        context.user_id if context else None,
+        context.username if context else "",
+        role,
+        action,
+        object_type,
+        json.dumps(sorted(set(fields))),
+        purpose,
+        outcome,
+        context.request_id if context else "",
+        context.ip if context else None,
+        *detail_params,
+    ]
+    return sql, params
 
 
 def audit_chain_seal(*, sink: CheckpointSink | None = None) -> SealResult:

@@ -17,8 +17,7 @@ from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef
 from django.db.models.functions import Cast, Coalesce, Concat, Mod
 from django.utils import timezone
 
-from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_events_sql, audit_record
 from collections_app.dpd import DaysPastDue, lender_today
 from collections_app.firewall import lint_message
 from collections_app.masking import MaskedName
@@ -171,14 +170,20 @@ def _insert_messages(
     if connection.vendor != "postgresql":
         return _insert_messages_row_by_row(select, channel=channel, version=version, policy=policy, today=today)
     select_sql, select_params = select.query.sql_with_params()
-    message_table = Message._meta.db_table
-    audit_table = AuditEvent._meta.db_table
-    # The audit rows are the unsealed events `audit.services.audit_record` writes, one per message; written
-    # here in the same statement because a million single-row INSERTs would take longer than the whole run.
+    audit_sql, audit_params = audit_events_sql(
+        rows="inserted",
+        action="message_queued",
+        object_type="message",
+        object_id="inserted.id",
+        persons="jsonb_build_array('borrower:' || inserted.borrower_id)",
+        detail="""jsonb_build_object('audience', 'borrower', 'channel', %s::text, 'reason', '', 'source', 'escalation',
+                                     'policy_version', %s::bigint, 'template_version', %s::bigint)""",
+        detail_params=[channel, policy.pk, version.pk],
+    )
     sql = f"""
         WITH picked AS ({select_sql}),
         inserted AS (
-            INSERT INTO {message_table} (
+            INSERT INTO {Message._meta.db_table} (
                 borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
                 template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
                 send_date, attempts, last_error, created_at, updated_at
@@ -189,17 +194,9 @@ def _insert_messages(
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id, borrower_id
         )
-        INSERT INTO {audit_table} (
-            actor_id, actor_username, role, action, object_type, object_id, persons, fields, purpose, outcome,
-            request_id, ip, detail
-        )
-        SELECT NULL, '', '', 'message_queued', 'message', inserted.id::text,
-               jsonb_build_array('borrower:' || inserted.borrower_id), '[]'::jsonb, '', 'ok', '', NULL,
-               jsonb_build_object('audience', 'borrower', 'channel', %s::text, 'reason', '', 'source', 'escalation',
-                                  'policy_version', %s::bigint, 'template_version', %s::bigint)
-        FROM inserted
-    """  # noqa: S608 - table names come from model metadata, values are parameters
-    params = [*select_params, channel, version.pk, policy.pk, today, channel, policy.pk, version.pk]
+        {audit_sql}
+    """  # noqa: S608 - the table name comes from model metadata, values are parameters
+    params = [*select_params, channel, version.pk, policy.pk, today, *audit_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -22,9 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.context import current_context
-from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_events_sql, audit_record
 from collections_app.firewall import Finding, firewall_profile_get, lint_message
 from collections_app.gateways import Outbound, Outcome, Result, current_gateway
 from collections_app.masking import mask_name
@@ -195,48 +193,32 @@ def _move_batch(
 ) -> set[int]:
     """Move messages still in `expected` to `to` and write their `message_<to>` events, in one statement.
 
-    The events are the rows `audit.services.audit_record` writes, one per message; the relay writes a whole batch
-    at once because single-row inserts would cost it most of its time. Returns the ids that moved.
+    The events come from `audit.services.audit_events_sql`, one per message in the same statement: single-row
+    inserts would cost the relay most of its time. Returns the ids that moved.
     """
     if not ids:
         return set()
     if connection.vendor != "postgresql":
         return _move_batch_row_by_row(ids, to=to, expected=expected, assignments=assignments, params=params)
-    context = current_context()
+    audit_sql, audit_params = audit_events_sql(
+        rows="moved",
+        action=f"message_{to}",
+        object_type="message",
+        object_id="moved.id",
+        persons="""CASE WHEN moved.contact_id IS NULL THEN jsonb_build_array('borrower:' || moved.borrower_id)
+                        ELSE jsonb_build_array('borrower:' || moved.borrower_id, 'contact:' || moved.contact_id) END""",
+        detail="jsonb_build_object('audience', moved.audience, 'channel', moved.channel, 'reason', '')",
+    )
     sql = f"""
         WITH moved AS (
             UPDATE {Message._meta.db_table} SET status = %s, updated_at = now() {assignments}
             WHERE id = ANY(%s) AND status = ANY(%s)
             RETURNING id, borrower_id, contact_id, audience, channel
-        ), audited AS (
-            INSERT INTO {AuditEvent._meta.db_table} (
-                actor_id, actor_username, role, action, object_type, object_id, persons, fields, purpose, outcome,
-                request_id, ip, detail
-            )
-            SELECT %s, %s, '', %s, 'message', moved.id::text,
-                   CASE WHEN moved.contact_id IS NULL THEN jsonb_build_array('borrower:' || moved.borrower_id)
-                        ELSE jsonb_build_array('borrower:' || moved.borrower_id, 'contact:' || moved.contact_id) END,
-                   '[]'::jsonb, '', 'ok', %s, %s::inet,
-                   jsonb_build_object('audience', moved.audience, 'channel', moved.channel, 'reason', '')
-            FROM moved
-        )
+        ), audited AS ({audit_sql})
         SELECT id FROM moved
     """  # noqa: S608 - table names come from model metadata; `assignments` are fixed strings of this module
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                to,
-                *params,
-                list(ids),
-                list(expected),
-                context.user_id if context else None,
-                context.username if context else "",
-                f"message_{to}",
-                context.request_id if context else "",
-                context.ip if context else None,
-            ],
-        )
+        cursor.execute(sql, [to, *params, list(ids), list(expected), *audit_params])
         return {row[0] for row in cursor.fetchall()}
 
 
