@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.chain import SealResult, VerifyResult, seal
 from audit.context import current_context
@@ -22,8 +22,26 @@ class AuditWriteError(Exception):
 
 
 def _insert(**values: Any) -> AuditEvent:
-    """One INSERT ... RETURNING: the whole cost of an event to the request that writes it."""
-    return AuditEvent.objects.create(**values)
+    """One INSERT ... RETURNING: the whole cost of an event to the request that writes it.
+
+    Written with a fixed statement rather than `objects.create`: the ORM's save machinery cost about
+    three times the CPU of the insert itself, which under a shared interpreter lock limits how many
+    events concurrent writers can record.
+    """
+    fields = [AuditEvent._meta.get_field(name) for name in values]
+    sql = (
+        f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(field.column for field in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id, occurred_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(values[field.name], connection) for field in fields])
+        event_id, occurred_at = cursor.fetchone()
+    if isinstance(occurred_at, str):  # SQLite returns the database default as text, in UTC
+        occurred_at = datetime.datetime.fromisoformat(occurred_at).replace(tzinfo=datetime.UTC)
+    event = AuditEvent(id=event_id, occurred_at=occurred_at, **values)
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
 
 
 def audit_record(
