@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from collections_app.dpd import lender_today
 from collections_app.models import (
     Borrower,
+    CallTask,
     Contact,
     Flag,
     Interaction,
@@ -102,7 +104,60 @@ def interaction_log(
             persons=[_borrower_person(account)],
             detail={"account_id": account.pk, "outcome": outcome, "channel": channel},
         )
+        if channel == Interaction.Channel.PHONE:
+            # The call the ladder asked for was made: its task, and any older one still open, is done.
+            call_day = min(lender_today(interaction.occurred_at), lender_today())
+            for task in CallTask.objects.select_for_update().filter(
+                account=account, status=CallTask.Status.OPEN, due_date__lte=call_day
+            ):
+                _call_task_set_closed(
+                    task=task,
+                    officer=officer,
+                    account=account,
+                    status=CallTask.Status.DONE,
+                    detail={"interaction_id": interaction.pk},
+                )
     return interaction
+
+
+CLOSED_CALL_TASK_STATUSES = (CallTask.Status.DONE, CallTask.Status.CANCELLED)
+
+
+def call_task_close(*, task: CallTask, officer: AbstractBaseUser, status: str) -> CallTask:
+    """Close one open phone-call task as done or cancelled; a task no longer open is refused."""
+    if status not in CLOSED_CALL_TASK_STATUSES:
+        raise ValidationError({"status": _("Choose done or cancelled.")})
+    with transaction.atomic():
+        locked = CallTask.objects.select_for_update(of=("self",)).select_related("account").get(pk=task.pk)
+        if locked.status != CallTask.Status.OPEN:
+            raise ValidationError(_("This call task is already closed."))
+        _call_task_set_closed(task=locked, officer=officer, account=locked.account, status=status)
+    return locked
+
+
+def _call_task_set_closed(
+    *,
+    task: CallTask,
+    officer: AbstractBaseUser,
+    account: LoanAccount,
+    status: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Close a task locked by the caller, inside the caller's transaction, with its audit event."""
+    task.status = status
+    task.closed_at = timezone.now()
+    # Only the status and its time change: the foreign keys and the one-per-day key need no new look-up.
+    task.full_clean(exclude={"account", "officer", "policy_version", "due_date", "dpd"})
+    task.save(update_fields=["status", "closed_at"])
+    audit_record(
+        action="update",
+        actor=officer,
+        role=CASE_OFFICER,
+        object_type="calltask",
+        object_id=task.pk,
+        persons=[_borrower_person(account)],
+        detail={"account_id": account.pk, "status": status, **(detail or {})},
+    )
 
 
 def promise_create(
