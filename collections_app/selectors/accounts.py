@@ -1,13 +1,15 @@
 """Reads of loan accounts, always scoped to the user: the one place that decides what an officer may see."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Aggregate, Count, Exists, F, JSONField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.functional import Promise, cached_property
 
@@ -22,6 +24,7 @@ from collections_app.dpd import (
     lender_today,
 )
 from collections_app.models import (
+    CallTask,
     Contact,
     Flag,
     Interaction,
@@ -41,6 +44,8 @@ WORK_PERMISSION = "work_loanaccount"
 CASELOAD_PAGE_SIZE = 50
 # The account page shows the newest entries of each history; the admin keeps the rest.
 HISTORY_LIMIT = 200
+# The caseload's "calls due today" list shows the oldest this many; it says how many more there are.
+CALLS_DUE_LIMIT = 20
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -96,6 +101,18 @@ def contact_get_for_account(*, account: LoanAccount, contact_id: int | str) -> C
     return contact
 
 
+def call_task_get_for_account(*, account: LoanAccount, task_id: int | str) -> CallTask:
+    """One phone-call task of the account, whatever its status; Http404 for any other task id."""
+    try:
+        pk = int(task_id)
+    except (TypeError, ValueError):
+        raise Http404("No such call task.") from None
+    task = CallTask.objects.filter(account=account, pk=pk).first()
+    if task is None:
+        raise Http404("No such call task.")
+    return task
+
+
 def flag_get_for_account(*, account: LoanAccount, flag_id: int | str) -> Flag:
     """One flag of the account; Http404 for any other flag id."""
     try:
@@ -124,6 +141,25 @@ def _grace_days_subquery(profile_ref: str) -> Subquery:
 
 def _local_date(moment: datetime.datetime) -> datetime.date:
     return lender_today(moment)
+
+
+class _JSONArrayAgg(Aggregate):
+    """The aggregated values as one JSON array, on PostgreSQL and SQLite; element order is unspecified.
+
+    It lets a page carry a short list inside a query it already runs instead of spending one more query on it.
+    """
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        """SQLite's name for the same aggregate."""
+        return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+def _json_date(value: str) -> datetime.date:
+    # JSON carries dates as ISO text on both backends.
+    return datetime.date.fromisoformat(value[:10])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -156,19 +192,33 @@ class CaseloadRow:
 
 
 @dataclass(frozen=True)
+class CallDue:
+    """An account with a phone-call task open and due: the oldest such task's date, and today's DPD."""
+
+    account_id: int
+    account_number: str
+    borrower_id: int
+    dpd: int | None
+    due_date: datetime.date
+
+
+@dataclass(frozen=True)
 class Caseload:
-    """The caseload page: bucket summary over the filtered caseload, and one page of rows."""
+    """The caseload page: bucket summary over the filtered caseload, one page of rows, and the calls due."""
 
     buckets: list[BucketSummary]
     total_count: int
     total_outstanding: Decimal
     page: Page
     rows: list[CaseloadRow]
+    # The oldest CALLS_DUE_LIMIT accounts to call, and how many accounts have a call due in all.
+    calls_due: list[CallDue] = field(default_factory=list)
+    calls_due_total: int = 0
 
     @property
     def borrower_ids(self) -> list[int]:
-        """The borrowers listed on this page, for the audit event."""
-        return sorted({row.account.borrower_id for row in self.rows})
+        """The borrowers listed on this page (table rows and calls due), for the audit event."""
+        return sorted({row.account.borrower_id for row in self.rows} | {call.borrower_id for call in self.calls_due})
 
 
 class _CountedPaginator(Paginator):
@@ -193,19 +243,41 @@ def caseload_get(
     q: str = "",
     page_number: int | str | None = 1,
 ) -> Caseload:
-    """The user's caseload: per-bucket counts and totals, then a page sorted by DPD descending (constant queries)."""
+    """The user's caseload: per-bucket counts and totals, then a page sorted by DPD descending (constant queries).
+
+    The calls due (accounts with an open phone-call task due by `today`) follow the portfolio and search filters,
+    as the bucket summary does, but not the bucket filter.
+    """
     accounts = loan_accounts_for_user(user)
     if portfolio_id is not None:
         accounts = accounts.filter(portfolio_id=portfolio_id)
     if q:
         accounts = accounts.filter(account_number__icontains=q)
 
-    # One GROUP BY query for the whole summary; it also gives the paginator its count.
+    # One GROUP BY query for the whole summary; it also gives the paginator its count and collects the calls due.
+    oldest_call_due = CallTask.objects.filter(
+        account=OuterRef("pk"), status=CallTask.Status.OPEN, due_date__lte=today
+    ).order_by("due_date")
     grouped = {
         row["bucket_code"]: row
-        for row in accounts.annotate(bucket_code=bucket_case(today))
+        for row in accounts.annotate(
+            bucket_code=bucket_case(today), call_due_date=Subquery(oldest_call_due.values("due_date")[:1])
+        )
         .values("bucket_code")
-        .annotate(n=Count("pk"), total=Sum("outstanding"))
+        .annotate(
+            n=Count("pk"),
+            total=Sum("outstanding"),
+            calls_due=_JSONArrayAgg(
+                JSONObject(
+                    account_id="pk",
+                    account_number="account_number",
+                    borrower_id="borrower_id",
+                    dpd=DaysPastDue(today),
+                    due_date="call_due_date",
+                ),
+                filter=Q(call_due_date__isnull=False),
+            ),
+        )
         .order_by()
     }
     largest = max((row["n"] for row in grouped.values()), default=0)
@@ -264,7 +336,33 @@ def caseload_get(
 
     payments = _payments_since_promises(page_accounts)
     rows = [_caseload_row(account, today, payments.get(account.pk, [])) for account in page_accounts]
-    return Caseload(buckets, total_count, total_outstanding, page, rows)
+    calls_due = _calls_due(grouped.values())
+    return Caseload(
+        buckets,
+        total_count,
+        total_outstanding,
+        page,
+        rows,
+        calls_due=calls_due[:CALLS_DUE_LIMIT],
+        calls_due_total=len(calls_due),
+    )
+
+
+def _calls_due(grouped: Iterable[dict[str, Any]]) -> list[CallDue]:
+    """The summary's calls due, every bucket together: the longest-waiting call first, then the highest DPD."""
+    calls = [
+        CallDue(
+            account_id=item["account_id"],
+            account_number=item["account_number"],
+            borrower_id=item["borrower_id"],
+            dpd=item["dpd"],
+            due_date=_json_date(item["due_date"]),
+        )
+        for row in grouped
+        for item in row["calls_due"] or []
+    ]
+    calls.sort(key=lambda call: (call.due_date, -(call.dpd or 0), call.account_number))
+    return calls
 
 
 def _payments_since_promises(accounts: list[LoanAccount]) -> dict[int, list[policy.PaymentFact]]:
@@ -351,6 +449,15 @@ class PlanRow:
 
 
 @dataclass(frozen=True)
+class OpenCallTask:
+    """An open phone-call task of the account: the day it is for and the DPD when the ladder created it."""
+
+    pk: int
+    due_date: datetime.date
+    dpd: int
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     """One dated event on the account's timeline."""
 
@@ -376,6 +483,7 @@ class AccountDetail:
     next_action: policy.NextAction
     pause: policy.PauseResult
     open_flags: set[str] = field(default_factory=set)
+    call_tasks: list[OpenCallTask] = field(default_factory=list)
 
     @property
     def persons(self) -> list[str]:
@@ -387,10 +495,21 @@ class AccountDetail:
 
 def loan_account_detail_get(*, user: User, account_id: int | str, today: datetime.date) -> AccountDetail:
     """The account page's data for `user`; Http404 outside the caseload. A fixed number of queries."""
+    # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
+    open_call_tasks = (
+        CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
+        .order_by()
+        .values("account")
+        .annotate(tasks=_JSONArrayAgg(JSONObject(pk="pk", due_date="due_date", dpd="dpd")))
+        .values("tasks")
+    )
     account = _get_or_404(
         loan_accounts_for_user(user)
         .select_related("borrower", "portfolio")
-        .annotate(grace_days=_grace_days_subquery("portfolio__policy_profile_id")),
+        .annotate(
+            grace_days=_grace_days_subquery("portfolio__policy_profile_id"),
+            open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),
+        ),
         account_id,
     )
     grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
@@ -469,4 +588,11 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
         ),
         pause=policy.escalation_pause(promise=latest_promise, plan=active_plan, open_flags=open_flags),
         open_flags=open_flags,
+        call_tasks=sorted(
+            (
+                OpenCallTask(pk=item["pk"], due_date=_json_date(item["due_date"]), dpd=item["dpd"])
+                for item in account.open_call_tasks or []
+            ),
+            key=lambda task: (task.due_date, task.pk),
+        ),
     )
