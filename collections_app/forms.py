@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.dpd import BUCKETS, lender_today
-from collections_app.models import Contact, Flag, Interaction, Portfolio
+from collections_app.models import CallTask, Contact, Flag, Interaction, Portfolio
 from collections_app.policy import RevealPurpose, RevealTarget, reveal_target_parse
 from collections_app.roles import CASE_OFFICER
 
@@ -71,6 +71,16 @@ class FlagCloseForm(forms.Form):
     """Close an open flag."""
 
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CallTaskCloseForm(forms.Form):
+    """Close an open phone-call task: done (the call was made) or cancelled (no call is needed)."""
+
+    status = forms.ChoiceField(
+        label=_("Close as"),
+        choices=[(status.value, status.label) for status in (CallTask.Status.DONE, CallTask.Status.CANCELLED)],
+        widget=forms.RadioSelect,
+    )
 
 
 class CommunicationRequestForm(forms.Form):

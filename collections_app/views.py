@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.services import audit_record
 from collections_app.dpd import lender_today
 from collections_app.forms import (
+    CallTaskCloseForm,
     CaseloadFilterForm,
     CommunicationRequestForm,
     FlagCloseForm,
@@ -27,6 +28,7 @@ from collections_app.models import LoanAccount
 from collections_app.policy import RevealPurpose
 from collections_app.roles import CASE_OFFICER, role_required
 from collections_app.selectors.accounts import (
+    call_task_get_for_account,
     caseload_get,
     contact_get_for_account,
     flag_get_for_account,
@@ -36,6 +38,7 @@ from collections_app.selectors.accounts import (
     portfolios_list,
 )
 from collections_app.services.accounts import (
+    call_task_close,
     flag_close,
     flag_open,
     interaction_log,
@@ -117,6 +120,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "filters": {key: str(value) for key, value in filters.items() if value not in (None, "")},
             "page": data.page.number,
             "rows": len(data.rows),
+            "calls_due": len(data.calls_due),
         },
     )
     latest_requests = family_contact_latest_by_account(request.user, [row.account.pk for row in data.rows])
@@ -291,6 +295,25 @@ def flag_close_view(request: HttpRequest, account_id: int, flag_id: int) -> Http
             messages.success(request, _("Flag closed."))
             return _redirect_303(account.get_absolute_url())
     title = _("Close flag: %(kind)s") % {"kind": flag.get_kind_display()}
+    return _form_page(request, account, form, title=title, action=request.path)
+
+
+@role_required(CASE_OFFICER)
+@require_POST
+def call_task_close_view(request: HttpRequest, account_id: int, task_id: int) -> HttpResponse:
+    """Close a phone-call task of the account as done or cancelled."""
+    account = _account(request, account_id)
+    task = _in_scope(request, account_id, lambda: call_task_get_for_account(account=account, task_id=task_id))
+    form = CallTaskCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            call_task_close(task=task, officer=request.user, status=form.cleaned_data["status"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Call task closed."))
+            return _redirect_303(account.get_absolute_url())
+    title = _("Close the call task of %(date)s") % {"date": task.due_date.isoformat()}
     return _form_page(request, account, form, title=title, action=request.path)
 
 

@@ -14,8 +14,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
-from collections_app.models import Flag
+from collections_app.models import CallTask, Flag, PolicyVersion
 from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from review.models import ApproverPortfolio, FamilyContactRequest
 from review.services import family_contact_request_submit
@@ -33,7 +34,7 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     # An auditor may look up anyone's access report: there is no object outside an auditor's reach.
     "audit": (COMPLIANCE_AUDITOR, False),
 }
-ID_PARAMETERS = {"account_id", "request_id", "flag_id", "person_id", "object_id"}
+ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id"}
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\(\?P<(?P<regex_name>\w+)>(?P<regex>[^)]*)\)")
 
 CANARY_NAME = "金丝雀甲"
@@ -99,6 +100,7 @@ class World:
     foreign: Case
     foreign_request: FamilyContactRequest
     foreign_flag: Flag
+    foreign_task: CallTask
 
 
 @pytest.fixture
@@ -134,6 +136,13 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         opened_by=other_officer,
         opened_at=timezone.now(),
     )
+    foreign_task = CallTask.objects.create(
+        account=foreign_account,
+        officer=other_officer,
+        due_date=lender_today(),
+        dpd=45,
+        policy_version=PolicyVersion.objects.filter(profile=south.policy_profile).latest("version"),
+    )
     return World(
         alice=officer,
         bob=other_officer,
@@ -146,6 +155,7 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         foreign=foreign,
         foreign_request=foreign_request,
         foreign_flag=foreign_flag,
+        foreign_task=foreign_task,
     )
 
 
@@ -156,11 +166,12 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "account_id": str(account.pk),
         "request_id": str(request.pk),
         "flag_id": str(flag.pk),
+        "task_id": str(world.foreign_task.pk),
         "kind": "borrower",
         "person_id": str(account.borrower_id),
     }
     sets = [full]
-    # Alice's own account with Bob's request or flag: the id pair must be checked together, not one by one.
+    # Alice's own account with Bob's request, flag or call task: the pair must be checked together, not one by one.
     if "account_id" in route.parameters and len(route.parameters) > 1:
         sets.append(full | {"account_id": str(world.own.account.pk)})
     return sets
