@@ -1,12 +1,9 @@
-"""Reads of messages, call tasks and stops, always through the user's caseload."""
-
-import datetime
+"""Reads of messages and stops, always through the user's caseload."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
 
-from collections_app.models import CallTask, ChannelStop, LoanAccount, Message, PhoneOptOut
-from collections_app.selectors.accounts import loan_account_get_for_user, loan_accounts_for_user
+from collections_app.models import ChannelStop, LoanAccount, Message, PhoneOptOut
+from collections_app.selectors.accounts import loan_account_get_for_user
 
 
 def message_list_for_account(*, user: AbstractBaseUser, account_id: int | str, limit: int = 50) -> list[Message]:
@@ -16,17 +13,6 @@ def message_list_for_account(*, user: AbstractBaseUser, account_id: int | str, l
         Message.objects.filter(borrower_id=account.borrower_id)
         .select_related("template_version__template", "policy_version__profile")
         .order_by("-created_at", "-pk")[:limit]
-    )
-
-
-def call_tasks_open_for_user(*, user: AbstractBaseUser, today: datetime.date) -> QuerySet[CallTask]:
-    """The open phone-call tasks due up to `today` on accounts in the user's caseload, oldest first."""
-    return (
-        CallTask.objects.filter(
-            account__in=loan_accounts_for_user(user), status=CallTask.Status.OPEN, due_date__lte=today
-        )
-        .select_related("account")
-        .order_by("due_date", "pk")
     )
 
 
