@@ -1,19 +1,34 @@
 """The daily reminder ladder (`run_escalation`): set-based SQL over the whole book, idempotent per day.
 
-For each policy profile in force, channel and stage, one `INSERT ... SELECT ... ON CONFLICT DO NOTHING`
-writes the day's borrower messages (and, in the same statement, their `message_queued` audit events); one
-more writes the day's phone-call tasks. Keys are `esc:<account>:<date>:<channel>` and (account, date) for
-call tasks, so running twice on a day queues nothing twice. It never writes family messages.
+For each policy profile in force, one `INSERT ... SELECT ... ON CONFLICT DO NOTHING` scans the book once and
+writes the day's borrower messages of every stage and channel (and, in the same statement, their
+`message_queued` audit events); one more writes the day's phone-call tasks. Keys are
+`esc:<account>:<date>:<channel>` and (account, date) for call tasks, so running twice on a day queues nothing
+twice. It never writes family messages. The SQLite demo writes the same rows stage by stage, row by row.
 """
 
 import datetime
+import json
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, Mod
 from django.utils import timezone
 
@@ -22,6 +37,7 @@ from collections_app.dpd import DaysPastDue, lender_today
 from collections_app.firewall import lint_message
 from collections_app.masking import MaskedName
 from collections_app.models import (
+    Borrower,
     CallTask,
     ChannelStop,
     Interaction,
@@ -163,43 +179,199 @@ def _message_select(
     )
 
 
-def _insert_messages(
-    select: QuerySet, *, channel: str, version: TemplateVersion, policy: PolicyVersion, today: datetime.date
-) -> int:
-    """INSERT the selected messages and their `message_queued` audit events in one statement."""
-    if connection.vendor != "postgresql":
-        return _insert_messages_row_by_row(select, channel=channel, version=version, policy=policy, today=today)
-    select_sql, select_params = select.query.sql_with_params()
-    audit_sql, audit_params = audit_events_sql(
-        rows="inserted",
-        action="message_queued",
-        object_type="message",
-        object_id="inserted.id",
-        persons="jsonb_build_array('borrower:' || inserted.borrower_id)",
-        detail="""jsonb_build_object('audience', 'borrower', 'channel', %s::text, 'reason', '', 'source', 'escalation',
-                                     'policy_version', %s::bigint, 'template_version', %s::bigint)""",
-        detail_params=[channel, policy.pk, version.pk],
+def _ladder_candidates(
+    policy: PolicyVersion, today: datetime.date, ranks: dict[tuple[str, str], int]
+) -> QuerySet[LoanAccount]:
+    """Eligible accounts with, per channel, the rank of the stage that sends on it today (NULL: none)."""
+    stage_of: dict[str, Case | Value] = {}
+    for channel in CHANNELS:
+        whens = [
+            When(dpd_q, then=Value(rank))
+            for (stage, stage_channel), rank in ranks.items()
+            if stage_channel == channel and (dpd_q := ladder_dpd_q(policy, stage, channel, today)) is not None
+        ]
+        stage_of[f"e_{channel}_stage"] = Case(*whens, output_field=IntegerField()) if whens else Value(None)
+    sends = Q(pk__in=[])
+    for name in stage_of:
+        sends |= Q(**{f"{name}__isnull": False})
+    return (
+        _eligible_accounts(policy, today)
+        .annotate(**stage_of)
+        .filter(sends)
+        .values("borrower_id", "oldest_unpaid_due_date", *stage_of, e_account=F("pk"))
+    )
+
+
+def _ladder_sql(
+    policy: PolicyVersion, today: datetime.date, ranks: dict[tuple[str, str], int], skipped: list[tuple[int, str, int]]
+) -> tuple[str, list]:
+    """CTEs ending in `sendable`: per borrower and channel, the account and stage rank that sends today."""
+    candidates_sql, candidates_params = _ladder_candidates(policy, today, ranks).query.sql_with_params()
+    lanes = ", ".join(f"(%s, e.e_{channel}_stage)" for channel in CHANNELS)
+    not_skipped = (
+        "AND (borrower_id, channel, stage) NOT IN (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::int[]))"
+        if skipped
+        else ""
     )
     sql = f"""
-        WITH picked AS ({select_sql}),
-        inserted AS (
-            INSERT INTO {Message._meta.db_table} (
-                borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
-                template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
-                send_date, attempts, last_error, created_at, updated_at
-            )
-            SELECT e_borrower, e_account, NULL, 'borrower', %s, e_recipient, e_zone, e_body,
-                   %s, 'queued', '', e_key, %s, now(), %s, 0, '', now(), now()
-            FROM picked
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id, borrower_id
+        WITH candidates AS MATERIALIZED ({candidates_sql}),
+        lanes AS (
+            SELECT e.e_account, e.borrower_id, e.oldest_unpaid_due_date, lane.channel, lane.stage
+            FROM candidates AS e CROSS JOIN LATERAL (VALUES {lanes}) AS lane (channel, stage)
+            WHERE lane.stage IS NOT NULL
+        ),
+        stage_winners AS (
+            -- Several due accounts of one borrower: one message, about the most overdue.
+            SELECT DISTINCT ON (borrower_id, channel, stage) e_account, borrower_id, channel, stage
+            FROM lanes
+            WHERE NOT EXISTS (
+                SELECT FROM {ChannelStop._meta.db_table} AS stop
+                WHERE stop.borrower_id = lanes.borrower_id AND stop.channel = lanes.channel
+            ) {not_skipped}
+            ORDER BY borrower_id, channel, stage, oldest_unpaid_due_date, e_account
+        ),
+        picked AS (
+            SELECT DISTINCT ON (borrower_id, channel) e_account, borrower_id, channel, stage
+            FROM stage_winners
+            ORDER BY borrower_id, channel, stage
+        ),
+        sendable AS (
+            -- At most one message per channel per borrower per day: none if one is already on its way. A probe
+            -- per row, so that no misestimate of today's messages can turn this into a quadratic join.
+            SELECT picked.* FROM picked
+            LEFT JOIN LATERAL (
+                SELECT 1 AS found FROM {Message._meta.db_table} AS m
+                WHERE m.borrower_id = picked.borrower_id AND m.channel = picked.channel AND m.send_date = %s
+                  AND m.audience = 'borrower' AND m.status NOT IN ('suppressed', 'failed')
+                LIMIT 1
+            ) AS already ON TRUE
+            WHERE already.found IS NULL
         )
-        {audit_sql}
-    """  # noqa: S608 - the table name comes from model metadata, values are parameters
-    params = [*select_params, channel, version.pk, policy.pk, today, *audit_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    params = [*candidates_params, *CHANNELS]
+    if skipped:
+        params += [[row[0] for row in skipped], [row[1] for row in skipped], [row[2] for row in skipped]]
+    return sql, [*params, today]
+
+
+def _render_sql(
+    policy: PolicyVersion, versions: dict[tuple[str, str], TemplateVersion], ranks: dict
+) -> tuple[str, list]:
+    """SQL of the body for stage rank `sendable.stage`: each template with profile values filled in, name masked."""
+    masked = MaskedName.template % {"expressions": "b.name"}
+    whens, params = [], []
+    for key, version in versions.items():
+        text = version.body.format_map(
+            {
+                "borrower_name": NAME_SLOT,
+                "lender_name": policy.lender_name,
+                "hotline": (policy.service_hotlines or [""])[0],
+                "opt_out": policy.opt_out_line,
+            }
+        )
+        literals = text.split(NAME_SLOT)
+        whens.append(f"WHEN %s THEN concat({f', {masked}, '.join(['%s'] * len(literals))})")
+        params += [ranks[key], *literals]
+    return f"CASE p.stage {' '.join(whens)} END", params
+
+
+def _insert_ladder_postgresql(
+    policy: PolicyVersion, today: datetime.date, versions: dict[tuple[str, str], TemplateVersion]
+) -> dict[tuple[str, str], int]:
+    """Write the day's messages under `policy` for all usable (stage, channel) at once; counts by stage and channel.
+
+    One statement scans the book once. Per borrower and channel the earliest stage in `STAGES` order wins and,
+    within it, the most overdue account: what stage-by-stage statements would write. If a winner's key was
+    taken earlier in the day (by a message since suppressed or failed), that stage writes nothing for the
+    borrower and a later stage may: the statement is repeated without such stages (only ever on a rerun).
+    """
+    ranks = {key: rank for rank, key in enumerate(versions)}
+    body_sql, body_params = _render_sql(policy, versions, ranks)
+    version_sql = "CASE p.stage " + " ".join("WHEN %s THEN %s::bigint" for _ in versions) + " END"
+    version_params = [value for key, version in versions.items() for value in (ranks[key], version.pk)]
+    # One audit detail per template version, built here: the events join it rather than build jsonb per row.
+    details = [
+        (
+            version.pk,
+            json.dumps(
+                {
+                    "audience": Message.Audience.BORROWER,
+                    "channel": channel,
+                    "reason": "",
+                    "source": "escalation",
+                    "policy_version": policy.pk,
+                    "template_version": version.pk,
+                }
+            ),
+        )
+        for (_, channel), version in versions.items()
+    ]
+    details_sql = ", ".join("(%s::bigint, %s::jsonb)" for _ in details)
+    audit_sql, audit_params = audit_events_sql(
+        rows="audited_rows",
+        action="message_queued",
+        object_type="message",
+        object_id="audited_rows.id",
+        persons="jsonb_build_array('borrower:' || audited_rows.borrower_id)",
+        detail="audited_rows.detail",
+    )
+    stage_of_version = {(key[1], version.pk): key for key, version in versions.items()}
+    counts: dict[tuple[str, str], int] = dict.fromkeys(versions, 0)
+    skipped: list[tuple[int, str, int]] = []
+    while True:
+        ladder_sql, ladder_params = _ladder_sql(policy, today, ranks, skipped)
+        sql = f"""
+            {ladder_sql},
+            inserted AS (
+                INSERT INTO {Message._meta.db_table} (
+                    borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
+                    template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
+                    send_date, attempts, last_error, created_at, updated_at
+                )
+                SELECT p.borrower_id, p.e_account, NULL, 'borrower', p.channel,
+                       CASE WHEN p.channel = %s THEN concat('app:', b.external_ref) ELSE b.phone END, b.timezone,
+                       {body_sql}, {version_sql}, 'queued', '', 'esc:' || p.e_account || %s || p.channel, %s,
+                       now(), %s, 0, '', now(), now()
+                FROM sendable AS p
+                JOIN {Borrower._meta.db_table} AS b ON b.id = p.borrower_id
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id, borrower_id, channel, template_version_id
+            ),
+            audited_rows AS (
+                SELECT inserted.id, inserted.borrower_id, detail.detail
+                FROM inserted JOIN (VALUES {details_sql}) AS detail (version, detail)
+                    ON detail.version = inserted.template_version_id
+            ),
+            audited AS ({audit_sql})
+            SELECT 'sendable', channel, NULL, count(*) FROM sendable GROUP BY channel
+            UNION ALL
+            SELECT 'inserted', channel, template_version_id, count(*) FROM inserted
+            GROUP BY channel, template_version_id
+        """  # noqa: S608 - table names come from model metadata, values are parameters
+        params = [
+            *ladder_params,
+            Message.Channel.IN_APP,
+            *body_params,
+            *version_params,
+            f":{today.isoformat()}:",
+            policy.pk,
+            today,
+            *[value for detail in details for value in detail],
+            *audit_params,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for kind, channel, version_pk, n in rows:
+            if kind == "inserted":
+                counts[stage_of_version[(channel, version_pk)]] += n
+        sendable = sum(n for kind, _, _, n in rows if kind == "sendable")
+        if sendable == sum(n for kind, _, _, n in rows if kind == "inserted"):
+            return counts
+        # Some winners' keys were taken: they are exactly what is still sendable now (the rest is on its way).
+        with connection.cursor() as cursor:
+            cursor.execute(f"{ladder_sql} SELECT borrower_id, channel, stage FROM sendable", ladder_params)  # noqa: S608
+            skipped += cursor.fetchall()
 
 
 def _call_task_select(policy: PolicyVersion, today: datetime.date) -> QuerySet:
@@ -337,6 +509,36 @@ def _serialise_escalation_postgresql() -> None:
         cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
+def _usable_versions(
+    policy: PolicyVersion,
+    templates: dict[tuple[str, str], TemplateVersion | None],
+    today: datetime.date,
+    stats: EscalationStats,
+) -> dict[tuple[str, str], TemplateVersion]:
+    """The template version of each (stage, channel) that sends today under `policy`, in ladder order.
+
+    Templates that cannot be used are noted in `stats.skipped`.
+    """
+    profile = firewall_profile_for(policy)
+    usable: dict[tuple[str, str], TemplateVersion] = {}
+    for stage in STAGES:
+        for channel in CHANNELS:
+            version = templates[(stage, channel)]
+            label = f"{policy.profile.code} {stage} {channel}"
+            if version is None or template_placeholders_unknown(version.body):
+                stats.skipped.append(f"{label}: no usable template")
+                continue
+            sample = version.body.format_map(
+                {"borrower_name": "张*", "lender_name": policy.lender_name, "hotline": "", "opt_out": ""}
+            )
+            if lint_message(sample, audience=Message.Audience.BORROWER, profile=profile):
+                stats.skipped.append(f"{label}: template fails the firewall")
+                continue
+            if ladder_dpd_q(policy, stage, channel, today) is not None:
+                usable[(stage, channel)] = version
+    return usable
+
+
 def escalation_run(
     *, today: datetime.date | None = None, progress: Callable[[str], None] | None = None
 ) -> EscalationStats:
@@ -351,27 +553,25 @@ def escalation_run(
         policies = [p for p in current_policy_versions().values() if p.profile.portfolios.exists()]
         templates = {(s, c): _template(s, c) for s in STAGES for c in CHANNELS}
         for policy in policies:
-            profile = firewall_profile_for(policy)
-            for stage in STAGES:
-                for channel in CHANNELS:
-                    version = templates[(stage, channel)]
-                    label = f"{policy.profile.code} {stage} {channel}"
-                    if version is None or template_placeholders_unknown(version.body):
-                        stats.skipped.append(f"{label}: no usable template")
-                        continue
-                    sample = version.body.format_map(
-                        {"borrower_name": "张*", "lender_name": policy.lender_name, "hotline": "", "opt_out": ""}
+            versions = _usable_versions(policy, templates, today, stats)
+            if connection.vendor == "postgresql":
+                counts = _insert_ladder_postgresql(policy, today, versions)
+            else:
+                counts = {
+                    (stage, channel): _insert_messages_row_by_row(
+                        _message_select(policy, stage, channel, version, today),
+                        channel=channel,
+                        version=version,
+                        policy=policy,
+                        today=today,
                     )
-                    if lint_message(sample, audience=Message.Audience.BORROWER, profile=profile):
-                        stats.skipped.append(f"{label}: template fails the firewall")
-                        continue
-                    select = _message_select(policy, stage, channel, version, today)
-                    if select is None:
-                        continue
-                    written = _insert_messages(select, channel=channel, version=version, policy=policy, today=today)
-                    stats.messages += written
-                    stats.steps.append(f"{label}: {written}")
-                    report(f"{label}: {written} messages")
+                    for (stage, channel), version in versions.items()
+                }
+            for (stage, channel), written in counts.items():
+                label = f"{policy.profile.code} {stage} {channel}"
+                stats.messages += written
+                stats.steps.append(f"{label}: {written}")
+                report(f"{label}: {written} messages")
             written = _insert_call_tasks(policy, today)
             stats.call_tasks += written
             stats.steps.append(f"{policy.profile.code} call tasks: {written}")
