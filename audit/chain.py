@@ -171,7 +171,14 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     # here leaves the tail without a checkpoint until the next seal, which writes the missing one.
     if sealed or not _sink_has(sink, name):
         root = Frontier.from_bytes(head.seq, head.frontier).root()
-        sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now()))
+        try:
+            sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now()))
+        except FileExistsError:
+            # Another sealer, after this one committed, found the checkpoint missing and wrote it first
+            # (signed at another time, so the text differs). Accept it only if it describes this tree.
+            existing = checkpoint_open(sink.read(name))
+            if (existing.tree_size, existing.root) != (head.seq, root):
+                raise
     return SealResult(sealed=sealed, tree_size=head.seq, checkpoint=name)
 
 

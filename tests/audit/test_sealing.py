@@ -4,13 +4,15 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from audit.chain import ChainError, entry_for, seal
 from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, decode_entry, encode_entry
 from audit.merkle import leaf_hash, root_from_leaf_hashes
 from audit.models import AuditEvent, ChainHead
-from audit.notes import checkpoint_open
+from audit.notes import checkpoint_open, checkpoint_sign
 from audit.services import audit_record
+from audit.sinks import FilesystemSink
 from tests.audit.conftest import raw
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +153,30 @@ def test_audit_record_is_one_insert(django_assert_num_queries) -> None:
 def test_the_sealer_queue_and_the_person_filter_have_their_indexes() -> None:
     names = {row[0] for row in raw("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_auditevent'")}
     assert {"audit_unsealed_idx", "audit_persons_gin", "audit_occurred_idx", "audit_actor_idx"} <= names
+
+
+class _RacingSink(FilesystemSink):
+    """A sealer's view of the directory just before another sealer wrote the missing checkpoint."""
+
+    def exists(self, name: str) -> bool:
+        return False
+
+
+def test_a_checkpoint_another_sealer_wrote_first_for_the_same_tree_is_accepted(audit_keys) -> None:
+    record_some(2)
+    first = seal()
+    # A racing sealer found no checkpoint for this tree, signed its own (at another time, so other text),
+    # and lost the race to write it: the one already there describes the same tree, so that is no error.
+    again = seal(sink=_RacingSink(audit_keys))
+    assert (again.sealed, again.checkpoint) == (0, first.checkpoint)
+    assert [path.name for path in audit_keys.iterdir() if not path.name.startswith(".")] == [first.checkpoint]
+
+
+def test_a_checkpoint_of_another_tree_under_the_same_name_is_still_an_error(audit_keys) -> None:
+    record_some(2)
+    first = seal()
+    forged = checkpoint_sign(first.tree_size, bytes(32), bytes(32), timezone.now())
+    (audit_keys / first.checkpoint).unlink()
+    (audit_keys / first.checkpoint).write_text(forged, encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        seal(sink=_RacingSink(audit_keys))
