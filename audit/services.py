@@ -21,6 +21,12 @@ class AuditWriteError(Exception):
     """An audit event could not be written; the caller must not show the data."""
 
 
+def _insert_sql(fields: Sequence[Any], rows: int) -> str:
+    columns = ", ".join(field.column for field in fields)
+    marks = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
+    return f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES {marks} RETURNING id, occurred_at"  # noqa: S608
+
+
 def _insert(**values: Any) -> AuditEvent:
     """One INSERT ... RETURNING: the whole cost of an event to the request that writes it.
 
@@ -29,12 +35,10 @@ def _insert(**values: Any) -> AuditEvent:
     events concurrent writers can record.
     """
     fields = [AuditEvent._meta.get_field(name) for name in values]
-    sql = (
-        f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(field.column for field in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id, occurred_at"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [field.get_db_prep_save(values[field.name], connection) for field in fields])
+        cursor.execute(
+            _insert_sql(fields, 1), [field.get_db_prep_save(values[field.name], connection) for field in fields]
+        )
         event_id, occurred_at = cursor.fetchone()
     if isinstance(occurred_at, str):  # SQLite returns the database default as text, in UTC
         occurred_at = datetime.datetime.fromisoformat(occurred_at).replace(tzinfo=datetime.UTC)
@@ -42,6 +46,44 @@ def _insert(**values: Any) -> AuditEvent:
     event._state.adding = False
     event._state.db = connection.alias
     return event
+
+
+def _event_values(
+    *,
+    action: str,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
+    role: str = "",
+    object_type: str = "",
+    object_id: int | str = "",
+    persons: Iterable[str] = (),
+    fields: Iterable[str] = (),
+    purpose: str = "",
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of one event: the actor (or the request's user), request id and IP from the context."""
+    context = current_context()
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_id, actor_username = actor.pk, actor.get_username()
+    elif context is not None:
+        actor_id, actor_username = context.user_id, context.username
+    else:
+        actor_id, actor_username = None, ""
+    return {
+        "actor_id": actor_id,
+        "actor_username": actor_username,
+        "role": role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "persons": sorted(set(persons)),
+        "fields": sorted(set(fields)),
+        "purpose": purpose,
+        "outcome": outcome,
+        "request_id": context.request_id if context else "",
+        "ip": context.ip if context else None,
+        "detail": detail or {},
+    }
 
 
 def audit_record(
@@ -62,32 +104,46 @@ def audit_record(
     `persons` are `borrower:<id>` / `contact:<id>`; `fields` are field names, never values. The event
     is written unsealed, in one round trip and without any chain-wide lock; the sealer chains it.
     """
-    context = current_context()
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        actor_id, actor_username = actor.pk, actor.get_username()
-    elif context is not None:
-        actor_id, actor_username = context.user_id, context.username
-    else:
-        actor_id, actor_username = None, ""
+    values = _event_values(
+        action=action,
+        actor=actor,
+        role=role,
+        object_type=object_type,
+        object_id=object_id,
+        persons=persons,
+        fields=fields,
+        purpose=purpose,
+        outcome=outcome,
+        detail=detail,
+    )
     try:
-        return _insert(
-            actor_id=actor_id,
-            actor_username=actor_username,
-            role=role,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            persons=sorted(set(persons)),
-            fields=sorted(set(fields)),
-            purpose=purpose,
-            outcome=outcome,
-            request_id=context.request_id if context else "",
-            ip=context.ip if context else None,
-            detail=detail or {},
-        )
+        return _insert(**values)
     except Exception as exc:  # noqa: BLE001 - any failure must stop the caller from showing data
         logger.exception("audit event %r could not be written", action)
         raise AuditWriteError(str(exc)) from exc
+
+
+def audit_record_many(events: Iterable[dict[str, Any]], *, chunk_size: int = 500) -> int:
+    """Write many events, each given as `audit_record`'s keyword arguments, with one INSERT per chunk.
+
+    For writers that know a whole set of events at once (the importers): the same columns and context
+    as `audit_record`, a round trip per `chunk_size` events instead of per event. Returns how many were
+    written; raises AuditWriteError (and the caller's transaction must roll back) if any cannot be.
+    """
+    rows = [_event_values(**event) for event in events]
+    if not rows:
+        return 0
+    fields = [AuditEvent._meta.get_field(name) for name in rows[0]]
+    try:
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), chunk_size):
+                chunk = rows[start : start + chunk_size]
+                params = [field.get_db_prep_save(row[field.name], connection) for row in chunk for field in fields]
+                cursor.execute(_insert_sql(fields, len(chunk)), params)
+    except Exception as exc:  # noqa: BLE001 - the caller must not commit what these events describe
+        logger.exception("%d audit events could not be written", len(rows))
+        raise AuditWriteError(str(exc)) from exc
+    return len(rows)
 
 
 def audit_events_sql(

@@ -3,7 +3,7 @@
 Each import reads every row, validates all of it, and only then writes, in one transaction: a bad row
 stops the import naming its CSV line, and nothing from the file is written. Re-running a file changes
 nothing (rows are matched by their natural keys and only differing values are written), and nothing is
-ever deleted. Every created or changed object gets one audit event through `audit_record`.
+ever deleted. Every created or changed object gets one audit event through `audit_record_many`.
 """
 
 import csv
@@ -24,7 +24,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record_many
 from collections_app.models import Borrower, Contact, LoanAccount, Payment, Portfolio
 from collections_app.models.accounts import e164_validator
 from collections_app.roles import CASE_OFFICER
@@ -413,8 +413,7 @@ def _changed(obj: models.Model, values: dict[str, Any]) -> list[str]:
 class _AuditTrail:
     """One audit event per created or changed object, through the single entry point; progress on big files.
 
-    Events are collected per phase and written by `flush`, so a bulk form of the entry point can replace
-    the loop there without touching the importers.
+    Events are collected per phase and written by `flush` through the entry point's bulk form.
     """
 
     def __init__(self, detail: dict[str, str], progress: Progress | None) -> None:
@@ -436,10 +435,10 @@ class _AuditTrail:
         )
 
     def flush(self) -> None:
-        for event in self.pending:
-            audit_record(**event)
-            self.count += 1
-            if self.progress and self.count % PROGRESS_EVERY == 0:
+        for start in range(0, len(self.pending), PROGRESS_EVERY):
+            before = self.count
+            self.count += audit_record_many(self.pending[start : start + PROGRESS_EVERY])
+            if self.progress and self.count // PROGRESS_EVERY > before // PROGRESS_EVERY:
                 self.progress(_("wrote %(n)d audit events") % {"n": self.count})
         self.pending.clear()
 
