@@ -4,11 +4,11 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
 from django.core.paginator import Page, Paginator
-from django.db.models import Aggregate, Count, Exists, F, JSONField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Aggregate, Count, Exists, F, JSONField, Model, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.functional import Promise, cached_property
@@ -49,6 +49,8 @@ CALLS_DUE_LIMIT = 20
 
 User = AbstractBaseUser | AnonymousUser
 
+M = TypeVar("M", bound=Model)
+
 
 def _work_permission_id() -> Subquery:
     # A scalar subquery, not a cached id: PostgreSQL runs it once per statement (an InitPlan), so the
@@ -68,15 +70,16 @@ def loan_accounts_for_user(user: User) -> QuerySet[LoanAccount]:
     return LoanAccount.objects.filter(pk__in=granted.values("content_object_id"))
 
 
-def _get_or_404(queryset: QuerySet[LoanAccount], account_id: int | str) -> LoanAccount:
+def _get_or_404(queryset: QuerySet[M], object_id: int | str, what: str = "account") -> M:
+    """The row of `queryset` with this id, parsed from a URL; Http404 when it is no integer or not there."""
     try:
-        pk = int(account_id)
+        pk = int(object_id)
     except (TypeError, ValueError):
-        raise Http404("No such account.") from None
-    account = queryset.filter(pk=pk).first()
-    if account is None:
-        raise Http404("No such account.")
-    return account
+        raise Http404(f"No such {what}.") from None
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404(f"No such {what}.")
+    return found
 
 
 def loan_account_get_for_user(user: User, account_id: int | str) -> LoanAccount:
@@ -91,38 +94,17 @@ def loan_account_contacts(account: LoanAccount) -> QuerySet[Contact]:
 
 def contact_get_for_account(*, account: LoanAccount, contact_id: int | str) -> Contact:
     """One contact of the account's borrower; Http404 for any other contact id."""
-    try:
-        pk = int(contact_id)
-    except (TypeError, ValueError):
-        raise Http404("No such contact.") from None
-    contact = loan_account_contacts(account).filter(pk=pk).first()
-    if contact is None:
-        raise Http404("No such contact.")
-    return contact
+    return _get_or_404(loan_account_contacts(account), contact_id, "contact")
 
 
 def call_task_get_for_account(*, account: LoanAccount, task_id: int | str) -> CallTask:
     """One phone-call task of the account, whatever its status; Http404 for any other task id."""
-    try:
-        pk = int(task_id)
-    except (TypeError, ValueError):
-        raise Http404("No such call task.") from None
-    task = CallTask.objects.filter(account=account, pk=pk).first()
-    if task is None:
-        raise Http404("No such call task.")
-    return task
+    return _get_or_404(CallTask.objects.filter(account=account), task_id, "call task")
 
 
 def flag_get_for_account(*, account: LoanAccount, flag_id: int | str) -> Flag:
     """One flag of the account; Http404 for any other flag id."""
-    try:
-        pk = int(flag_id)
-    except (TypeError, ValueError):
-        raise Http404("No such flag.") from None
-    flag = Flag.objects.filter(account=account, pk=pk).first()
-    if flag is None:
-        raise Http404("No such flag.")
-    return flag
+    return _get_or_404(Flag.objects.filter(account=account), flag_id, "flag")
 
 
 def portfolios_list() -> list[Portfolio]:
