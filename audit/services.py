@@ -169,7 +169,10 @@ def audit_events_sql(
     current context as in `audit_record`. The result is an `INSERT ... SELECT`, to be placed as a CTE
     or as the statement's last part, so the events commit with the change they describe.
     """
-    context = current_context()
+    # The constant columns, from the same rule as a single event; the per-row ones are SQL over `rows`.
+    values = _event_values(
+        action=action, role=role, object_type=object_type, fields=fields, purpose=purpose, outcome=outcome
+    )
     sql = f"""
         INSERT INTO {AuditEvent._meta.db_table} (
             actor_id, actor_username, role, action, object_type, object_id, persons, fields, purpose, outcome,
@@ -178,19 +181,9 @@ def audit_events_sql(
         SELECT %s, %s, %s, %s, %s, ({object_id})::text, {persons}, %s::jsonb, %s, %s, %s, %s::inet, {detail}
         FROM {rows}
     """  # noqa: S608 - the table name comes from model metadata; the expressions are the callers' fixed SQL
-    params = [
-        context.user_id if context else None,
-        context.username if context else "",
-        role,
-        action,
-        object_type,
-        json.dumps(sorted(set(fields))),
-        purpose,
-        outcome,
-        context.request_id if context else "",
-        context.ip if context else None,
-        *detail_params,
-    ]
+    values["fields"] = json.dumps(values["fields"])
+    constant = ("actor_id", "actor_username", "role", "action", "object_type", "fields", "purpose", "outcome")
+    params = [*(values[name] for name in constant), values["request_id"], values["ip"], *detail_params]
     return sql, params
 
 
