@@ -8,6 +8,8 @@ the commit writes a signed checkpoint of the new tree. Web requests never wait o
 
 import base64
 import logging
+import queue
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -74,19 +76,24 @@ def entry_for(event_id: int, seq: int) -> bytes:
         return encode_entry(seq, _row_values(cursor.fetchone()))
 
 
-def _pending_batch(after_seq: int, batch_size: int) -> list[tuple[int, int, bytes]]:
-    """(id, seq, entry) for the next unsealed events in id order, numbered from `after_seq` + 1."""
+def _pending_batch(after_seq: int, batch_size: int) -> list[tuple[int, int, bytes, str | None]]:
+    """(id, seq, entry, row version) for the next unsealed events in id order, numbered from `after_seq` + 1.
+
+    The row version (PostgreSQL's ctid) pins the exact row the entry was built from: the UPDATE that seals
+    it only applies to that version, so the stored entry always describes the columns beside it.
+    """
     if _postgres():
         # PostgreSQL builds the entries itself, so they are by construction what verify rebuilds from the columns.
         with _raw_cursor() as cursor:
             cursor.execute(
-                f"SELECT id, s, {entry_sql('s')} FROM ("  # noqa: S608 - fixed SQL, values are parameters
+                f"SELECT id, s, {entry_sql('s')}, row_version::text FROM ("  # noqa: S608 - fixed SQL
                 "SELECT e.*, %s::bigint + row_number() OVER (ORDER BY id) AS s FROM ("
-                "SELECT * FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT %s) AS e) AS q ORDER BY id",
+                "SELECT ctid AS row_version, * FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT %s) AS e"
+                ") AS q ORDER BY id",
                 [after_seq, batch_size],
                 binary=True,
             )
-            return [(row[0], row[1], bytes(row[2])) for row in cursor]
+            return [(row[0], row[1], bytes(row[2]), row[3]) for row in cursor]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(ENTRY_COLUMNS)} FROM audit_auditevent "  # noqa: S608
@@ -95,31 +102,41 @@ def _pending_batch(after_seq: int, batch_size: int) -> list[tuple[int, int, byte
         )
         rows = cursor.fetchall()
     return [
-        (row[0], after_seq + n, encode_entry(after_seq + n, _row_values(row))) for n, row in enumerate(rows, start=1)
+        (row[0], after_seq + n, encode_entry(after_seq + n, _row_values(row)), None)
+        for n, row in enumerate(rows, start=1)
     ]
 
 
-def _write_sealed(rows: list[tuple[int, int, bytes, bytes]]) -> None:
+def _write_sealed(rows: list[tuple[int, int, bytes, bytes, str | None]]) -> None:
     """Set seq, entry and hash of a batch in one statement: the one change the triggers allow."""
     if _postgres():
-        ids, seqs, entries, hashes = (list(column) for column in zip(*rows, strict=True))
+        ids, seqs, entries, hashes, versions = (list(column) for column in zip(*rows, strict=True))
         with _raw_cursor() as cursor:
             cursor.execute(
-                "UPDATE audit_auditevent AS e SET seq = v.seq, entry = v.entry, hash = v.hash "
-                "FROM unnest(%b::bigint[], %b::bigint[], %b::bytea[], %b::bytea[]) AS v(id, seq, entry, hash) "
-                "WHERE e.id = v.id AND e.seq IS NULL",
-                [ids, seqs, entries, hashes],
+                "UPDATE audit_auditevent AS e SET seq = v.seq, entry = v.entry, hash = v.hash FROM unnest("
+                "%b::bigint[], %b::bigint[], %b::bytea[], %b::bytea[], %b::text[]) AS v(id, seq, entry, hash, version) "
+                "WHERE e.id = v.id AND e.ctid = v.version::tid AND e.seq IS NULL",
+                [ids, seqs, entries, hashes, versions],
             )
             count = cursor.rowcount
     else:
         with connection.cursor() as cursor:
             cursor.executemany(
                 "UPDATE audit_auditevent SET seq = %s, entry = %s, hash = %s WHERE id = %s AND seq IS NULL",
-                [(seq, entry, digest, event_id) for event_id, seq, entry, digest in rows],
+                [(seq, entry, digest, event_id) for event_id, seq, entry, digest, _ in rows],
             )
             count = cursor.rowcount
     if count not in (-1, len(rows)):
-        raise ChainError("an event was sealed by someone else while this sealer held the head")
+        raise ChainError("an event was sealed or changed by someone else while this sealer held the head")
+
+
+def _sealed_xmin(first_seq: int) -> int | None:
+    """On PostgreSQL: the transaction id this seal's UPDATE stamped on its rows (all share it)."""
+    if not _postgres():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text::bigint FROM audit_auditevent WHERE seq = %s", [first_seq])
+        return cursor.fetchone()[0]
 
 
 def _lock_head() -> ChainHead:
@@ -142,6 +159,7 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     signing_key()  # fail before touching anything when checkpoints cannot be signed
     sink = sink or default_sink()
     sealed = 0
+    xmin: int | None = None
     with transaction.atomic():
         head = _lock_head()
         with connection.cursor() as cursor:
@@ -154,12 +172,13 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
             frontier = Frontier.from_bytes(head.seq, head.frontier)
             while batch := _pending_batch(seq, batch_size):
                 updates = []
-                for event_id, seq, entry in batch:
+                for event_id, seq, entry, version in batch:
                     previous = chain_hash(previous, entry)
-                    frontier.append(leaf_hash(entry))
-                    updates.append((event_id, seq, entry, previous))
+                    updates.append((event_id, seq, entry, previous, version))
+                frontier.extend([leaf_hash(update[2]) for update in updates])
                 _write_sealed(updates)
                 sealed += len(updates)
+            xmin = _sealed_xmin(head.seq + 1)
             ChainHead.objects.filter(id=1).update(
                 seq=seq, hash=previous, frontier=frontier.to_bytes(), sealed_at=timezone.now()
             )
@@ -172,7 +191,9 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     if sealed or not _sink_has(sink, name):
         root = Frontier.from_bytes(head.seq, head.frontier).root()
         try:
-            sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now()))
+            # Only the seal that wrote the rows vouches for their xmin; a checkpoint written late does not.
+            sealed_xmin = (head.seq - sealed + 1, xmin) if sealed and xmin is not None else None
+            sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now(), sealed_xmin=sealed_xmin))
         except FileExistsError:
             # Another sealer, after this one committed, found the checkpoint missing and wrote it first
             # (signed at another time, so the text differs). Accept it only if it describes this tree.
@@ -196,6 +217,7 @@ class VerifyResult:
 
     events: int = 0
     checkpoints: int = 0
+    rebuilt: int = 0  # events whose entry was rebuilt from their columns and compared
     first_bad_seq: int | None = None
     bad_checkpoints: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -206,17 +228,15 @@ class VerifyResult:
         return self.first_bad_seq is None and not self.bad_checkpoints
 
 
-def _stream_sealed(with_columns: bool) -> Iterator[tuple[Any, ...]]:
-    """(seq, entry, hash[, readable columns...]) of every sealed event in seq order, streamed."""
-    extra = f", {', '.join(ENTRY_COLUMNS)}" if with_columns else ""
-    sql = f"SELECT seq, entry, hash{extra} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608
+# Above this many events to rebuild, one scan of the whole table is cheaper than looking each one up.
+REBUILD_BY_SEQ_LIMIT = 100_000
+
+
+def _stream_sealed(extra_columns: str = "") -> Iterator[tuple[Any, ...]]:
+    """(seq, entry, hash[, extra columns...]) of every sealed event in seq order, streamed."""
+    sql = f"SELECT seq, entry, hash{extra_columns} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608
     if _postgres():
-        connection.ensure_connection()
-        # A named (server-side) cursor in binary mode: bytea arrives as raw bytes, nothing is parsed.
-        with connection.connection.cursor(name="audit_verify", binary=True) as cursor:
-            cursor.itersize = VERIFY_FETCH
-            cursor.execute(sql)
-            yield from cursor
+        yield from _prefetched_pages(sql)
     else:
         with connection.cursor() as cursor:
             cursor.execute(sql)
@@ -224,25 +244,74 @@ def _stream_sealed(with_columns: bool) -> Iterator[tuple[Any, ...]]:
                 yield from rows
 
 
-def _first_inconsistent_seq_sql() -> int | None:
-    """On PostgreSQL: the first sealed event whose columns no longer give its stored entry, in one scan."""
+def _prefetched_pages(sql: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of `sql` from a server-side binary cursor (bytea arrives as raw bytes, nothing is parsed),
+    the next page fetched by a second thread while the caller works through this one: waiting for
+    PostgreSQL releases the interpreter lock, so the database and the hashing overlap on two cores."""
+    connection.ensure_connection()
+    database = connection.connection  # Django's connection is per thread; the fetcher borrows this one
+    pages: queue.Queue[list[tuple[Any, ...]] | BaseException] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand_over(item: list[tuple[Any, ...]] | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def fetch() -> None:
+        try:
+            with database.cursor(name="audit_verify", binary=True) as cursor:
+                cursor.execute(sql)
+                page = [()]
+                while page and not stop.is_set():
+                    page = cursor.fetchmany(VERIFY_FETCH)
+                    hand_over(page)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            hand_over(exc)
+
+    fetcher = threading.Thread(target=fetch, name="audit-verify-fetch", daemon=True)
+    fetcher.start()
+    try:
+        while page := pages.get():
+            if isinstance(page, BaseException):
+                raise page
+            yield from page
+    finally:
+        stop.set()  # the caller may stop early: the fetcher closes its cursor and ends
+        fetcher.join()
+
+
+def _first_inconsistent_seq_sql(seqs: list[int] | None) -> int | None:
+    """On PostgreSQL: the first of these sealed events (every one when None) whose columns no longer give
+    its stored entry."""
+    if seqs is not None and not seqs:
+        return None
+    only, params = ("", []) if seqs is None else (" AND seq = ANY(%s)", [seqs])
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT min(seq) FROM audit_auditevent "  # noqa: S608 - fixed SQL
-            f"WHERE seq IS NOT NULL AND entry IS DISTINCT FROM {entry_sql('seq')}"
+            f"WHERE seq IS NOT NULL AND entry IS DISTINCT FROM {entry_sql('seq')}{only}",
+            params,
         )
         return cursor.fetchone()[0]
 
 
-def _check_columns_in_thread(box: list) -> None:
-    from django.db import connections
-
-    try:
-        box.append(_first_inconsistent_seq_sql())
-    except BaseException as exc:  # noqa: BLE001 - handed to the verifying thread, which raises it
-        box.append(exc)
-    finally:
-        connections.close_all()
+def _xmin_segments(checkpoints: dict[int, Checkpoint]) -> Iterator[tuple[int, bytes | None]]:
+    """(last seq, xmin as PostgreSQL sends it) for consecutive seq ranges from 1; None where no signed
+    checkpoint vouches which transaction sealed the range."""
+    position = 0
+    for size, checkpoint in sorted(checkpoints.items()):
+        first, _, xmin = (checkpoint.extension("sealed-xmin") or "").partition(" ")
+        if not (first.isdigit() and xmin.isdigit()) or not position < int(first) <= size or int(xmin) >= 1 << 32:
+            continue
+        if int(first) > position + 1:
+            yield int(first) - 1, None
+        yield size, int(xmin).to_bytes(4, "big")
+        position = size
+    yield sys.maxsize, None
 
 
 def _load_checkpoints(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> dict[int, Checkpoint]:
@@ -263,30 +332,37 @@ def _load_checkpoints(sink: CheckpointSink, key: Ed25519PublicKey, result: Verif
     return checkpoints
 
 
-def verify(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None = None) -> VerifyResult:
-    """Check every sealed event's place, hash and content, and every checkpoint's signature and root."""
+def verify(
+    *, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None = None, full: bool = False
+) -> VerifyResult:
+    """Check every sealed event's place, hash and content, and every checkpoint's signature and root.
+
+    Content: on PostgreSQL a row whose xmin is still the one its seal's signed checkpoint names has not
+    been written since the seal built its entry from those very columns, so only the other rows get
+    their entry rebuilt from their columns and compared (`full` rebuilds every row). SQLite has no
+    xmin: every row is rebuilt, in Python.
+    """
     from audit.notes import public_key
 
     result = VerifyResult()
     checkpoints = _load_checkpoints(sink or default_sink(), key or public_key(), result)
     sizes = sorted(checkpoints)
     postgres = _postgres()
+    by_xmin = postgres and not full
     expected, previous, frontier = 1, GENESIS_HASH, Frontier()
     good_checkpoint = 0  # largest checkpointed size confirmed so far
     stream_bad: int | None = None
     root_bad_at: int | None = None  # a checkpoint whose root failed: the damage is in (good_checkpoint, size]
     size_index = 0
     next_size = sizes[0] if sizes else -1
-    sha_chain, leaf, append = chain_hash, leaf_hash, frontier.append
-    # Sealed rows never change, so the column check can scan on a second connection while this one streams
-    # (a second core). Inside an outer transaction (tests) another connection could not see its rows.
-    parallel = postgres and not connection.in_atomic_block
-    inconsistent_box: list[int | None | BaseException] = []
-    checker = threading.Thread(target=_check_columns_in_thread, args=(inconsistent_box,)) if parallel else None
-    if checker:
-        checker.start()
+    segments = _xmin_segments(checkpoints)
+    segment_end, sealed_xmin = next(segments)
+    to_rebuild: list[int] = []
+    leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
+    sha_chain, leaf, add_leaf, rebuild = chain_hash, leaf_hash, leaves.append, to_rebuild.append
+    extra_columns = ", xmin" if postgres else f", {', '.join(ENTRY_COLUMNS)}"
     with transaction.atomic():
-        for row in _stream_sealed(with_columns=not postgres):
+        for row in _stream_sealed(extra_columns):
             seq, entry, digest = row[0], row[1], row[2]
             if seq != expected:
                 stream_bad = expected
@@ -302,12 +378,24 @@ def verify(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None =
                 stream_bad = seq
                 result.reasons.append(f"seq {seq}: hash does not match its entry and the previous hash")
                 break
-            if not postgres and entry != encode_entry(seq, _row_values(row[3:])):
-                stream_bad = seq
-                result.reasons.append(f"seq {seq}: columns differ from the sealed entry")
-                break
-            append(leaf(entry))
+            if by_xmin:
+                while seq > segment_end:
+                    segment_end, sealed_xmin = next(segments)
+                if row[3] != sealed_xmin:
+                    rebuild(seq)
+            elif not postgres:
+                result.rebuilt += 1
+                if entry != encode_entry(seq, _row_values(row[3:])):
+                    stream_bad = seq
+                    result.reasons.append(f"seq {seq}: columns differ from the sealed entry")
+                    break
+            add_leaf(leaf(entry))
+            if len(leaves) == VERIFY_FETCH:
+                frontier.extend(leaves)
+                leaves.clear()
             if seq == next_size:
+                frontier.extend(leaves)
+                leaves.clear()
                 checkpoint = checkpoints[seq]
                 head = checkpoint.extension("chain")
                 if frontier.root() != checkpoint.root or (head and head != base64.b64encode(digest).decode()):
@@ -319,12 +407,11 @@ def verify(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None =
                 next_size = sizes[size_index] if size_index < len(sizes) else -1
             expected += 1
         result.events = expected - 1
-        inconsistent = _first_inconsistent_seq_sql() if postgres and not parallel else None
-    if checker:
-        checker.join()
-        if isinstance(inconsistent_box[0], BaseException):
-            raise inconsistent_box[0]
-        inconsistent = inconsistent_box[0]
+        inconsistent = None
+        if postgres:
+            everything = full or len(to_rebuild) > REBUILD_BY_SEQ_LIMIT
+            result.rebuilt = result.events if everything else len(to_rebuild)
+            inconsistent = _first_inconsistent_seq_sql(None if everything else to_rebuild)
     if inconsistent is not None:
         result.reasons.append(f"seq {inconsistent}: columns differ from the sealed entry")
     candidates = [seq for seq in (stream_bad, inconsistent) if seq is not None]
@@ -369,7 +456,7 @@ def proof(seq: int, *, sink: CheckpointSink | None = None) -> dict[str, Any]:
     leaves: list[bytes] = []
     entry_of_seq = b""
     with transaction.atomic():
-        for row in _stream_sealed(with_columns=False):
+        for row in _stream_sealed():
             if row[0] > checkpoint.tree_size:
                 break
             if row[0] != len(leaves) + 1:

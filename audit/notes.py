@@ -148,10 +148,23 @@ def parse_checkpoint(text: str) -> Checkpoint:
     return Checkpoint(origin_line, int(size_line), root, tuple(extensions))
 
 
-def checkpoint_sign(tree_size: int, root: bytes, head_hash: bytes, at: datetime.datetime) -> str:
-    """A signed checkpoint for the chain of `tree_size` events, its Merkle root and chain head hash."""
+def checkpoint_sign(
+    tree_size: int,
+    root: bytes,
+    head_hash: bytes,
+    at: datetime.datetime,
+    *,
+    sealed_xmin: tuple[int, int] | None = None,
+) -> str:
+    """A signed checkpoint for the chain of `tree_size` events, its Merkle root and chain head hash.
+
+    `sealed_xmin` is (first seq, xmin) when the seal that made this tree wrote events first seq..tree_size
+    in one PostgreSQL (sub)transaction: the `sealed-xmin` line lets verify skip rebuilding those rows.
+    """
     stamp = at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    extensions = (f"time {stamp}", f"chain {base64.b64encode(head_hash).decode()}")
+    extensions: tuple[str, ...] = (f"time {stamp}", f"chain {base64.b64encode(head_hash).decode()}")
+    if sealed_xmin is not None:
+        extensions += (f"sealed-xmin {sealed_xmin[0]} {sealed_xmin[1]}",)
     body = Checkpoint(origin(), tree_size, root, extensions).body()
     return sign_note(body, origin(), signing_key())
 

@@ -14,9 +14,9 @@ def audit_seal() -> int:
 
 
 @shared_task(ignore_result=True)
-def audit_verify() -> bool:
-    """Verify the whole chain and keep the result for /audit/verify/ (beat, nightly)."""
+def audit_verify(full: bool = False) -> bool:
+    """Verify the whole chain and keep the result for /audit/verify/ (beat: nightly, and `full` weekly)."""
     started_at = timezone.now()
-    result = verify()
+    result = verify(full=full)
     verification_run_record(result=result, started_at=started_at)
     return result.ok

@@ -223,6 +223,12 @@ CELERY_BEAT_SCHEDULE = {
     # Seal new audit events into the chain and write a signed checkpoint.
     "audit-seal": {"task": "audit.tasks.audit_seal", "schedule": 5.0},
     "audit-verify": {"task": "audit.tasks.audit_verify", "schedule": crontab(hour=3, minute=30)},
+    # Weekly, rebuild every entry from its columns too, not only rows written since their seal.
+    "audit-verify-full": {
+        "task": "audit.tasks.audit_verify",
+        "schedule": crontab(hour=4, minute=30, day_of_week="sun"),
+        "kwargs": {"full": True},
+    },
     # The outbox sweep releases waiting messages and recovers any send a crash interrupted.
     "outbox-sweep": {"task": "collections_app.sweep_outbox", "schedule": 10.0},
     "run-escalation": {"task": "collections_app.run_escalation", "schedule": crontab(hour=7, minute=30)},

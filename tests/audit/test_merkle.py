@@ -59,6 +59,18 @@ def test_frontier_gives_the_same_root_at_every_size() -> None:
         assert restored.root() == frontier.root()
 
 
+@pytest.mark.parametrize("chunks", [[1] * 9, [8, 1], [3, 5, 8, 16, 1], [0, 37], [5, 0, 2, 64, 7], [129]])
+def test_extending_a_frontier_in_runs_gives_the_roots_of_appending_leaf_by_leaf(chunks: list[int]) -> None:
+    leaves = [leaf_hash(n.to_bytes(4, "big")) for n in range(sum(chunks))]
+    extended, done = Frontier(), 0
+    for chunk in chunks:
+        extended.extend(leaves[done : done + chunk])
+        done += chunk
+        assert extended.size == done
+        assert extended.root() == root_from_leaf_hashes(leaves[:done])
+        assert Frontier.from_bytes(done, extended.to_bytes()).root() == extended.root()
+
+
 def test_inclusion_path_of_leaf_two_in_a_tree_of_three_is_its_sibling_then_the_left_subtree() -> None:
     leaves = [leaf_hash(x) for x in (b"alpha", b"beta", b"gamma")]
     # Leaf index 2 (gamma) is alone on the right; its only sibling is the root of the left pair.
