@@ -9,6 +9,7 @@ twice. It never writes family messages. The SQLite demo writes the same rows sta
 
 import datetime
 import json
+import threading
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from collections_app.services.messages import kick_relay, template_placeholders_
 
 # One escalation run at a time (pg_advisory_xact_lock key): "escalate" in spirit.
 ESCALATION_LOCK = 0x657363
+CALL_TASK_LOCK = ESCALATION_LOCK + 1  # the call-task half of a run, on its own connection
 # How far ahead of the due date the ladder looks (DOMAIN.md: due within 3 days).
 LOOKAHEAD_DAYS = 3
 STAGES = ("pre-due", "due", "overdue")
@@ -499,10 +501,10 @@ def _insert_call_tasks(policy: PolicyVersion, today: datetime.date) -> int:
         return cursor.rowcount
 
 
-def _serialise_escalation_postgresql() -> None:
-    """Take the escalation lock for this transaction and tune its session for the big statements."""
+def _serialise_escalation_postgresql(lock: int = ESCALATION_LOCK) -> None:
+    """Take an escalation lock for this transaction and tune its session for the big statements."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ESCALATION_LOCK])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
         # The big statements are cheap to run but look costly to the planner: compiling them with JIT
         # took most of the run's time. More sort memory keeps DISTINCT ON off the disk.
         cursor.execute("SET LOCAL jit = off")
@@ -542,40 +544,92 @@ def _usable_versions(
 def escalation_run(
     *, today: datetime.date | None = None, progress: Callable[[str], None] | None = None
 ) -> EscalationStats:
-    """Write the day's ladder for every account due within 3 days or overdue; idempotent per day."""
+    """Write the day's ladder for every account due within 3 days or overdue; idempotent per day.
+
+    On PostgreSQL, unless the caller holds a transaction open, the call tasks are written on a second
+    connection while this one writes the messages: they touch different tables and each part is
+    idempotent per day on its own, so two cores share the run. Should one part fail, the other stands
+    and the next run completes the day.
+    """
     today = today or lender_today()
     stats = EscalationStats(today=today)
     report = progress or (lambda line: None)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Elsewhere (the SQLite demo) the database's single writer already runs one escalation at a time.
-            _serialise_escalation_postgresql()
-        policies = [p for p in current_policy_versions().values() if p.profile.portfolios.exists()]
-        templates = {(s, c): _template(s, c) for s in STAGES for c in CHANNELS}
-        for policy in policies:
-            versions = _usable_versions(policy, templates, today, stats)
+    policies = [p for p in current_policy_versions().values() if p.profile.portfolios.exists()]
+    beside = (
+        _CallTasksBeside(policies, today)
+        if connection.vendor == "postgresql" and not connection.in_atomic_block
+        else None
+    )
+    if beside:
+        beside.start()
+    try:
+        with transaction.atomic():
             if connection.vendor == "postgresql":
-                counts = _insert_ladder_postgresql(policy, today, versions)
-            else:
-                counts = {
-                    (stage, channel): _insert_messages_row_by_row(
-                        _message_select(policy, stage, channel, version, today),
-                        channel=channel,
-                        version=version,
-                        policy=policy,
-                        today=today,
-                    )
-                    for (stage, channel), version in versions.items()
-                }
-            for (stage, channel), written in counts.items():
-                label = f"{policy.profile.code} {stage} {channel}"
-                stats.messages += written
-                stats.steps.append(f"{label}: {written}")
-                report(f"{label}: {written} messages")
-            written = _insert_call_tasks(policy, today)
-            stats.call_tasks += written
-            stats.steps.append(f"{policy.profile.code} call tasks: {written}")
-            report(f"{policy.profile.code} call tasks: {written}")
-        if stats.messages:
-            transaction.on_commit(kick_relay)
+                # Elsewhere (the SQLite demo) the database's single writer already runs one escalation at a time.
+                _serialise_escalation_postgresql()
+            templates = {(s, c): _template(s, c) for s in STAGES for c in CHANNELS}
+            for policy in policies:
+                versions = _usable_versions(policy, templates, today, stats)
+                if connection.vendor == "postgresql":
+                    counts = _insert_ladder_postgresql(policy, today, versions)
+                else:
+                    counts = {
+                        (stage, channel): _insert_messages_row_by_row(
+                            _message_select(policy, stage, channel, version, today),
+                            channel=channel,
+                            version=version,
+                            policy=policy,
+                            today=today,
+                        )
+                        for (stage, channel), version in versions.items()
+                    }
+                for (stage, channel), written in counts.items():
+                    label = f"{policy.profile.code} {stage} {channel}"
+                    stats.messages += written
+                    stats.steps.append(f"{label}: {written}")
+                    report(f"{label}: {written} messages")
+                if not beside:
+                    _count_call_tasks(stats, report, policy, _insert_call_tasks(policy, today))
+            if stats.messages:
+                transaction.on_commit(kick_relay)
+    finally:
+        written_beside = beside.result() if beside else []
+    for policy, written in written_beside:
+        _count_call_tasks(stats, report, policy, written)
     return stats
+
+
+def _count_call_tasks(
+    stats: EscalationStats, report: Callable[[str], None], policy: PolicyVersion, written: int
+) -> None:
+    stats.call_tasks += written
+    stats.steps.append(f"{policy.profile.code} call tasks: {written}")
+    report(f"{policy.profile.code} call tasks: {written}")
+
+
+class _CallTasksBeside(threading.Thread):
+    """Every policy's call tasks in one transaction on this thread's own connection."""
+
+    def __init__(self, policies: list[PolicyVersion], today: datetime.date) -> None:
+        super().__init__(name="escalation-call-tasks", daemon=True)
+        self.policies, self.today = policies, today
+        self.written: list[tuple[PolicyVersion, int]] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        """Write the call tasks; keep the counts, or the error for the caller's thread."""
+        try:
+            with transaction.atomic():
+                _serialise_escalation_postgresql(CALL_TASK_LOCK)
+                self.written = [(policy, _insert_call_tasks(policy, self.today)) for policy in self.policies]
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            self.error = exc
+        finally:
+            connection.close()  # this thread's own connection
+
+    def result(self) -> list[tuple[PolicyVersion, int]]:
+        """Wait for the thread; its counts per policy, or its error raised here."""
+        self.join()
+        if self.error:
+            raise self.error
+        return self.written

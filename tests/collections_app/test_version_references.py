@@ -28,15 +28,16 @@ def sql(statement: str, params: list | tuple = ()) -> int:
 
 def copy_message_with(column: str, value: int, message: Message) -> None:
     """INSERT ... SELECT one copy of `message` with `column` set to `value`, as escalation's statements insert."""
+    versions = {"template_version_id": message.template_version_id, "policy_version_id": message.policy_version_id}
+    versions[column] = value
     sql(
         "INSERT INTO collections_app_message (borrower_id, account_id, audience, channel, recipient,"
         " recipient_timezone, body, template_version_id, status, status_reason, idempotency_key, policy_version_id,"
         " not_before, attempts, last_error, created_at, updated_at)"
-        " SELECT borrower_id, account_id, audience, channel, recipient, recipient_timezone, body,"
-        f" {'%s' if column == 'template_version_id' else 'template_version_id'}, status, status_reason,"
-        f" idempotency_key || '-copy', {'%s' if column == 'policy_version_id' else 'policy_version_id'},"
-        " not_before, attempts, last_error, created_at, updated_at FROM collections_app_message WHERE id = %s",
-        [value, message.pk],
+        " SELECT borrower_id, account_id, audience, channel, recipient, recipient_timezone, body, %s, status,"
+        " status_reason, idempotency_key || '-copy', %s, not_before, attempts, last_error, created_at, updated_at"
+        " FROM collections_app_message WHERE id = %s",
+        [versions["template_version_id"], versions["policy_version_id"], message.pk],
     )
 
 
