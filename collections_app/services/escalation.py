@@ -404,6 +404,11 @@ def _call_task_select(policy: PolicyVersion, today: datetime.date) -> QuerySet:
         accounts = accounts.annotate(attempts_in_window=counted(calls.filter(occurred_at__gte=window))).filter(
             attempts_in_window__lt=policy.max_call_attempts
         )
+    # A call already made today, answered or not, is the call the ladder would ask for.
+    called_today = Interaction.objects.filter(
+        account=OuterRef("pk"), channel=Interaction.Channel.PHONE, occurred_at__gte=since(1), occurred_at__lt=since(0)
+    )
+    accounts = accounts.exclude(Exists(called_today))
     if policy.no_calls_after_conversation_days:
         recent = connected.filter(occurred_at__gte=since(policy.no_calls_after_conversation_days))
         accounts = accounts.exclude(Exists(recent))

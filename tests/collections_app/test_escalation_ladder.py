@@ -230,3 +230,23 @@ def test_command_refuses_a_bad_date():
 
     with pytest.raises(CommandError):
         call_command("run_escalation", "--date", "10/03/2026")
+
+
+def test_a_call_already_made_today_means_no_call_task_today(officer):
+    called_today = account_at(30)
+    called_yesterday = account_at(30)
+    texted_today = account_at(30)
+    for account, day, channel in (
+        (called_today, 10, "phone"),
+        (called_yesterday, 9, "phone"),
+        (texted_today, 10, "sms"),
+    ):
+        Interaction.objects.create(
+            account=account,
+            officer=officer,
+            outcome="no_answer",
+            channel=channel,
+            occurred_at=datetime.datetime(2026, 3, day, 1, tzinfo=datetime.UTC),  # 09:00 in Shanghai
+        )
+    escalation_run(today=TODAY)
+    assert set(CallTask.objects.values_list("account", flat=True)) == {called_yesterday.pk, texted_today.pk}
