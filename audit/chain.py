@@ -175,7 +175,7 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
                 for event_id, seq, entry, version in batch:
                     previous = chain_hash(previous, entry)
                     updates.append((event_id, seq, entry, previous, version))
-                frontier.extend([leaf_hash(update[2]) for update in updates])
+                frontier.extend([leaf_hash(entry) for _, _, entry, _ in batch])
                 _write_sealed(updates)
                 sealed += len(updates)
             xmin = _sealed_xmin(head.seq + 1)

@@ -597,9 +597,11 @@ def escalation_run(
                     _count_call_tasks(stats, report, policy, _insert_call_tasks(policy, today))
             if stats.messages:
                 transaction.on_commit(kick_relay)
-    finally:
-        written_beside = beside.result() if beside else []
-    for policy, written in written_beside:
+    except BaseException:
+        if beside:
+            beside.join()  # this half's error is the one to report; the call-task half's is secondary
+        raise
+    for policy, written in beside.result() if beside else []:
         _count_call_tasks(stats, report, policy, written)
     return stats
 
