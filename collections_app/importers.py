@@ -28,7 +28,7 @@ from audit.services import audit_record_many
 from collections_app.models import Borrower, Contact, LoanAccount, Payment, Portfolio
 from collections_app.models.accounts import e164_validator
 from collections_app.roles import CASE_OFFICER
-from collections_app.services.accounts import account_assign
+from collections_app.services.accounts import account_assign, call_tasks_cancel_not_due
 
 ACCOUNT_HEADER = (
     "account_number",
@@ -617,6 +617,7 @@ def accounts_import(
             fields = [name.removesuffix("_id") for name in changed]
             trail.record("update", account, [f"borrower:{account.borrower_id}"], fields)
         trail.flush()
+        call_tasks_cancel_not_due(reason="account_update", account_ids=[account.pk for account, _c in changed_accounts])
         officers_by_pk = {officer.pk: officer for officer in officers.values()}
         if progress and to_assign:
             total = sum(len(accounts) for accounts in to_assign.values())
@@ -776,6 +777,7 @@ def payments_import(
         for account, changed in changed_accounts:
             trail.record("update", account, [f"borrower:{account.borrower_id}"], changed)
         trail.flush()
+        call_tasks_cancel_not_due(reason="payment", account_ids=[account.pk for account, _c in changed_accounts])
         summary.created["payments"] = len(new_payments)
         summary.updated["accounts"] = len(changed_accounts)
         if progress:

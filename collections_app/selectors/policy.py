@@ -1,4 +1,4 @@
-"""Reads of policy profiles, and the escalation pauses as SQL over the whole book.
+"""Reads of policy profiles, and the escalation pauses and the ladder's accounts as SQL over the whole book.
 
 The pause rules themselves live in `collections_app.policy` (pure, per account). The reminder ladder must
 decide for a million accounts in one statement, so this module states the same rules as query expressions;
@@ -10,13 +10,16 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Mod, TruncDate
 
+from collections_app.dpd import DaysPastDue
 from collections_app.firewall import FirewallProfile, firewall_profile_get
 from collections_app.models import (
+    ChannelStop,
     Flag,
     LoanAccount,
+    Message,
     Payment,
     PlanInstalment,
     PolicyVersion,
@@ -99,3 +102,36 @@ def open_flag_q(*, account_ref: str = "pk") -> Exists:
 def escalation_paused_q(*, today: datetime.date, grace_days: int) -> Q:
     """SQL of `policy.escalation_pause(...).paused` over LoanAccount rows."""
     return Q(pending_promise_q(today=today, grace_days=grace_days)) | Q(kept_plan_q(today=today)) | Q(open_flag_q())
+
+
+# How far ahead of the due date the ladder looks (DOMAIN.md: due within 3 days).
+LOOKAHEAD_DAYS = 3
+
+
+def ladder_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[LoanAccount]:
+    """Accounts under `policy`'s profile, due within the lookahead or overdue, not paused, no cease request.
+
+    Annotated with `ladder_dpd` and `ladder_step` (0 on the days the SMS repeat falls on).
+    """
+    return (
+        LoanAccount.objects.filter(
+            portfolio__policy_profile_id=policy.profile_id,
+            oldest_unpaid_due_date__lte=today + datetime.timedelta(days=LOOKAHEAD_DAYS),
+            borrower__cease_requested_at__isnull=True,
+        )
+        .exclude(escalation_paused_q(today=today, grace_days=policy.promise_grace_days))
+        .annotate(
+            ladder_dpd=DaysPastDue(today),
+            ladder_step=Mod(DaysPastDue(today) - policy.sms_repeat_from_dpd, max(policy.sms_repeat_every_days, 1)),
+        )
+    )
+
+
+def call_task_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[LoanAccount]:
+    """Ladder accounts overdue enough for a phone-call task whose borrower has not stopped calls (caps aside)."""
+    voice_stopped = ChannelStop.objects.filter(borrower=OuterRef("borrower_id"), channel=Message.Channel.VOICE)
+    return (
+        ladder_accounts(policy, today)
+        .filter(oldest_unpaid_due_date__lte=today - datetime.timedelta(days=policy.call_task_from_dpd))
+        .exclude(Exists(voice_stopped))
+    )

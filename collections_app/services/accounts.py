@@ -7,10 +7,11 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from collections_app.dpd import lender_today
 from collections_app.models import (
     Borrower,
@@ -25,6 +26,7 @@ from collections_app.models import (
 )
 from collections_app.policy import RevealPurpose, RevealTarget
 from collections_app.roles import CASE_OFFICER
+from collections_app.selectors.policy import call_task_accounts, current_policy_versions
 
 WORK_PERMISSION = "work_loanaccount"
 
@@ -160,6 +162,66 @@ def _call_task_set_closed(
     )
 
 
+# Ids per statement when cancelling call tasks (bind parameters are limited).
+CANCEL_CHUNK = 5000
+
+
+def call_tasks_cancel_not_due(
+    *,
+    reason: str,
+    account_ids: Iterable[int] | None = None,
+    actor: AbstractBaseUser | None = None,
+    today: datetime.date | None = None,
+) -> int:
+    """Cancel the open call tasks of accounts the ladder would no longer ask to call; how many were cancelled.
+
+    An account leaves the call list when it is paid, paused (pending promise, kept plan, open flag), its
+    borrower asked for communication to cease or stopped calls, or its profile no longer calls at its DPD.
+    Each write that can cause one of these calls this for the accounts it touched (`account_ids`), in its
+    own transaction; each escalation run calls it for the whole book (None), which also catches a change
+    made another way (a plan entered in the admin). Each cancelled task gets an `update` event.
+    """
+    today = today or lender_today()
+    ids = None if account_ids is None else sorted(set(account_ids))
+    if ids == []:
+        return 0
+    chunks = [None] if ids is None else [ids[i : i + CANCEL_CHUNK] for i in range(0, len(ids), CANCEL_CHUNK)]
+    now = timezone.now()
+    events: list[dict[str, object]] = []
+    with transaction.atomic():
+        for policy in current_policy_versions().values():
+            still_due = call_task_accounts(policy, today).filter(pk=OuterRef("account_id"))
+            for chunk in chunks:
+                open_tasks = CallTask.objects.filter(
+                    status=CallTask.Status.OPEN, account__portfolio__policy_profile_id=policy.profile_id
+                )
+                if chunk is not None:
+                    open_tasks = open_tasks.filter(account_id__in=chunk)
+                stale = list(
+                    open_tasks.exclude(Exists(still_due))
+                    .select_for_update(of=("self",))
+                    .values_list("pk", "account_id", "account__borrower_id")
+                )
+                for start in range(0, len(stale), CANCEL_CHUNK):
+                    CallTask.objects.filter(pk__in=[row[0] for row in stale[start : start + CANCEL_CHUNK]]).update(
+                        status=CallTask.Status.CANCELLED, closed_at=now
+                    )
+                events += (
+                    {
+                        "action": "update",
+                        "actor": actor,
+                        "role": CASE_OFFICER if getattr(actor, "is_authenticated", False) else "",
+                        "object_type": "calltask",
+                        "object_id": pk,
+                        "persons": [f"borrower:{borrower_id}"],
+                        "detail": {"account_id": account_id, "status": CallTask.Status.CANCELLED, "reason": reason},
+                    }
+                    for pk, account_id, borrower_id in stale
+                )
+        audit_record_many(events)
+    return len(events)
+
+
 def promise_create(
     *, account: LoanAccount, officer: AbstractBaseUser, promised_date: datetime.date, amount: Decimal
 ) -> PromiseToPay:
@@ -179,6 +241,7 @@ def promise_create(
             persons=[_borrower_person(account)],
             detail={"account_id": account.pk, "promised_date": promised_date.isoformat(), "amount": str(amount)},
         )
+        call_tasks_cancel_not_due(reason="promise", account_ids=[account.pk], actor=officer)
     return promise
 
 
@@ -205,6 +268,7 @@ def flag_open(*, account: LoanAccount, officer: AbstractBaseUser, kind: str, rea
                 persons=[_borrower_person(account)],
                 detail={"account_id": account.pk, "kind": kind},
             )
+            call_tasks_cancel_not_due(reason="flag", account_ids=[account.pk], actor=officer)
     except IntegrityError as exc:
         raise ValidationError({"kind": _("A flag of this kind is already open on this account.")}) from exc
     return flag

@@ -30,11 +30,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Mod
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from audit.services import audit_events_sql, audit_record
-from collections_app.dpd import DaysPastDue, lender_today
+from collections_app.dpd import lender_today
 from collections_app.firewall import lint_message
 from collections_app.masking import MaskedName
 from collections_app.models import (
@@ -47,14 +47,18 @@ from collections_app.models import (
     PolicyVersion,
     TemplateVersion,
 )
-from collections_app.selectors.policy import current_policy_versions, escalation_paused_q, firewall_profile_for
+from collections_app.selectors.policy import (
+    call_task_accounts,
+    current_policy_versions,
+    firewall_profile_for,
+    ladder_accounts,
+)
+from collections_app.services.accounts import call_tasks_cancel_not_due
 from collections_app.services.messages import kick_relay, template_placeholders_unknown
 
 # One escalation run at a time (pg_advisory_xact_lock key): "escalate" in spirit.
 ESCALATION_LOCK = 0x657363
 CALL_TASK_LOCK = ESCALATION_LOCK + 1  # the call-task half of a run, on its own connection
-# How far ahead of the due date the ladder looks (DOMAIN.md: due within 3 days).
-LOOKAHEAD_DAYS = 3
 STAGES = ("pre-due", "due", "overdue")
 CHANNELS = (Message.Channel.SMS, Message.Channel.IN_APP)
 NAME_SLOT = "\x00"
@@ -67,6 +71,7 @@ class EscalationStats:
     today: datetime.date | None = None
     messages: int = 0
     call_tasks: int = 0
+    call_tasks_cancelled: int = 0
     steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
@@ -123,22 +128,6 @@ def _body_expression(version: TemplateVersion, policy: PolicyVersion) -> Concat 
     return Concat(*parts, output_field=CharField())
 
 
-def _eligible_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[LoanAccount]:
-    """Accounts under `policy`'s profile, due within the lookahead or overdue, not paused, no cease request."""
-    return (
-        LoanAccount.objects.filter(
-            portfolio__policy_profile_id=policy.profile_id,
-            oldest_unpaid_due_date__lte=today + datetime.timedelta(days=LOOKAHEAD_DAYS),
-            borrower__cease_requested_at__isnull=True,
-        )
-        .exclude(escalation_paused_q(today=today, grace_days=policy.promise_grace_days))
-        .annotate(
-            ladder_dpd=DaysPastDue(today),
-            ladder_step=Mod(DaysPastDue(today) - policy.sms_repeat_from_dpd, max(policy.sms_repeat_every_days, 1)),
-        )
-    )
-
-
 def _message_select(
     policy: PolicyVersion, stage: str, channel: str, version: TemplateVersion, today: datetime.date
 ) -> QuerySet | None:
@@ -156,7 +145,7 @@ def _message_select(
         else F("borrower__phone")
     )
     return (
-        _eligible_accounts(policy, today)
+        ladder_accounts(policy, today)
         .filter(dpd_q)
         .exclude(Exists(stopped))
         .exclude(Exists(already))
@@ -197,7 +186,7 @@ def _ladder_candidates(
     for name in stage_of:
         sends |= Q(**{f"{name}__isnull": False})
     return (
-        _eligible_accounts(policy, today)
+        ladder_accounts(policy, today)
         .annotate(**stage_of)
         .filter(sends)
         .values("borrower_id", "oldest_unpaid_due_date", *stage_of, e_account=F("pk"))
@@ -390,11 +379,7 @@ def _call_task_select(policy: PolicyVersion, today: datetime.date) -> QuerySet:
 
     calls = Interaction.objects.filter(account__borrower=OuterRef("borrower_id"), channel=Interaction.Channel.PHONE)
     connected = calls.filter(outcome__in=Interaction.CONNECTED_OUTCOMES)
-    accounts = (
-        _eligible_accounts(policy, today)
-        .filter(oldest_unpaid_due_date__lte=today - datetime.timedelta(days=policy.call_task_from_dpd))
-        .exclude(Exists(ChannelStop.objects.filter(borrower=OuterRef("borrower_id"), channel=Message.Channel.VOICE)))
-    )
+    accounts = call_task_accounts(policy, today)
     if policy.max_connected_calls_per_day is not None:
         accounts = accounts.annotate(connected_today=counted(connected.filter(occurred_at__gte=since(1)))).filter(
             connected_today__lt=policy.max_connected_calls_per_day
@@ -593,25 +578,37 @@ def escalation_run(
                     stats.messages += written
                     stats.steps.append(f"{label}: {written}")
                     report(f"{label}: {written} messages")
-                if not beside:
-                    _count_call_tasks(stats, report, policy, _insert_call_tasks(policy, today))
+            call_tasks = None if beside else _write_call_tasks(policies, today)
             if stats.messages:
                 transaction.on_commit(kick_relay)
     except BaseException:
         if beside:
             beside.join()  # this half's error is the one to report; the call-task half's is secondary
         raise
-    for policy, written in beside.result() if beside else []:
-        _count_call_tasks(stats, report, policy, written)
+    _count_call_tasks(stats, report, beside.result() if beside else call_tasks)
     return stats
 
 
-def _count_call_tasks(
-    stats: EscalationStats, report: Callable[[str], None], policy: PolicyVersion, written: int
-) -> None:
-    stats.call_tasks += written
-    stats.steps.append(f"{policy.profile.code} call tasks: {written}")
-    report(f"{policy.profile.code} call tasks: {written}")
+@dataclass
+class _CallTaskCounts:
+    cancelled: int
+    written: list[tuple[PolicyVersion, int]]
+
+
+def _write_call_tasks(policies: list[PolicyVersion], today: datetime.date) -> _CallTaskCounts:
+    """Cancel the open tasks the ladder no longer asks for, then write today's; in the caller's transaction."""
+    cancelled = call_tasks_cancel_not_due(reason="escalation", today=today)
+    return _CallTaskCounts(cancelled, [(policy, _insert_call_tasks(policy, today)) for policy in policies])
+
+
+def _count_call_tasks(stats: EscalationStats, report: Callable[[str], None], counts: _CallTaskCounts) -> None:
+    stats.call_tasks_cancelled = counts.cancelled
+    stats.steps.append(f"call tasks cancelled: {counts.cancelled}")
+    report(f"call tasks cancelled (paid, paused or stopped): {counts.cancelled}")
+    for policy, written in counts.written:
+        stats.call_tasks += written
+        stats.steps.append(f"{policy.profile.code} call tasks: {written}")
+        report(f"{policy.profile.code} call tasks: {written}")
 
 
 class _CallTasksBeside(threading.Thread):
@@ -620,7 +617,7 @@ class _CallTasksBeside(threading.Thread):
     def __init__(self, policies: list[PolicyVersion], today: datetime.date) -> None:
         super().__init__(name="escalation-call-tasks", daemon=True)
         self.policies, self.today = policies, today
-        self.written: list[tuple[PolicyVersion, int]] = []
+        self.counts = _CallTaskCounts(0, [])
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -628,15 +625,15 @@ class _CallTasksBeside(threading.Thread):
         try:
             with transaction.atomic():
                 _serialise_escalation_postgresql(CALL_TASK_LOCK)
-                self.written = [(policy, _insert_call_tasks(policy, self.today)) for policy in self.policies]
+                self.counts = _write_call_tasks(self.policies, self.today)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             self.error = exc
         finally:
             connection.close()  # this thread's own connection
 
-    def result(self) -> list[tuple[PolicyVersion, int]]:
-        """Wait for the thread; its counts per policy, or its error raised here."""
+    def result(self) -> _CallTaskCounts:
+        """Wait for the thread; its counts, or its error raised here."""
         self.join()
         if self.error:
             raise self.error
-        return self.written
+        return self.counts

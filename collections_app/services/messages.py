@@ -40,6 +40,7 @@ from collections_app.models import (
 from collections_app.roles import RISK_APPROVER, user_has_role
 from collections_app.selectors.policy import firewall_profile_for
 from collections_app.sending import allowed_hours, daily_cap, is_opt_out_keyword
+from collections_app.services.accounts import call_tasks_cancel_not_due
 
 logger = logging.getLogger(__name__)
 
@@ -436,6 +437,10 @@ def channel_stop_record(
             reason=gettext("the borrower stopped this channel"),
             actor=actor,
         )
+        if channel == Message.Channel.VOICE:
+            call_tasks_cancel_not_due(
+                reason="calls_stopped", account_ids=borrower.accounts.values_list("pk", flat=True), actor=actor
+            )
     return stop
 
 
@@ -462,6 +467,9 @@ def cease_request_record(
                 persons=[f"borrower:{borrower.pk}"],
                 fields=["cease_requested_at"],
             )
+        call_tasks_cancel_not_due(
+            reason="cease", account_ids=borrower.accounts.values_list("pk", flat=True), actor=actor
+        )
     return borrower
 
 

@@ -28,5 +28,8 @@ class Command(BaseCommand):
         stats = escalation_run(today=today, progress=lambda line: self.stdout.write(f"  {line}"))
         for line in stats.skipped:
             self.stderr.write(f"skipped: {line}")
-        summary = f"{stats.today}: {stats.messages} messages queued, {stats.call_tasks} call tasks created"
+        summary = (
+            f"{stats.today}: {stats.messages} messages queued, {stats.call_tasks} call tasks created"
+            f", {stats.call_tasks_cancelled} cancelled"
+        )
         self.stdout.write(self.style.SUCCESS(summary))
