@@ -93,6 +93,10 @@ class PolicyVersion(models.Model):
     product_names = models.JSONField(_("product names"), default=list, blank=True)
     lender_name = models.CharField(_("lender name"), max_length=100, default="")
     opt_out_line = models.CharField(_("opt-out line"), max_length=50, default="回复TD退订")
+    # The ladder's borrower templates are the ones in this language.
+    message_language = models.CharField(
+        _("message language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
 
     class Meta:
         verbose_name = _("policy version")

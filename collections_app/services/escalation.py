@@ -98,11 +98,22 @@ def ladder_dpd_q(policy: PolicyVersion, stage: str, channel: str, today: datetim
     return repeat if listed is None else listed | repeat
 
 
-def _template(stage: str, channel: str) -> TemplateVersion | None:
+def ladder_template(stage: str, channel: str, language: str) -> TemplateVersion | None:
+    """The newest version of the ladder's borrower template for `stage` on `channel` in `language`.
+
+    The template is coded `ladder-<stage>-<channel>` or `ladder-<stage>-<channel>-<language>` and written
+    in `language` (the built-in Chinese ones carry no suffix).
+    """
+    code = f"ladder-{stage}-{channel}"
     return (
         TemplateVersion.objects.select_related("template")
-        .filter(template__code=f"ladder-{stage}-{channel}", template__audience=Message.Audience.BORROWER)
-        .order_by("-version")
+        .filter(
+            template__code__in=[code, f"{code}-{language}"],
+            template__language=language,
+            template__audience=Message.Audience.BORROWER,
+            template__channel=channel,
+        )
+        .order_by("-template__code", "-version")
         .first()
     )
 
@@ -503,7 +514,7 @@ def _serialise_escalation_postgresql(lock: int = ESCALATION_LOCK) -> None:
 
 def _usable_versions(
     policy: PolicyVersion,
-    templates: dict[tuple[str, str], TemplateVersion | None],
+    templates: dict[tuple[str, str, str], TemplateVersion | None],
     today: datetime.date,
     stats: EscalationStats,
 ) -> dict[tuple[str, str], TemplateVersion]:
@@ -515,10 +526,10 @@ def _usable_versions(
     usable: dict[tuple[str, str], TemplateVersion] = {}
     for stage in STAGES:
         for channel in CHANNELS:
-            version = templates[(stage, channel)]
+            version = templates[(stage, channel, policy.message_language)]
             label = f"{policy.profile.code} {stage} {channel}"
             if version is None or template_placeholders_unknown(version.body):
-                stats.skipped.append(f"{label}: no usable template")
+                stats.skipped.append(f"{label}: no usable template in {policy.message_language}")
                 continue
             sample = version.body.format_map(
                 {"borrower_name": "张*", "lender_name": policy.lender_name, "hotline": "", "opt_out": ""}
@@ -557,7 +568,12 @@ def escalation_run(
             if connection.vendor == "postgresql":
                 # Elsewhere (the SQLite demo) the database's single writer already runs one escalation at a time.
                 _serialise_escalation_postgresql()
-            templates = {(s, c): _template(s, c) for s in STAGES for c in CHANNELS}
+            templates = {
+                (s, c, language): ladder_template(s, c, language)
+                for language in {policy.message_language for policy in policies}
+                for s in STAGES
+                for c in CHANNELS
+            }
             for policy in policies:
                 versions = _usable_versions(policy, templates, today, stats)
                 if connection.vendor == "postgresql":

@@ -17,13 +17,14 @@ from collections_app.models import (
     Flag,
     Interaction,
     Message,
+    MessageTemplate,
     PlanInstalment,
     PromiseToPay,
     RepaymentPlan,
 )
 from collections_app.services.escalation import escalation_run
 from collections_app.services.messages import cease_request_record, channel_stop_record
-from tests.factories import make_account, make_contact, make_payment, make_portfolio
+from tests.factories import make_account, make_borrower, make_contact, make_payment, make_portfolio
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 3, 10)
@@ -250,3 +251,28 @@ def test_a_call_already_made_today_means_no_call_task_today(officer):
         )
     escalation_run(today=TODAY)
     assert set(CallTask.objects.values_list("account", flat=True)) == {called_yesterday.pk, texted_today.pk}
+
+
+def test_each_profile_sends_the_ladder_in_its_own_language():
+    chinese = account_at(10)
+    english = account_at(10, portfolio=make_portfolio("us", "us-regf"), borrower=make_borrower(name="Alice Smith"))
+    british = account_at(10, portfolio=make_portfolio("uk", "uk-conc"), borrower=make_borrower(name="Bob Jones"))
+    escalation_run(today=TODAY)
+    body = {a.pk: Message.objects.get(account=a, channel="sms").body for a in (chinese, english, british)}
+    assert "逾期" in body[chinese.pk]
+    for account in (english, british):
+        message = Message.objects.get(account=account, channel="sms")
+        assert message.template_version.template.language == "en"
+        assert message.policy_version.message_language == "en"
+        assert body[account.pk].startswith(f"Hello {mask_name(account.borrower.name)}, your repayment to ")
+        assert "overdue" in body[account.pk] and not any("\u4e00" <= ch <= "\u9fff" for ch in body[account.pk])
+
+
+def test_a_profile_whose_language_has_no_ladder_template_sends_nothing_rather_than_another_language():
+    english = account_at(10, portfolio=make_portfolio("us", "us-regf"))
+    chinese = account_at(10)
+    MessageTemplate.objects.filter(code="ladder-overdue-sms-en").update(code="retired-overdue-sms-en")
+    stats = escalation_run(today=TODAY)
+    assert sent_channels(english) == {"in_app"}
+    assert sent_channels(chinese) == {"sms", "in_app"}
+    assert "us-regf overdue sms: no usable template in en" in stats.skipped
