@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 class AuditEvent(models.Model):
     """One audited action; never updated except once, by sealing, and never deleted."""
 
-    seq = models.BigIntegerField(_("sequence"), null=True, blank=True, unique=True)
+    # Unique through `audit_seq_unique`, which only indexes sealed events: an insert adds nothing to it.
+    seq = models.BigIntegerField(_("sequence"), null=True, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), db_default=Now())
     # Plain values, not foreign keys: the log must outlive and not depend on the rows it names.
     actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
@@ -39,6 +40,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["occurred_at"], name="audit_occurred_idx"),
             # The sealer's work queue: small, since events are sealed within seconds.
             models.Index(fields=["id"], condition=Q(seq__isnull=True), name="audit_unsealed_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["seq"], condition=Q(seq__isnull=False), name="audit_seq_unique"),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ REFERENCES = [
 # first locks every referenced row FOR KEY SHARE, as a foreign key does, then counts what it holds: a
 # version deleted concurrently is not returned, so the count falls short. A delete waits for that lock,
 # then sees the committed rows that point at the version and refuses.
-POSTGRES_FUNCTIONS = """
+REFERENCES_EXIST = """
 CREATE FUNCTION app_references_exist() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     missing bigint;
@@ -35,7 +35,9 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+"""
 
+POSTGRES_FUNCTIONS = REFERENCES_EXIST + """
 CREATE FUNCTION app_reference_exists() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     target bigint := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint;
@@ -70,10 +72,10 @@ END $$;
 """
 
 
-def _postgres_triggers() -> list[str]:
-    statements = [POSTGRES_FUNCTIONS]
+def _postgres_triggers(references=REFERENCES, functions=True) -> list[str]:
+    statements = [POSTGRES_FUNCTIONS] if functions else []
     referencing: dict[str, list[str]] = {}
-    for table, column, target in REFERENCES:
+    for table, column, target in references:
         name = f"{table}_{column}_ref"
         statements += [
             f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows"
@@ -91,9 +93,9 @@ def _postgres_triggers() -> list[str]:
     return statements
 
 
-def _sqlite_triggers() -> list[str]:
+def _sqlite_triggers(references=REFERENCES) -> list[str]:
     statements = []
-    for table, column, target in REFERENCES:
+    for table, column, target in references:
         name = f"{table}_{column}_ref"
         missing = f"NEW.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} WHERE id = NEW.{column})"
         raise_ = "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed'); END"

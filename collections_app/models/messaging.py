@@ -37,9 +37,16 @@ class Message(models.Model):
 
     # Indexes are kept to what a query needs: the ladder inserts a million rows a day. `message_borrower_idx`
     # and `message_cap_idx` serve lookups by borrower; versions are looked up by message, never the reverse.
-    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="messages", db_index=False)
-    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="messages")
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="messages")
+    # The references below are checked once per statement by triggers, not per row (migrations 0008, 0010).
+    borrower = models.ForeignKey(
+        Borrower, on_delete=models.PROTECT, related_name="messages", db_index=False, db_constraint=False
+    )
+    account = models.ForeignKey(
+        LoanAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="messages", db_constraint=False
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="messages", db_constraint=False
+    )
     audience = models.CharField(_("audience"), max_length=16, choices=Audience)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
     # E.164 for sms/voice, `app:<borrower reference>` for in-app.
