@@ -1,7 +1,8 @@
 """Messages and call tasks point only at rows that exist, and a row they point at cannot be deleted.
 
 Their version references, and a message's borrower, account and contact, are checked by triggers once per
-statement (migrations 0008 and 0010) instead of a per-row foreign key; these tests hold the triggers to what the foreign key guaranteed, through raw SQL as well as the ORM.
+statement (migrations 0008 and 0010) instead of a per-row foreign key; these tests hold the triggers to
+what the foreign key guaranteed, through raw SQL as well as the ORM.
 """
 
 import importlib
