@@ -37,7 +37,7 @@ BEGIN
 END $$;
 """
 
-POSTGRES_FUNCTIONS = REFERENCES_EXIST + """
+REFERENCE_EXISTS = """
 CREATE FUNCTION app_reference_exists() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     target bigint := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint;
@@ -49,7 +49,9 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+"""
 
+REFERENCED_ROW_KEPT = """
 CREATE FUNCTION app_referenced_row_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     i integer := 0;
@@ -70,6 +72,8 @@ BEGIN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 """
+
+POSTGRES_FUNCTIONS = REFERENCES_EXIST + REFERENCE_EXISTS + REFERENCED_ROW_KEPT
 
 
 def _postgres_triggers(references=REFERENCES, functions=True) -> list[str]:
@@ -118,6 +122,26 @@ def _drop_triggers(vendor: str) -> list[str]:
     names = [f"{table}_{column}_ref" for table, column, _ in REFERENCES]
     suffixes = ("_insert", "_update", "_kept", "_id_kept")
     return [f"DROP TRIGGER IF EXISTS {name}{suffix}" for name in names for suffix in suffixes]
+
+
+def on_sqlite(statements):
+    """A RunPython step running `statements()` on SQLite only.
+
+    A later migration that makes SQLite rebuild a table these triggers are on or name (Message, CallTask or
+    a version table) must drop them first and create them again after: a rebuild drops a table's own
+    triggers, and renaming the rebuilt table fails while another table's trigger names the dropped one.
+    """
+
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            for statement in statements():
+                schema_editor.execute(statement, params=None)
+
+    return run
+
+
+SQLITE_DROP = on_sqlite(lambda: _drop_triggers("sqlite"))
+SQLITE_CREATE = on_sqlite(_sqlite_triggers)
 
 
 def forward(apps, schema_editor):

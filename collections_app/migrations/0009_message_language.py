@@ -5,7 +5,12 @@ version had no language at all (its ladder messages used the only templates ther
 and each message keeps the body it was sent with).
 """
 
+from importlib import import_module
+
 from django.db import migrations, models
+
+# SQLite rebuilds the policy version table to add the column: 0008's triggers must step aside meanwhile.
+CHECKED_PER_STATEMENT = import_module("collections_app.migrations.0008_version_references_checked_per_statement")
 
 ENGLISH_PROFILES = ("us-regf", "uk-conc")
 
@@ -50,6 +55,7 @@ class Migration(migrations.Migration):
     dependencies = [("collections_app", "0008_version_references_checked_per_statement")]
 
     operations = [
+        migrations.RunPython(CHECKED_PER_STATEMENT.SQLITE_DROP, CHECKED_PER_STATEMENT.SQLITE_CREATE),
         migrations.AddField(
             model_name="policyversion",
             name="message_language",
@@ -60,5 +66,6 @@ class Migration(migrations.Migration):
                 verbose_name="message language",
             ),
         ),
+        migrations.RunPython(CHECKED_PER_STATEMENT.SQLITE_CREATE, CHECKED_PER_STATEMENT.SQLITE_DROP),
         migrations.RunPython(create, migrations.RunPython.noop),
     ]
