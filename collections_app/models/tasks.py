@@ -16,8 +16,12 @@ class CallTask(models.Model):
         DONE = "done", _("done")
         CANCELLED = "cancelled", _("cancelled")
 
-    # Lookups by account and by officer use the unique constraint and `calltask_officer_idx`.
-    account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="call_tasks", db_index=False)
+    # Lookups by account and by officer use the unique constraint and `calltask_officer_idx`. Every reference
+    # is checked once per statement by triggers, not per row (migrations 0008, 0010): escalation inserts
+    # a million tasks at once.
+    account = models.ForeignKey(
+        LoanAccount, on_delete=models.PROTECT, related_name="call_tasks", db_index=False, db_constraint=False
+    )
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -25,11 +29,11 @@ class CallTask(models.Model):
         blank=True,
         related_name="call_tasks",
         db_index=False,
+        db_constraint=False,
     )
     due_date = models.DateField(_("due date"))
     dpd = models.IntegerField(_("days past due when created"))
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.OPEN)
-    # Checked once per statement by a trigger, as Message's version references are (migration 0008).
     policy_version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, related_name="call_tasks", db_index=False, db_constraint=False
     )

@@ -1,8 +1,8 @@
 """Messages and call tasks point only at rows that exist, and a row they point at cannot be deleted.
 
-Their version references, and a message's borrower, account and contact, are checked by triggers once per
-statement (migrations 0008 and 0010) instead of a per-row foreign key; these tests hold the triggers to
-what the foreign key guaranteed, through raw SQL as well as the ORM.
+Their version references, a message's borrower, account and contact, and a call task's account and officer
+are checked by triggers once per statement (migrations 0008 and 0010) instead of a per-row foreign key;
+these tests hold the triggers to what the foreign key guaranteed, through raw SQL as well as the ORM.
 """
 
 import importlib
@@ -107,6 +107,21 @@ def test_a_contact_a_message_points_at_cannot_be_deleted() -> None:
         sql("DELETE FROM collections_app_contact WHERE id = %s", [contact.pk])
 
 
+@pytest.mark.parametrize("column", ["account_id", "officer_id"])
+def test_a_call_task_with_a_missing_account_or_officer_is_refused(column: str, officer) -> None:
+    account = make_account(officer)
+    values = {"account_id": account.pk, "officer_id": officer.pk, column: MISSING}
+    with pytest.raises(IntegrityError, match="violates the reference"), transaction.atomic():
+        CallTask.objects.create(due_date="2026-03-10", dpd=30, policy_version=policy(), **values)
+    task = CallTask.objects.create(
+        account=account, officer=officer, due_date="2026-03-10", dpd=30, policy_version=policy()
+    )
+    with pytest.raises(IntegrityError, match="violates the reference"), transaction.atomic():
+        sql(f"UPDATE collections_app_calltask SET {column} = %s WHERE id = %s", [MISSING, task.pk])  # noqa: S608
+    with pytest.raises(IntegrityError, match="violates the reference"), transaction.atomic():
+        sql("DELETE FROM auth_user WHERE id = %s", [officer.pk])
+
+
 def test_a_call_task_with_a_missing_policy_version_is_refused() -> None:
     account = make_account()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -172,7 +187,7 @@ def test_the_sqlite_triggers_enforce_the_same_references() -> None:
 
 
 def test_the_sqlite_triggers_enforce_the_message_references_too() -> None:
-    migration = importlib.import_module("collections_app.migrations.0010_message_references_checked_per_statement")
+    migration = importlib.import_module("collections_app.migrations.0010_references_checked_per_statement")
     database = sqlite3.connect(":memory:")
     database.executescript(
         "CREATE TABLE collections_app_borrower (id INTEGER PRIMARY KEY);"
@@ -180,6 +195,9 @@ def test_the_sqlite_triggers_enforce_the_message_references_too() -> None:
         "CREATE TABLE collections_app_contact (id INTEGER PRIMARY KEY);"
         "CREATE TABLE collections_app_message"
         " (id INTEGER PRIMARY KEY, borrower_id INT, account_id INT, contact_id INT);"
+        "CREATE TABLE auth_user (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE collections_app_calltask (id INTEGER PRIMARY KEY, account_id INT, officer_id INT);"
+        "INSERT INTO auth_user VALUES (1);"
         "INSERT INTO collections_app_borrower VALUES (1);"
         "INSERT INTO collections_app_loanaccount VALUES (1);"
         "INSERT INTO collections_app_contact VALUES (1);"
@@ -190,10 +208,15 @@ def test_the_sqlite_triggers_enforce_the_message_references_too() -> None:
         "INSERT INTO collections_app_message VALUES (1, 2, 1, NULL)",
         "INSERT INTO collections_app_message VALUES (1, 1, 2, NULL)",
         "INSERT INTO collections_app_message VALUES (1, 1, 1, 2)",
+        "INSERT INTO collections_app_calltask VALUES (1, 2, 1)",
+        "INSERT INTO collections_app_calltask VALUES (1, 1, 2)",
     ]:
         with pytest.raises(sqlite3.IntegrityError):
             database.execute(statement)
     database.execute("INSERT INTO collections_app_message VALUES (1, 1, 1, 1)")
+    database.execute("INSERT INTO collections_app_calltask VALUES (1, 1, 1)")
+    with pytest.raises(sqlite3.IntegrityError):
+        database.execute("DELETE FROM auth_user WHERE id = 1")
     for statement in [
         "UPDATE collections_app_message SET account_id = 2",
         "DELETE FROM collections_app_borrower WHERE id = 1",
