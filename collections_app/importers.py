@@ -457,6 +457,15 @@ def _differing(first: dict[str, Any], other: dict[str, Any]) -> str:
     return ", ".join(name for name, value in first.items() if other[name] != value)
 
 
+# The account columns that decide whether the ladder still asks for a call (DPD and the policy profile).
+LADDER_COLUMNS = frozenset({"oldest_unpaid_due_date", "portfolio_id"})
+
+
+def _ladder_changed(changed_accounts: Sequence[tuple[LoanAccount, list[str]]]) -> list[int]:
+    """Ids of the changed accounts whose ladder columns changed: only their call tasks may have to go."""
+    return [account.pk for account, changed in changed_accounts if LADDER_COLUMNS.intersection(changed)]
+
+
 def _contact_columns(contact: ContactRow) -> dict[str, Any]:
     return {
         "contact_name": contact.name,
@@ -617,7 +626,7 @@ def accounts_import(
             fields = [name.removesuffix("_id") for name in changed]
             trail.record("update", account, [f"borrower:{account.borrower_id}"], fields)
         trail.flush()
-        call_tasks_cancel_not_due(reason="account_update", account_ids=[account.pk for account, _c in changed_accounts])
+        call_tasks_cancel_not_due(reason="account_update", account_ids=_ladder_changed(changed_accounts))
         officers_by_pk = {officer.pk: officer for officer in officers.values()}
         if progress and to_assign:
             total = sum(len(accounts) for accounts in to_assign.values())
@@ -777,7 +786,7 @@ def payments_import(
         for account, changed in changed_accounts:
             trail.record("update", account, [f"borrower:{account.borrower_id}"], changed)
         trail.flush()
-        call_tasks_cancel_not_due(reason="payment", account_ids=[account.pk for account, _c in changed_accounts])
+        call_tasks_cancel_not_due(reason="payment", account_ids=_ladder_changed(changed_accounts))
         summary.created["payments"] = len(new_payments)
         summary.updated["accounts"] = len(changed_accounts)
         if progress:

@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
+from collections_app.importers import ACCOUNT_HEADER
 from collections_app.models import CallTask, LoanAccount, Message, PlanInstalment, RepaymentPlan
 from collections_app.services.accounts import call_tasks_cancel_not_due, flag_open, promise_create
 from collections_app.services.escalation import escalation_run
 from collections_app.services.messages import cease_request_record, channel_stop_record
 from tests.audit.helpers import audit_mark, events_since
 from tests.collections_app.test_call_tasks import make_task
-from tests.factories import make_account
+from tests.factories import make_account, make_portfolio
 
 pytestmark = pytest.mark.django_db
 
@@ -128,4 +129,22 @@ def test_an_account_whose_dpd_fell_below_the_call_threshold_loses_its_task(offic
     task = make_task(account)
     LoanAccount.objects.filter(pk=account.pk).update(oldest_unpaid_due_date=lender_today())
     assert call_tasks_cancel_not_due(reason="account_update", account_ids=[account.pk]) == 1
+    assert status_of(task) == "cancelled"
+
+
+def test_an_account_import_cancels_tasks_only_where_the_due_date_or_portfolio_changed(tmp_path: Path) -> None:
+    make_portfolio("cn-consumer")
+    overdue = (lender_today() - datetime.timedelta(days=12)).isoformat()
+    row = "A-1,B-1,John Doe,,+12025550123,Asia/Shanghai,3000,{outstanding},{due},cn-consumer,,,,,,"
+    path = tmp_path / "accounts.csv"
+
+    def import_rows(*rows: str) -> None:
+        path.write_text("\n".join([",".join(ACCOUNT_HEADER), *rows]) + "\n", encoding="utf-8")
+        call_command("import_accounts", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+    import_rows(row.format(outstanding="2000", due=overdue))
+    task = make_task(LoanAccount.objects.get(account_number="A-1"))
+    import_rows(row.format(outstanding="1500", due=overdue))  # only the balance moved: still 12 days overdue
+    assert status_of(task) == "open"
+    import_rows(row.format(outstanding="1500", due=lender_today().isoformat()))  # now due today: no call
     assert status_of(task) == "cancelled"
