@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import AuditEvent, VerificationRun
+from audit.models import AuditEvent, ChainEntry, VerificationRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -53,13 +53,40 @@ class AuditEventAdmin(ReadOnlyAdmin):
     def object_label(self, obj: AuditEvent) -> str:
         return obj.object_label
 
+    @staticmethod
+    def _chain_entry(obj: AuditEvent) -> ChainEntry | None:
+        if obj.seq is None:
+            return None
+        if not hasattr(obj, "_chain_entry"):
+            obj._chain_entry = ChainEntry.objects.filter(seq=obj.seq, event_id=obj.pk).first()
+        return obj._chain_entry
+
     @admin.display(description=_("canonical entry"))
     def entry_text(self, obj: AuditEvent) -> str:
-        return bytes(obj.entry).decode() if obj.entry is not None else ""
+        chained = self._chain_entry(obj)
+        return bytes(chained.entry).decode() if chained else ""
 
     @admin.display(description=_("chain hash"))
     def hash_hex(self, obj: AuditEvent) -> str:
-        return bytes(obj.hash).hex() if obj.hash is not None else ""
+        chained = self._chain_entry(obj)
+        return bytes(chained.hash).hex() if chained else ""
+
+
+@admin.register(ChainEntry)
+class ChainEntryAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "event_id")
+    search_fields = ("=seq", "=event_id")
+    show_full_result_count = False
+    readonly_fields = ("seq", "event_id", "entry_text", "hash_hex")
+    fields = readonly_fields
+
+    @admin.display(description=_("canonical entry"))
+    def entry_text(self, obj: ChainEntry) -> str:
+        return bytes(obj.entry).decode()
+
+    @admin.display(description=_("chain hash"))
+    def hash_hex(self, obj: ChainEntry) -> str:
+        return bytes(obj.hash).hex()
 
 
 @admin.register(VerificationRun)

@@ -70,7 +70,7 @@ def audit_event_page(
     size: int = PAGE_SIZE,
 ) -> Page:
     """One page of matching events with ids below `before`, newest first (no OFFSET: constant cost per page)."""
-    queryset = audit_events_filtered(user=user, audit_filter=audit_filter).defer("entry", "hash", "detail")
+    queryset = audit_events_filtered(user=user, audit_filter=audit_filter).defer("detail")
     if before is not None:
         queryset = queryset.filter(id__lt=before)
     events = list(queryset.order_by("-id")[: size + 1])

@@ -10,8 +10,6 @@ from tests.audit.conftest import raw
 
 pytestmark = pytest.mark.django_db
 
-SEALED = {"seq": 1, "entry": b"{}", "hash": bytes(32)}
-
 
 def refused(statement: str, params: list | tuple = (), using: str = "default") -> bool:
     """Whether the database refuses the statement (run in a savepoint so the test goes on)."""
@@ -38,19 +36,26 @@ def test_raw_update_delete_and_truncate_are_refused_on_postgresql() -> None:
     assert refused("DELETE FROM audit_auditevent")
     assert refused("TRUNCATE audit_auditevent")
     assert refused("TRUNCATE audit_verificationrun")
+    assert refused("TRUNCATE audit_chainentry")
 
 
 def test_the_seal_update_is_the_only_update_let_through() -> None:
     event = audit_record(action="view")
-    # Sealing must set all three at once, from NULL, with every other column unchanged.
-    assert refused("UPDATE audit_auditevent SET seq = 1 WHERE id = %s", [event.pk])
-    assert refused(
-        "UPDATE audit_auditevent SET seq = 1, entry = 'x', hash = 'y', action = 'list' WHERE id = %s", [event.pk]
-    )
-    raw("UPDATE audit_auditevent SET seq = 1, entry = 'x', hash = 'y' WHERE id = %s", [event.pk])
+    # Sealing sets seq from NULL with every other column unchanged, the transaction id included.
+    assert refused("UPDATE audit_auditevent SET seq = 1, action = 'list' WHERE id = %s", [event.pk])
+    assert refused("UPDATE audit_auditevent SET seq = 1, txid = txid + 1 WHERE id = %s", [event.pk])
+    assert refused("UPDATE audit_auditevent SET action = 'list' WHERE id = %s", [event.pk])
+    raw("UPDATE audit_auditevent SET seq = 1 WHERE id = %s", [event.pk])
     # Once sealed, never again.
-    assert refused("UPDATE audit_auditevent SET seq = 2, entry = 'x', hash = 'y' WHERE id = %s", [event.pk])
-    assert refused("UPDATE audit_auditevent SET seq = NULL, entry = NULL, hash = NULL WHERE id = %s", [event.pk])
+    assert refused("UPDATE audit_auditevent SET seq = 2 WHERE id = %s", [event.pk])
+    assert refused("UPDATE audit_auditevent SET seq = NULL WHERE id = %s", [event.pk])
+
+
+def test_chain_entries_are_append_only() -> None:
+    raw("INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (1, 1, 'x', 'y')")
+    assert refused("UPDATE audit_chainentry SET entry = 'z' WHERE seq = 1")
+    assert refused("UPDATE audit_chainentry SET seq = 2 WHERE seq = 1")
+    assert refused("DELETE FROM audit_chainentry WHERE seq = 1")
 
 
 def test_verification_runs_are_append_only_too() -> None:
@@ -59,10 +64,10 @@ def test_verification_runs_are_append_only_too() -> None:
     assert refused("DELETE FROM audit_verificationrun WHERE id = %s", [run.pk])
 
 
-def test_the_sqlite_trigger_checks_every_column_but_the_sealed_ones() -> None:
+def test_the_seal_triggers_check_every_column_but_seq() -> None:
     from importlib import import_module
 
-    migration = import_module("audit.migrations.0003_append_only_triggers")
-    assert set(migration.EVENT_COLUMNS) == set(ENTRY_COLUMNS)
+    migration = import_module("audit.migrations.0006_chain_entries_beside_events")
+    assert set(migration.EVENT_COLUMNS) == {*ENTRY_COLUMNS, "txid"}
     columns = {field.column for field in AuditEvent._meta.concrete_fields}
-    assert set(migration.EVENT_COLUMNS) == columns - {"seq", "entry", "hash"}
+    assert set(migration.EVENT_COLUMNS) == columns - {"seq"}

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connections
 
-from audit.models import AuditEvent, VerificationRun
+from audit.models import AuditEvent, ChainEntry, VerificationRun
 from tests.audit.test_append_only import refused
 
 SQLITE = "audit_sqlite"
@@ -49,18 +49,18 @@ def test_update_and_delete_are_refused_on_sqlite(sqlite_alias: str) -> None:
 
 def test_only_the_seal_update_is_let_through_on_sqlite(sqlite_alias: str) -> None:
     event_id = sqlite_event(sqlite_alias)
-    assert refused("UPDATE audit_auditevent SET seq = 1 WHERE id = %s", [event_id], using=sqlite_alias)
-    assert refused(
-        "UPDATE audit_auditevent SET seq = 1, entry = X'00', hash = X'00', ip = '10.0.0.1' WHERE id = %s",
-        [event_id],
-        using=sqlite_alias,
-    )
-    assert not refused(
-        "UPDATE audit_auditevent SET seq = 1, entry = X'00', hash = X'00' WHERE id = %s", [event_id], using=sqlite_alias
-    )
-    assert refused(
-        "UPDATE audit_auditevent SET seq = 2, entry = X'00', hash = X'00' WHERE id = %s", [event_id], using=sqlite_alias
-    )
+    assert refused("UPDATE audit_auditevent SET seq = 1, ip = '10.0.0.1' WHERE id = %s", [event_id], using=sqlite_alias)
+    assert refused("UPDATE audit_auditevent SET ip = '10.0.0.1' WHERE id = %s", [event_id], using=sqlite_alias)
+    assert not refused("UPDATE audit_auditevent SET seq = 1 WHERE id = %s", [event_id], using=sqlite_alias)
+    assert refused("UPDATE audit_auditevent SET seq = 2 WHERE id = %s", [event_id], using=sqlite_alias)
+    assert refused("UPDATE audit_auditevent SET seq = NULL WHERE id = %s", [event_id], using=sqlite_alias)
+
+
+def test_chain_entries_are_append_only_on_sqlite(sqlite_alias: str) -> None:
+    entry = ChainEntry.objects.using(sqlite_alias).create(seq=1, event_id=1, entry=b"{}", hash=bytes(32))
+    assert refused("UPDATE audit_chainentry SET entry = X'00' WHERE seq = 1", using=sqlite_alias)
+    assert refused("DELETE FROM audit_chainentry WHERE seq = 1", using=sqlite_alias)
+    assert bytes(ChainEntry.objects.using(sqlite_alias).get(seq=entry.seq).entry) == b"{}"
 
 
 def test_verification_runs_are_append_only_on_sqlite(sqlite_alias: str) -> None:

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ChainEntry
 from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.models import Borrower, Contact, Message
@@ -336,14 +336,20 @@ def assert_no_audit_row_holds(world: World) -> None:
     """No event, through the model or as raw column text (the sealed entry bytes included), holds a canary value."""
     # Seal first, so that every event's canonical entry bytes exist and are searched too.
     audit_chain_seal()
-    assert not AuditEvent.objects.filter(entry__isnull=True).exists()
+    assert not AuditEvent.objects.filter(seq__isnull=True).exists()
     events = list(AuditEvent.objects.all())
     assert events
     assert_no_personal_values(events, world.canaries())
-    columns = [field.column for field in AuditEvent._meta.concrete_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {AuditEvent._meta.db_table}")  # noqa: S608 - model columns
-        rows = cursor.fetchall()
+    for model in (AuditEvent, ChainEntry):
+        columns = [field.column for field in model._meta.concrete_fields]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {model._meta.db_table}")  # noqa: S608 - model columns
+            rows = cursor.fetchall()
+        assert rows
+        _assert_no_canary_in_columns(world, columns, rows)
+
+
+def _assert_no_canary_in_columns(world: World, columns: list[str], rows: list[tuple]) -> None:
     for row in rows:
         for column, value in zip(columns, row, strict=True):
             raw = bytes(value) if isinstance(value, memoryview | bytes) else str(value).encode()

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import CommandError, call_command
 
 from audit.chain import seal
-from audit.models import AuditEvent
+from audit.models import ChainEntry
 from audit.services import audit_record
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_the_proof_has_the_contract_fields_and_an_independent_implementation_acc
     document = proof_of(7, capsys)
     assert set(document) == {"seq", "leaf_index", "tree_size", "leaf", "path", "root", "checkpoint"}
     assert (document["seq"], document["leaf_index"], document["tree_size"]) == (7, 6, 11)
-    assert bytes.fromhex(document["leaf"]) == bytes(AuditEvent.objects.get(seq=7).entry)
+    assert bytes.fromhex(document["leaf"]) == bytes(ChainEntry.objects.get(seq=7).entry)
     path = [bytes.fromhex(node) for node in document["path"]]
     root = independent_root(6, 11, bytes.fromhex(document["leaf"]), path)
     assert root.hex() == document["root"]

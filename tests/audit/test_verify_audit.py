@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from audit.chain import entry_for, seal, verify
 from audit.encoding import GENESIS_HASH, chain_hash
-from audit.models import AuditEvent, VerificationRun
+from audit.models import AuditEvent, ChainEntry, VerificationRun
 from audit.services import audit_record
 from tests.audit.conftest import new_key_pair, raw, triggers_disabled
 
@@ -56,49 +56,65 @@ def test_an_edited_json_column_is_found_at_its_seq(audit_keys, capsys) -> None:
 def test_an_edited_entry_is_found_at_its_seq(audit_keys, capsys) -> None:
     build_chain()
     with triggers_disabled():
-        raw("UPDATE audit_auditevent SET entry = overlay(entry placing 'X' from 3 for 1) WHERE seq = 4")
+        raw("UPDATE audit_chainentry SET entry = overlay(entry placing 'X' from 3 for 1) WHERE seq = 4")
     assert run_verify(capsys)[1].splitlines()[0] == "first_bad_seq=4"
 
 
-def test_a_deleted_event_is_found_as_its_missing_seq(audit_keys, capsys) -> None:
+@pytest.mark.parametrize("tables", [("audit_auditevent",), ("audit_auditevent", "audit_chainentry")])
+def test_a_deleted_event_is_found_as_its_missing_seq(audit_keys, capsys, tables) -> None:
     build_chain()
     with triggers_disabled():
-        raw("DELETE FROM audit_auditevent WHERE seq = 6")
+        for table in tables:
+            raw(f"DELETE FROM {table} WHERE seq = 6")  # noqa: S608
     assert run_verify(capsys) == (1, "first_bad_seq=6\n")
 
 
-def test_a_tail_cut_back_behind_the_last_checkpoint_is_found_at_the_first_missing_seq(audit_keys, capsys) -> None:
+@pytest.mark.parametrize("tables", [("audit_auditevent",), ("audit_auditevent", "audit_chainentry")])
+def test_a_tail_cut_back_behind_the_last_checkpoint_is_found_at_the_first_missing_seq(
+    audit_keys, capsys, tables
+) -> None:
     build_chain()
     with triggers_disabled():
-        raw("DELETE FROM audit_auditevent WHERE seq >= 10")
+        for table in tables:
+            raw(f"DELETE FROM {table} WHERE seq >= 10")  # noqa: S608
     assert run_verify(capsys) == (1, "first_bad_seq=10\n")
 
 
-def test_two_swapped_events_are_found_at_the_first_of_them(audit_keys, capsys) -> None:
+@pytest.mark.parametrize("table", ["audit_auditevent", "audit_chainentry"])
+def test_two_swapped_events_are_found_at_the_first_of_them(audit_keys, capsys, table) -> None:
     build_chain()
     with triggers_disabled():
-        raw("UPDATE audit_auditevent SET seq = -seq WHERE seq IN (3, 8)")
-        raw("UPDATE audit_auditevent SET seq = CASE seq WHEN -3 THEN 8 ELSE 3 END WHERE seq IN (-3, -8)")
+        raw(f"UPDATE {table} SET seq = -seq WHERE seq IN (3, 8)")  # noqa: S608
+        raw(f"UPDATE {table} SET seq = CASE seq WHEN -3 THEN 8 ELSE 3 END WHERE seq IN (-3, -8)")  # noqa: S608
     assert run_verify(capsys) == (1, "first_bad_seq=3\n")
+
+
+def test_an_event_given_a_seq_no_chain_entry_names_is_found_at_that_seq(audit_keys, capsys) -> None:
+    build_chain()
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET seq = 13 WHERE seq = 12")
+    assert run_verify(capsys) == (1, "first_bad_seq=12\n")
 
 
 def insert_before_seq_4(*, rechain: bool) -> None:
     """Shift seq 4 and later up by one and insert a new event at seq 4, as a superuser with the triggers off."""
     original = AuditEvent.objects.get(seq=4)
+    original_hash = bytes(ChainEntry.objects.get(seq=4).hash)
     with triggers_disabled():
-        raw("UPDATE audit_auditevent SET seq = -seq - 1 WHERE seq >= 4")
-        raw("UPDATE audit_auditevent SET seq = -seq WHERE seq < 0")
+        for table in ("audit_auditevent", "audit_chainentry"):
+            raw(f"UPDATE {table} SET seq = -seq - 1 WHERE seq >= 4")  # noqa: S608
+            raw(f"UPDATE {table} SET seq = -seq WHERE seq < 0")  # noqa: S608
         raw(
             "INSERT INTO audit_auditevent (id, seq, occurred_at, actor_username, role, action, object_type, object_id,"
-            " persons, fields, purpose, outcome, request_id, detail, entry, hash)"
+            " persons, fields, purpose, outcome, request_id, detail)"
             " SELECT 10000, 4, occurred_at, actor_username, role, 'login', object_type, object_id, persons, fields,"
-            " purpose, outcome, request_id, detail, entry, hash FROM audit_auditevent WHERE id = %s",
+            " purpose, outcome, request_id, detail FROM audit_auditevent WHERE id = %s",
             [original.id],
         )
         # A well-formed entry for the new row; with `rechain` its hash also extends seq 3 correctly.
         entry = entry_for(10_000, 4)
-        digest = chain_hash(bytes(AuditEvent.objects.get(seq=3).hash), entry) if rechain else bytes(original.hash)
-        raw("UPDATE audit_auditevent SET entry = %s, hash = %s WHERE id = 10000", [entry, digest])
+        digest = chain_hash(bytes(ChainEntry.objects.get(seq=3).hash), entry) if rechain else original_hash
+        raw("INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (4, 10000, %s, %s)", [entry, digest])
 
 
 def test_an_inserted_event_is_found_at_its_place(audit_keys, capsys) -> None:
@@ -120,11 +136,11 @@ def test_a_consistently_rewritten_chain_is_caught_by_the_signed_checkpoints(audi
     with triggers_disabled():
         raw("UPDATE audit_auditevent SET action = 'list' WHERE seq = 5")
         # Rebuild every entry and hash from seq 5 on, as an attacker with the database could.
-        previous = bytes(AuditEvent.objects.get(seq=4).hash)
+        previous = bytes(ChainEntry.objects.get(seq=4).hash)
         for event in AuditEvent.objects.filter(seq__gte=5).order_by("seq"):
             entry = entry_for(event.id, event.seq)
             previous = chain_hash(previous, entry)
-            raw("UPDATE audit_auditevent SET entry = %s, hash = %s WHERE id = %s", [entry, previous, event.id])
+            raw("UPDATE audit_chainentry SET entry = %s, hash = %s WHERE seq = %s", [entry, previous, event.seq])
         raw("UPDATE audit_chainhead SET hash = %s", [previous])
     # Checkpoints were at 4, 8 and 12: the damage lies after the last checkpoint that still holds.
     assert run_verify(capsys) == (1, "first_bad_seq=5\n")
