@@ -12,7 +12,8 @@ import queue
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from audit.sinks import CheckpointSink, checkpoint_name, default_sink
 
 logger = logging.getLogger(__name__)
 
-SEAL_BATCH = 10_000
+SEAL_BATCH = 2_000
 VERIFY_FETCH = 20_000
 
 
@@ -81,23 +82,36 @@ def entry_for(event_id: int, seq: int) -> bytes:
         return encode_entry(seq, _row_values(cursor.fetchone()))
 
 
-def _seal_next(after_seq: int, horizon: int, batch_size: int) -> list[tuple[int, int, bytes]]:
-    """Give the next unsealed events, in id order, seq `after_seq` + 1 on; (seq, id, entry) of each, by seq.
+def _pending_ids(horizon: int) -> list[int]:
+    """Ids of the events awaiting sealing, in id order: on PostgreSQL those written by transaction `horizon`
+    or later (the previous seal's horizon), found through the `txid` index, not by an index on `seq`."""
+    with connection.cursor() as cursor:
+        if _postgres():
+            cursor.execute("SELECT id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL ORDER BY id", [horizon])
+        else:
+            cursor.execute("SELECT id FROM audit_auditevent WHERE seq IS NULL ORDER BY id")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _seal_range(after_seq: int, first_id: int, last_id: int, database: Any = None) -> list[tuple[int, int, bytes]]:
+    """Give the unsealed events with ids `first_id`..`last_id`, in id order, seq `after_seq` + 1 on; (seq, id,
+    entry) of each, by seq.
 
     On PostgreSQL one statement numbers them, sets their seq and returns the entry built from the row
-    version it wrote, so the entry always describes the columns it is stored beside. Pending events are
-    found by the transaction that wrote them (`txid` >= the previous seal's horizon), not by an index on
-    `seq`: with no index naming `seq` the update is HOT and writes no index entry.
+    version it wrote, so the entry always describes the columns it is stored beside; with no index naming
+    `seq`, the update is HOT and writes no index entry. `database` is the psycopg connection to use (from
+    another thread: Django's connection handle is per thread).
     """
-    if _postgres():
-        with _raw_cursor() as cursor:
+    if database is not None:
+        import psycopg
+
+        with psycopg.Cursor(database) as cursor:
             cursor.execute(
                 "UPDATE audit_auditevent AS e SET seq = q.s FROM ("  # noqa: S608 - fixed SQL
-                "SELECT row_version, %s::bigint + row_number() OVER (ORDER BY id) AS s FROM ("
-                "SELECT ctid AS row_version, id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL "
-                "ORDER BY id LIMIT %s) AS p) AS q "
+                "SELECT ctid AS row_version, %s::bigint + row_number() OVER (ORDER BY id) AS s FROM audit_auditevent "
+                "WHERE id BETWEEN %s AND %s AND seq IS NULL) AS q "
                 f"WHERE e.ctid = q.row_version RETURNING e.seq, e.id, {entry_sql('e.seq')}",
-                [after_seq, horizon, batch_size],
+                [after_seq, first_id, last_id],
                 binary=True,
             )
             rows = sorted(cursor.fetchall())
@@ -105,8 +119,8 @@ def _seal_next(after_seq: int, horizon: int, batch_size: int) -> list[tuple[int,
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(ENTRY_COLUMNS)} FROM audit_auditevent "  # noqa: S608
-                "WHERE seq IS NULL ORDER BY id LIMIT %s",
-                [batch_size],
+                "WHERE id BETWEEN %s AND %s AND seq IS NULL ORDER BY id",
+                [first_id, last_id],
             )
             rows = [
                 (after_seq + n, row[0], encode_entry(after_seq + n, _row_values(row)))
@@ -156,6 +170,13 @@ def _sealed_xmin(first_seq: int) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT xmin::text::bigint FROM audit_chainentry WHERE seq = %s", [first_seq])
         return cursor.fetchone()[0]
+
+
+def _completed(function: Callable[..., Any], *args: Any) -> Future:
+    """`function(*args)` run now, as a finished future."""
+    future: Future = Future()
+    future.set_result(function(*args))
+    return future
 
 
 def _lock_head() -> ChainHead:
@@ -208,16 +229,28 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
             audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq})
             seq, previous = head.seq, head.hash
             frontier = Frontier.from_bytes(head.seq, head.frontier)
-            while batch := _seal_next(seq, head.horizon, batch_size):
-                chained = []
-                for seq, event_id, entry in batch:
-                    previous = chain_hash(previous, entry)
-                    chained.append((seq, event_id, entry, previous))
-                frontier.extend([leaf_hash(entry) for _, _, entry in batch])
-                _write_chain_entries(chained)
-                sealed += len(batch)
-                if len(batch) < batch_size:
-                    break
+            ids = _pending_ids(head.horizon)
+            ranges = [(ids[n], ids[min(n + batch_size, len(ids)) - 1]) for n in range(0, len(ids), batch_size)]
+            # PostgreSQL seals the next batch (in a second thread, on this same connection: waiting on it
+            # releases the interpreter lock) while this one is hashed; psycopg runs one statement at a time,
+            # so this batch's COPY follows that UPDATE. SQLite seals batch after batch.
+            database = connection.connection if _postgres() else None
+            with ThreadPoolExecutor(max_workers=1) as worker:
+                start = worker.submit if database is not None else _completed
+                following = start(_seal_range, seq, *ranges[0], database)
+                for n in range(len(ranges)):
+                    batch = following.result()
+                    if not batch:
+                        raise ChainError("pending events vanished while this sealer held the head")
+                    if n + 1 < len(ranges):
+                        following = start(_seal_range, batch[-1][0], *ranges[n + 1], database)
+                    chained = []
+                    for seq, event_id, entry in batch:
+                        previous = chain_hash(previous, entry)
+                        chained.append((seq, event_id, entry, previous))
+                    frontier.extend([leaf_hash(entry) for _, _, entry in batch])
+                    _write_chain_entries(chained)
+                    sealed += len(batch)
             xmin = _sealed_xmin(head.seq + 1)
             ChainHead.objects.filter(id=1).update(
                 seq=seq, hash=previous, frontier=frontier.to_bytes(), sealed_at=timezone.now(), horizon=next_horizon

@@ -53,3 +53,30 @@ def test_escalation_and_relay_work_on_the_sqlite_default(tmp_path: Path) -> None
     assert len(sent) == statuses.get("sent", 0)
     assert statuses.get("sent", 0) + statuses.get("waiting", 0) > 0, statuses
     assert set(statuses) <= {"sent", "waiting", "suppressed"}, statuses
+
+
+def test_the_audit_chain_seals_verifies_and_finds_tampering_on_the_sqlite_default(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.audit.conftest import new_key_pair
+
+    seed, public = new_key_pair()
+    keys = {"AUDIT_SIGNING_KEY": seed, "AUDIT_PUBLIC_KEY": public, "AUDIT_CHECKPOINT_DIR": str(tmp_path / "cp")}
+    os.environ.update(keys)
+    try:
+        for command in (["migrate", "-v", "0"], ["seed_demo"], ["audit_checkpoint"], ["verify_audit"]):
+            result = manage(tmp_path, *command)
+            assert result.returncode == 0, (command, result.stdout, result.stderr[-2000:])
+        assert result.stdout.startswith("ok events=")
+        database = sqlite3.connect(tmp_path / "demo.sqlite3")
+        with database:
+            # An attacker with the file drops the trigger and edits a sealed event.
+            database.execute("DROP TRIGGER audit_auditevent_seal_only")
+            database.execute("UPDATE audit_auditevent SET action = 'list' WHERE seq = 2")
+        database.close()
+        tampered = manage(tmp_path, "verify_audit")
+        assert tampered.returncode == 1
+        assert tampered.stdout.splitlines()[0] == "first_bad_seq=2"
+    finally:
+        for name in keys:
+            os.environ.pop(name)
