@@ -13,7 +13,7 @@ from audit.models import AuditEvent, ChainHead
 from audit.services import audit_record
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_event_committed_after_a_seal_of_later_events_is_sealed_by_the_next_seal(audit_keys) -> None:
     audit_record(action="view", object_type="loanaccount", object_id=1)
     seal()

@@ -27,7 +27,7 @@ def _seal_waits_on_a_lock(probe: psycopg.Connection) -> bool:
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_row_rewritten_while_the_seal_waits_for_it_stops_the_seal(audit_keys) -> None:
     first = audit_record(action="view", object_type="loanaccount", object_id=1)
     audit_record(action="view", object_type="loanaccount", object_id=2)
