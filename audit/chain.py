@@ -360,34 +360,64 @@ def _prefetched_pages(sql: str) -> Iterator[tuple[Any, ...]]:
 
 
 # Where the chain and the events disagree on which event holds a seq: a chain entry whose event is gone or
-# carries another seq, or an event carrying a seq that no chain entry gives it.
-_MISPLACED_SQL = """
-SELECT c.seq, TRUE FROM audit_chainentry AS c LEFT JOIN audit_auditevent AS e ON e.id = c.event_id
-    WHERE e.id IS NULL OR e.seq IS NULL OR e.seq <> c.seq
-UNION ALL
-SELECT e.seq, TRUE FROM audit_auditevent AS e LEFT JOIN audit_chainentry AS c ON c.seq = e.seq
-    WHERE e.seq IS NOT NULL AND (c.seq IS NULL OR c.event_id <> e.id)
-"""
-
-# PostgreSQL: also the events written since the seal that wrote their chain entry (both rows of a seal
-# carry its transaction id), whose entry must be rebuilt from their columns.
-_MISPLACED_OR_REWRITTEN_SQL = """
-SELECT c.seq, e.id IS NULL OR e.seq IS DISTINCT FROM c.seq
-    FROM audit_chainentry AS c LEFT JOIN audit_auditevent AS e ON e.id = c.event_id
-    WHERE e.id IS NULL OR e.seq IS DISTINCT FROM c.seq OR e.xmin <> c.xmin
-UNION ALL
-SELECT e.seq, TRUE FROM audit_auditevent AS e LEFT JOIN audit_chainentry AS c ON c.seq = e.seq
-    WHERE e.seq IS NOT NULL AND (c.seq IS NULL OR c.event_id <> e.id)
+# carries another seq, or an event carrying a seq that no chain entry gives it. On PostgreSQL also the
+# events written since the seal that wrote their chain entry (both rows of a seal carry its transaction
+# id), whose entry must be rebuilt from their columns.
+_EVENT_SIDE_SQL = """
+SELECT CASE WHEN c.seq IS NULL OR e.seq < c.seq THEN e.seq ELSE c.seq END,
+        c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq
+    FROM audit_chainentry AS c
+    FULL JOIN (SELECT id, seq{xmin} FROM audit_auditevent WHERE seq IS NOT NULL) AS e ON e.id = c.event_id
+    WHERE c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq{rewritten}
 """
 
 
 def _event_side_findings() -> tuple[int | None, list[int]]:
     """(first seq the chain and the events place differently, seqs whose event row was written since its seal)."""
+    postgres = _postgres()
+    sql = _EVENT_SIDE_SQL.format(
+        xmin=", xmin" if postgres else "", rewritten=" OR e.xmin <> c.xmin" if postgres else ""
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_MISPLACED_OR_REWRITTEN_SQL if _postgres() else _MISPLACED_SQL)
+        if postgres:
+            # Two hash joins' worth of a million rows each: in memory rather than in batches on disk.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql)
         findings = cursor.fetchall()
     misplaced = [seq for seq, is_misplaced in findings if is_misplaced]
     return min(misplaced, default=None), [seq for seq, is_misplaced in findings if not is_misplaced]
+
+
+def _event_side_findings_beside() -> Callable[[], tuple[int | None, list[int]]]:
+    """Start `_event_side_findings`; the returned function gives its result.
+
+    Outside a transaction it runs at once on a second connection (Django opens one per thread), so
+    PostgreSQL joins the tables on one core while this thread hashes the chain on the other. Inside a
+    transaction (a test's, say) another connection would not see its rows: it runs later, on this one.
+    """
+    if connection.in_atomic_block or not _postgres():
+        return _event_side_findings
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                outcome.append(_event_side_findings())
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run, name="audit-verify-events", daemon=True)
+    worker.start()
+
+    def result() -> tuple[int | None, list[int]]:
+        worker.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    return result
 
 
 def _first_inconsistent_seq_sql(seqs: list[int] | None) -> int | None:
@@ -469,6 +499,7 @@ def verify(
     sha_chain, leaf, add_leaf, rebuild = chain_hash, leaf_hash, leaves.append, to_rebuild.append
     # PostgreSQL: the transaction that wrote each chain entry. SQLite: the event, whose entry is rebuilt.
     extra_columns = ", c.xmin" if postgres else f", e.seq, {_event_columns('e')}"
+    event_side = _event_side_findings_beside()
     with transaction.atomic():
         for row in _stream_sealed(extra_columns, with_events=not postgres):
             seq, entry, digest = row[0], row[1], row[2]
@@ -519,7 +550,7 @@ def verify(
                 next_size = sizes[size_index] if size_index < len(sizes) else -1
             expected += 1
         result.events = expected - 1
-        misplaced, rewritten = _event_side_findings()
+        misplaced, rewritten = event_side()
         to_rebuild.extend(rewritten)
         inconsistent = None
         if postgres:
