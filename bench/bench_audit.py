@@ -84,7 +84,9 @@ def _clear_audit_tables() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
-        cursor.execute("TRUNCATE audit_auditevent, audit_chainentry, audit_chainhead, audit_verificationrun RESTART IDENTITY")
+        cursor.execute(
+            "TRUNCATE audit_auditevent, audit_chainentry, audit_chainhead, audit_verificationrun RESTART IDENTITY"
+        )
         cursor.execute("SET session_replication_role = origin")
     shutil.rmtree(__import__("django.conf").conf.settings.AUDIT_CHECKPOINT_DIR, ignore_errors=True)
 
