@@ -82,17 +82,6 @@ def entry_for(event_id: int, seq: int) -> bytes:
         return encode_entry(seq, _row_values(cursor.fetchone()))
 
 
-def _pending_ids(horizon: int) -> list[int]:
-    """Ids of the events awaiting sealing, in id order: on PostgreSQL those written by transaction `horizon`
-    or later (the previous seal's horizon), found through the `txid` index, not by an index on `seq`."""
-    with connection.cursor() as cursor:
-        if _postgres():
-            cursor.execute("SELECT id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL ORDER BY id", [horizon])
-        else:
-            cursor.execute("SELECT id FROM audit_auditevent WHERE seq IS NULL ORDER BY id")
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _seal_range(after_seq: int, first_id: int, last_id: int, database: Any = None) -> list[tuple[int, int, bytes]]:
     """Give the unsealed events with ids `first_id`..`last_id`, in id order, seq `after_seq` + 1 on; (seq, id,
     entry) of each, by seq.
@@ -192,25 +181,26 @@ def _lock_head() -> ChainHead:
     return head
 
 
-def _pending_since(horizon: int) -> tuple[bool, int]:
-    """Whether any event awaits sealing, and the next seal's horizon.
+def _pending_since(horizon: int) -> tuple[list[int], int]:
+    """Ids of the events awaiting sealing, in id order, and the next seal's horizon.
 
-    The horizon is the oldest transaction this statement's snapshot saw running (PostgreSQL): every event
-    this seal cannot see was written by it or a later one, so the next seal looks from there on. An event
-    whose transaction commits late, after events with higher ids were sealed, is found all the same.
+    On PostgreSQL the pending events are those with no seq written by transaction `horizon` (the previous
+    seal's horizon) or later, found through the `txid` index, not by an index on `seq`. The next horizon
+    is the oldest transaction this statement's snapshot saw running: every event this seal cannot see was
+    written by it or a later one, so an event whose transaction commits late, after events with higher
+    ids were sealed, is found by the next seal all the same.
     """
-    if not _postgres():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT 1 FROM audit_auditevent WHERE seq IS NULL)")
-            return bool(cursor.fetchone()[0]), 0
     with connection.cursor() as cursor:
+        if not _postgres():
+            cursor.execute("SELECT id FROM audit_auditevent WHERE seq IS NULL ORDER BY id")
+            return [row[0] for row in cursor.fetchall()], 0
         cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM audit_auditevent WHERE txid >= %s AND seq IS NULL),"
-            " pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, ARRAY("
+            "SELECT id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL ORDER BY id)",
             [horizon],
         )
-        pending, next_horizon = cursor.fetchone()
-    return pending, next_horizon
+        next_horizon, ids = cursor.fetchone()
+    return ids, next_horizon
 
 
 def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) -> SealResult:
@@ -223,13 +213,14 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     xmin: int | None = None
     with transaction.atomic():
         head = _lock_head()
-        pending, next_horizon = _pending_since(head.horizon)
-        if pending:
-            # The seal is itself an event, sealed in this same batch.
-            audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq})
+        ids, next_horizon = _pending_since(head.horizon)
+        if ids:
+            # The seal is itself an event, sealed last in this same seal (its id is newer than any listed).
+            ids.append(
+                audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq}).id
+            )
             seq, previous = head.seq, head.hash
             frontier = Frontier.from_bytes(head.seq, head.frontier)
-            ids = _pending_ids(head.horizon)
             ranges = [(ids[n], ids[min(n + batch_size, len(ids)) - 1]) for n in range(0, len(ids), batch_size)]
             # PostgreSQL seals the next batch (in a second thread, on this same connection: waiting on it
             # releases the interpreter lock) while this one is hashed; psycopg runs one statement at a time,
@@ -380,7 +371,7 @@ def _event_side_findings() -> tuple[int | None, list[int]]:
     )
     with connection.cursor() as cursor:
         if postgres:
-            # Two hash joins' worth of a million rows each: in memory rather than in batches on disk.
+            # A hash join of a million rows a side: in memory rather than in batches on disk.
             cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql)
         findings = cursor.fetchall()
