@@ -267,6 +267,7 @@ def _load(port: int, path: str, cookie: str, seconds: float) -> float:
 
 
 def bench_page(runs: int) -> None:
+    from django.core.management import call_command
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
@@ -286,6 +287,8 @@ def bench_page(runs: int) -> None:
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     path = f"/cases/{account.pk}/"
     seconds = float(os.environ.get("BENCH_AUDIT_PAGE_SECONDS", 5))
+    # As deployed: the page names hashed static files, which Whitenoise serves from STATIC_ROOT.
+    call_command("collectstatic", interactive=False, verbosity=0)
     servers = {
         "on": _serve("config.wsgi:application", _free_port()),
         "off": _serve("bench_audit:audit_off_application()", _free_port()),
