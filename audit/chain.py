@@ -188,18 +188,24 @@ def _pending_since(horizon: int) -> tuple[list[int], int]:
     seal's horizon) or later, found through the `txid` index, not by an index on `seq`. The next horizon
     is the oldest transaction this statement's snapshot saw running: every event this seal cannot see was
     written by it or a later one, so an event whose transaction commits late, after events with higher
-    ids were sealed, is found by the next seal all the same.
+    ids were sealed, is found by the next seal all the same. A horizon beyond the transactions this
+    cluster has started (one restored from another cluster's counter) would hide every new event: the
+    search then starts from the beginning.
     """
     with connection.cursor() as cursor:
         if not _postgres():
             cursor.execute("SELECT id FROM audit_auditevent WHERE seq IS NULL ORDER BY id")
             return [row[0] for row in cursor.fetchall()], 0
         cursor.execute(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, ARRAY("
-            "SELECT id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL ORDER BY id)",
+            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, ARRAY("
+            "SELECT id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL ORDER BY id) "
+            "FROM pg_current_snapshot() AS s",
             [horizon],
         )
-        next_horizon, ids = cursor.fetchone()
+        next_horizon, next_transaction, ids = cursor.fetchone()
+    if horizon > next_transaction:
+        logger.warning("audit chain horizon %s is beyond this cluster's transactions; searching from 0", horizon)
+        return _pending_since(0)
     return ids, next_horizon
 
 
@@ -247,6 +253,10 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
                 seq=seq, hash=previous, frontier=frontier.to_bytes(), sealed_at=timezone.now(), horizon=next_horizon
             )
             head.seq, head.hash, head.frontier = seq, previous, frontier.to_bytes()
+        elif next_horizon != head.horizon:
+            # Nothing to seal: still move the horizon, so that it never lags (or, restored from another
+            # cluster, leads) the transactions that are writing events.
+            ChainHead.objects.filter(id=1).update(horizon=next_horizon)
     if head.seq == 0:
         return SealResult(sealed=0, tree_size=0, checkpoint=None)
     name = checkpoint_name(head.seq)

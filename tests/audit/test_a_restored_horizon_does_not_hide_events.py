@@ -1,0 +1,36 @@
+"""A chain head restored from another cluster carries a horizon from that cluster's transaction counter,
+beyond every transaction of this one: the sealer must not let it hide new events, and moves it back."""
+
+import pytest
+
+from audit.chain import seal, verify
+from audit.models import AuditEvent, ChainHead
+from audit.services import audit_record
+from tests.audit.conftest import raw
+
+pytestmark = pytest.mark.django_db
+
+
+def _current_transaction() -> int:
+    return raw("SELECT pg_current_xact_id()::text::bigint")[0][0]
+
+
+def test_an_event_written_under_a_horizon_from_another_cluster_is_sealed(audit_keys) -> None:
+    audit_record(action="view", object_type="loanaccount", object_id=1)
+    seal()
+    ChainHead.objects.filter(id=1).update(horizon=_current_transaction() + 1_000_000)
+    event = audit_record(action="reveal", object_type="borrower", object_id=7)
+    result = seal()
+    assert result.sealed == 2  # the event and the seal's own checkpoint event
+    assert AuditEvent.objects.get(id=event.id).seq is not None
+    assert ChainHead.objects.get().horizon <= _current_transaction()
+    assert verify().ok
+
+
+def test_a_seal_with_nothing_pending_brings_the_horizon_back(audit_keys) -> None:
+    audit_record(action="view", object_type="loanaccount", object_id=1)
+    seal()
+    ChainHead.objects.filter(id=1).update(horizon=_current_transaction() + 1_000_000)
+    result = seal()
+    assert result.sealed == 0
+    assert 0 < ChainHead.objects.get().horizon <= _current_transaction()
