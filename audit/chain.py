@@ -168,7 +168,12 @@ def _completed(function: Callable[..., Any], *args: Any) -> Future:
     return future
 
 
-def _lock_head() -> ChainHead:
+def _lock_head(sink: CheckpointSink) -> ChainHead:
+    """Lock the chain head and check it against the last chain entry and its own signed checkpoint.
+
+    The head's Merkle frontier is a cache the next checkpoint's root is computed from: one that no longer
+    gives the root its checkpoint signed would have every later checkpoint sign a wrong tree.
+    """
     head, _ = ChainHead.objects.select_for_update().get_or_create(id=1)
     head.hash = bytes(head.hash)
     head.frontier = bytes(head.frontier)
@@ -178,6 +183,15 @@ def _lock_head() -> ChainHead:
     last_seq, last_hash = (last[0], bytes(last[1])) if last else (0, GENESIS_HASH)
     if (last_seq, last_hash) != (head.seq, head.hash):
         raise ChainError(f"chain head says seq {head.seq} but the last sealed event is seq {last_seq}")
+    name = checkpoint_name(head.seq)
+    if head.seq and _sink_has(sink, name):  # missing only after a crash between a seal's commit and its note
+        try:
+            signed_root = checkpoint_open(sink.read(name)).root
+            frontier_root = Frontier.from_bytes(head.seq, head.frontier).root()
+        except (NoteError, ValueError) as exc:
+            raise ChainError(f"chain head or checkpoint {name} is damaged: {exc}; run verify_audit") from exc
+        if frontier_root != signed_root:
+            raise ChainError(f"chain head's Merkle frontier does not give the root {name} signed; run verify_audit")
     return head
 
 
@@ -218,7 +232,7 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     sealed = 0
     xmin: int | None = None
     with transaction.atomic():
-        head = _lock_head()
+        head = _lock_head(sink)
         ids, next_horizon = _pending_since(head.horizon)
         if ids:
             # The seal is itself an event, sealed last in this same seal (its id is newer than any listed).

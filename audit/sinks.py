@@ -69,6 +69,10 @@ class FilesystemSink:
         """The text of one checkpoint file."""
         return (self.directory / name).read_text(encoding="utf-8")
 
+    def exists(self, name: str) -> bool:
+        """Whether checkpoint `name` has been written (without listing the directory)."""
+        return (self.directory / name).is_file()
+
 
 def default_sink() -> CheckpointSink:
     """The configured sink: files in AUDIT_CHECKPOINT_DIR."""
