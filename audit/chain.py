@@ -510,6 +510,9 @@ def verify(
     segments = _xmin_segments(checkpoints)
     segment_end, sealed_xmin = next(segments)
     to_rebuild: list[int] = []
+    # Chain entries are insert-only: one not carrying the transaction id its seal's checkpoint names was
+    # written since, and is where a chain rewritten up to a checkpoint whose root no longer holds begins.
+    first_rewritten_entry: int | None = None
     leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
     sha_chain, leaf, add_leaf, rebuild = chain_hash, leaf_hash, leaves.append, to_rebuild.append
     # PostgreSQL: the transaction that wrote each chain entry. SQLite: the event, whose entry is rebuilt.
@@ -532,11 +535,14 @@ def verify(
                 stream_bad = seq
                 result.reasons.append(f"seq {seq}: hash does not match its entry and the previous hash")
                 break
-            if by_xmin:
+            if postgres:
                 while seq > segment_end:
                     segment_end, sealed_xmin = next(segments)
                 if row[3] != sealed_xmin:
-                    rebuild(seq)
+                    if by_xmin:
+                        rebuild(seq)
+                    if sealed_xmin is not None and first_rewritten_entry is None:
+                        first_rewritten_entry = seq
             elif not postgres:
                 result.rebuilt += 1
                 if row[4] is None or row[3] != seq:
@@ -578,9 +584,13 @@ def verify(
         result.reasons.append(f"seq {inconsistent}: columns differ from the sealed entry")
     candidates = [seq for seq in (stream_bad, misplaced, inconsistent) if seq is not None]
     if root_bad_at is not None:
-        # The chain is self-consistent up to here, so it was rewritten: blame the first uncovered seq,
-        # unless a precise finding falls inside the same range.
+        # The chain is self-consistent up to here, so it was rewritten: blame the first chain entry written
+        # since its seal or a precise finding in the same range, else the first seq the last good
+        # checkpoint does not cover.
         precise = [seq for seq in candidates if seq <= root_bad_at]
+        if first_rewritten_entry is not None and good_checkpoint < first_rewritten_entry <= root_bad_at:
+            precise.append(first_rewritten_entry)
+            result.reasons.append(f"seq {first_rewritten_entry}: its chain entry was written after its seal")
         candidates = precise or [good_checkpoint + 1]
     if stream_bad is None and root_bad_at is None and sizes and sizes[-1] > result.events:
         candidates.append(result.events + 1)

@@ -126,9 +126,37 @@ def test_an_inserted_event_is_found_at_its_place(audit_keys, capsys) -> None:
 def test_an_inserted_event_with_a_recomputed_hash_is_caught_by_the_checkpoint_covering_it(audit_keys, capsys) -> None:
     build_chain()
     insert_before_seq_4(rechain=True)
-    # The chain up to seq 4 is self-consistent again; only the signed root of the first checkpoint (size 4)
-    # disagrees, so the finding is the first seq that no holding checkpoint vouches for.
-    assert run_verify(capsys) == (1, "first_bad_seq=1\n")
+    # The chain up to seq 4 is self-consistent again and only the signed root of the first checkpoint (size 4)
+    # disagrees; the chain entry at seq 4 does not carry the transaction id that checkpoint names.
+    assert run_verify(capsys) == (1, "first_bad_seq=4\n")
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["by-xmin", "full"])
+@pytest.mark.parametrize("also_delete_a_later_event", [False, True], ids=["rewritten", "rewritten-and-deleted"])
+def test_a_chain_rewritten_from_an_edited_event_is_found_at_that_event(
+    audit_keys, full, also_delete_a_later_event
+) -> None:
+    audit_record(action="view", object_type="loanaccount", object_id=1)
+    seal()  # seqs 1-2, checkpoint of size 2
+    for object_id in range(10, 14):
+        audit_record(action="view", object_type="loanaccount", object_id=object_id)
+    seal()  # seqs 3-7, checkpoint of size 7
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET object_id = 'forged' WHERE seq = 4")
+        # Every chain entry from seq 4 on rebuilt and rechained, as an attacker with the database could.
+        previous = bytes(ChainEntry.objects.get(seq=3).hash)
+        rows = raw("SELECT seq, event_id FROM audit_chainentry WHERE seq >= 4 ORDER BY seq")
+        raw("DELETE FROM audit_chainentry WHERE seq >= 4")
+        for seq, event_id in rows:
+            entry = entry_for(event_id, seq)
+            previous = chain_hash(previous, entry)
+            raw(
+                "INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (%s, %s, %s, %s)",
+                [seq, event_id, entry, previous],
+            )
+        if also_delete_a_later_event:
+            raw("DELETE FROM audit_auditevent WHERE seq = 6")
+    assert verify(full=full).first_bad_seq == 4
 
 
 def test_a_consistently_rewritten_chain_is_caught_by_the_signed_checkpoints(audit_keys, capsys) -> None:
