@@ -152,13 +152,45 @@ def _write_chain_entries(rows: list[tuple[int, int, bytes, bytes]]) -> None:
         cursor.executemany("INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (%s, %s, %s, %s)", rows)
 
 
-def _sealed_xmin(first_seq: int) -> int | None:
-    """On PostgreSQL: the transaction id this seal stamped on its rows (all share it)."""
+# A row's xmin holds the low 32 bits of a transaction id, which come round every 2^32 transactions.
+XID_WRAP = 1 << 32
+
+
+def transaction_id_near(low_bits: int, near: int) -> int:
+    """The 64-bit transaction id with these low 32 bits (a row's xmin) nearest to the 64-bit id `near`."""
+    return near + (low_bits - near + XID_WRAP // 2) % XID_WRAP - XID_WRAP // 2
+
+
+@dataclass(frozen=True)
+class TransactionClock:
+    """Where this PostgreSQL cluster's transaction ids stand: its identity (a cluster restored from a dump
+    is another cluster, with its own counter) and the id the next transaction to start will get."""
+
+    cluster: int
+    next_transaction: int
+
+
+def _transaction_clock() -> TransactionClock:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT system_identifier, pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM pg_control_system()"
+        )
+        cluster, next_transaction = cursor.fetchone()
+    return TransactionClock(cluster=cluster % (1 << 64), next_transaction=next_transaction)
+
+
+def _sealed_by(first_seq: int) -> tuple[int, int, int] | None:
+    """On PostgreSQL: (first seq, 64-bit id of the (sub)transaction that stamped this seal's rows, the
+    cluster): what the seal's checkpoint vouches for."""
     if not _postgres():
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT xmin::text::bigint FROM audit_chainentry WHERE seq = %s", [first_seq])
-        return cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT xmin::text::bigint, pg_current_xact_id()::text::bigint FROM audit_chainentry WHERE seq = %s",
+            [first_seq],
+        )
+        low_bits, this_transaction = cursor.fetchone()
+    return first_seq, transaction_id_near(low_bits, this_transaction), _transaction_clock().cluster
 
 
 def _completed(function: Callable[..., Any], *args: Any) -> Future:
@@ -230,7 +262,7 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     signing_key()  # fail before touching anything when checkpoints cannot be signed
     sink = sink or default_sink()
     sealed = 0
-    xmin: int | None = None
+    sealed_by: tuple[int, int, int] | None = None
     with transaction.atomic():
         head = _lock_head(sink)
         ids, next_horizon = _pending_since(head.horizon)
@@ -262,7 +294,7 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
                     frontier.extend([leaf_hash(entry) for _, _, entry in batch])
                     _write_chain_entries(chained)
                     sealed += len(batch)
-            xmin = _sealed_xmin(head.seq + 1)
+            sealed_by = _sealed_by(head.seq + 1)
             ChainHead.objects.filter(id=1).update(
                 seq=seq, hash=previous, frontier=frontier.to_bytes(), sealed_at=timezone.now(), horizon=next_horizon
             )
@@ -280,8 +312,7 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
         root = Frontier.from_bytes(head.seq, head.frontier).root()
         try:
             # Only the seal that wrote the rows vouches for their xmin; a checkpoint written late does not.
-            sealed_xmin = (head.seq - sealed + 1, xmin) if sealed and xmin is not None else None
-            sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now(), sealed_xmin=sealed_xmin))
+            sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now(), sealed_by=sealed_by))
         except FileExistsError:
             # Another sealer, after this one committed, found the checkpoint missing and wrote it first
             # (signed at another time, so the text differs). Accept it only if it describes this tree.
@@ -451,19 +482,31 @@ def _first_inconsistent_seq_sql(seqs: list[int] | None) -> int | None:
         return cursor.fetchone()[0]
 
 
-def _xmin_segments(checkpoints: dict[int, Checkpoint]) -> Iterator[tuple[int, bytes | None]]:
-    """(last seq, xmin as PostgreSQL sends it) for consecutive seq ranges from 1; None where no signed
-    checkpoint vouches which transaction sealed the range."""
+def xmin_segments(checkpoints: dict[int, Checkpoint], clock: TransactionClock) -> list[tuple[int, bytes | None]]:
+    """(last seq, xmin as PostgreSQL sends it) for consecutive seq ranges from 1, the last one open-ended;
+    None where no signed checkpoint vouches which transaction sealed the range.
+
+    A vouched id counts only in the cluster that sealed (`sealed-xmin <first seq> <64-bit id> <cluster>`),
+    and only while it is unique in its low 32 bits, the part a row keeps: once a transaction 2^32 later
+    may have started, it could have stamped a row with the same xmin.
+    """
+    segments: list[tuple[int, bytes | None]] = []
     position = 0
     for size, checkpoint in sorted(checkpoints.items()):
-        first, _, xmin = (checkpoint.extension("sealed-xmin") or "").partition(" ")
-        if not (first.isdigit() and xmin.isdigit()) or not position < int(first) <= size or int(xmin) >= 1 << 32:
+        fields = (checkpoint.extension("sealed-xmin") or "").split(" ")
+        if len(fields) != 3 or not all(field.isdigit() for field in fields):
             continue
-        if int(first) > position + 1:
-            yield int(first) - 1, None
-        yield size, int(xmin).to_bytes(4, "big")
+        first, transaction_id, cluster = (int(field) for field in fields)
+        if not position < first <= size or cluster != clock.cluster:
+            continue
+        if clock.next_transaction > transaction_id + XID_WRAP:
+            continue
+        if first > position + 1:
+            segments.append((first - 1, None))
+        segments.append((size, (transaction_id % XID_WRAP).to_bytes(4, "big")))
         position = size
-    yield sys.maxsize, None
+    segments.append((sys.maxsize, None))
+    return segments
 
 
 def _load_checkpoints(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> dict[int, Checkpoint]:
@@ -507,7 +550,8 @@ def verify(
     root_bad_at: int | None = None  # a checkpoint whose root failed: the damage is in (good_checkpoint, size]
     size_index = 0
     next_size = sizes[0] if sizes else -1
-    segments = _xmin_segments(checkpoints)
+    vouched = xmin_segments(checkpoints, _transaction_clock()) if postgres else [(sys.maxsize, None)]
+    segments = iter(vouched)
     segment_end, sealed_xmin = next(segments)
     to_rebuild: list[int] = []
     # Chain entries are insert-only: one not carrying the transaction id its seal's checkpoint names was
@@ -575,7 +619,9 @@ def verify(
         to_rebuild.extend(rewritten)
         inconsistent = None
         if postgres:
-            everything = full or len(to_rebuild) > REBUILD_BY_SEQ_LIMIT
+            # Transactions started meanwhile may have brought a vouched id round: then trust no xmin.
+            wrapped = by_xmin and xmin_segments(checkpoints, _transaction_clock()) != vouched
+            everything = full or wrapped or len(to_rebuild) > REBUILD_BY_SEQ_LIMIT
             result.rebuilt = result.events if everything else len(set(to_rebuild))
             inconsistent = _first_inconsistent_seq_sql(None if everything else to_rebuild)
     if misplaced is not None:

@@ -154,17 +154,18 @@ def checkpoint_sign(
     head_hash: bytes,
     at: datetime.datetime,
     *,
-    sealed_xmin: tuple[int, int] | None = None,
+    sealed_by: tuple[int, int, int] | None = None,
 ) -> str:
     """A signed checkpoint for the chain of `tree_size` events, its Merkle root and chain head hash.
 
-    `sealed_xmin` is (first seq, xmin) when the seal that made this tree wrote events first seq..tree_size
-    in one PostgreSQL (sub)transaction: the `sealed-xmin` line lets verify skip rebuilding those rows.
+    `sealed_by` is (first seq, 64-bit transaction id, cluster system identifier) when the seal that made
+    this tree wrote events first seq..tree_size in one PostgreSQL (sub)transaction: the `sealed-xmin`
+    line lets verify skip rebuilding those rows.
     """
     stamp = at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     extensions: tuple[str, ...] = (f"time {stamp}", f"chain {base64.b64encode(head_hash).decode()}")
-    if sealed_xmin is not None:
-        extensions += (f"sealed-xmin {sealed_xmin[0]} {sealed_xmin[1]}",)
+    if sealed_by is not None:
+        extensions += ("sealed-xmin " + " ".join(str(value) for value in sealed_by),)
     body = Checkpoint(origin(), tree_size, root, extensions).body()
     return sign_note(body, origin(), signing_key())
 

@@ -28,14 +28,15 @@ def test_each_seal_signs_the_xmin_of_the_rows_it_wrote(audit_keys) -> None:
     first, second = (checkpoint_open(path.read_text()) for path in sorted(audit_keys.iterdir()))
     assert (first.tree_size, second.tree_size) == (4, 8)
     for checkpoint, first_seq in ((first, 1), (second, 5)):
-        start, xmin = checkpoint.extension("sealed-xmin").split(" ")
+        start, transaction_id, cluster = checkpoint.extension("sealed-xmin").split(" ")
         assert int(start) == first_seq
+        assert raw("SELECT system_identifier::text FROM pg_control_system()") == [(cluster,)]
         for table in ("audit_auditevent", "audit_chainentry"):
             rows = raw(
                 f"SELECT DISTINCT xmin::text::bigint FROM {table} WHERE seq BETWEEN %s AND %s",  # noqa: S608
                 [first_seq, checkpoint.tree_size],
             )
-            assert rows == [(int(xmin),)]
+            assert rows == [(int(transaction_id) % 2**32,)]
 
 
 def test_an_untouched_chain_is_verified_without_rebuilding_any_entry(audit_keys) -> None:
