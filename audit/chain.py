@@ -283,8 +283,11 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
                 following = start(_seal_range, seq, *ranges[0], database)
                 for n in range(len(ranges)):
                     batch = following.result()
-                    if not batch:
-                        raise ChainError("pending events vanished while this sealer held the head")
+                    # Each listed event must be among those sealed (a late commit in the range may join
+                    # them): one rewritten or removed meanwhile stops the seal, even with no hole left.
+                    listed = ids[n * batch_size : (n + 1) * batch_size]
+                    if not set(listed).issubset([event_id for _, event_id, _ in batch]):
+                        raise ChainError("an event was changed or removed by someone else while this sealer held it")
                     if n + 1 < len(ranges):
                         following = start(_seal_range, batch[-1][0], *ranges[n + 1], database)
                     chained = []
