@@ -24,7 +24,7 @@ from django.utils import timezone
 from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, decode_entry, encode_entry, entry_sql
 from audit.merkle import Frontier, inclusion_path, leaf_hash, root_from_inclusion_path
 from audit.models import ChainHead
-from audit.notes import Checkpoint, NoteError, checkpoint_open, checkpoint_sign, signing_key
+from audit.notes import Checkpoint, NoteError, checkpoint_open, checkpoint_sign, checkpoint_unverified, signing_key
 from audit.sinks import CheckpointSink, checkpoint_name, default_sink
 
 logger = logging.getLogger(__name__)
@@ -217,13 +217,20 @@ def _lock_head(sink: CheckpointSink) -> ChainHead:
         raise ChainError(f"chain head says seq {head.seq} but the last sealed event is seq {last_seq}")
     name = checkpoint_name(head.seq)
     if head.seq and _sink_has(sink, name):  # missing only after a crash between a seal's commit and its note
+        # Not the signature: after a key rotation the last checkpoint is signed by the previous key.
         try:
-            signed_root = checkpoint_open(sink.read(name)).root
+            signed_root = checkpoint_unverified(sink.read(name)).root
+        except NoteError as exc:
+            raise ChainError(f"checkpoint {name} cannot be read: {exc}; run verify_audit") from exc
+        try:
             frontier_root = Frontier.from_bytes(head.seq, head.frontier).root()
-        except (NoteError, ValueError) as exc:
-            raise ChainError(f"chain head or checkpoint {name} is damaged: {exc}; run verify_audit") from exc
+        except ValueError as exc:
+            raise ChainError(f"chain head's Merkle frontier is damaged: {exc}; run verify_audit") from exc
         if frontier_root != signed_root:
-            raise ChainError(f"chain head's Merkle frontier does not give the root {name} signed; run verify_audit")
+            raise ChainError(
+                f"chain head's Merkle frontier does not give the root of {name}: the head or that checkpoint"
+                " was changed; run verify_audit"
+            )
     return head
 
 

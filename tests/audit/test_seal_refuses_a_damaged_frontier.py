@@ -5,7 +5,9 @@ import pytest
 
 from audit.chain import ChainError, seal, verify
 from audit.models import AuditEvent, ChainHead
+from audit.notes import checkpoint_open
 from audit.services import audit_record
+from tests.audit.conftest import new_key_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +30,7 @@ def test_a_seal_refuses_a_frontier_of_the_wrong_length(audit_keys) -> None:
     seal()
     ChainHead.objects.filter(id=1).update(frontier=bytes(96))  # three subtree roots for a tree of 2
     audit_record(action="view", object_type="loanaccount", object_id=2)
-    with pytest.raises(ChainError, match="damaged"):
+    with pytest.raises(ChainError, match="frontier is damaged"):
         seal()
 
 
@@ -37,3 +39,14 @@ def test_a_seal_goes_on_from_an_intact_frontier(audit_keys) -> None:
         audit_record(action="view", object_type="loanaccount", object_id=object_id)
         seal()
     assert verify().ok
+
+
+def test_a_seal_goes_on_after_the_signing_key_is_rotated(audit_keys, settings) -> None:
+    # security.md: seal under the old key, then deploy the new pair; the last checkpoint is the old key's.
+    audit_record(action="view", object_type="loanaccount", object_id=1)
+    seal()
+    settings.AUDIT_SIGNING_KEY, settings.AUDIT_PUBLIC_KEY = new_key_pair()
+    audit_record(action="view", object_type="loanaccount", object_id=2)
+    result = seal()
+    assert result.sealed == 2
+    assert checkpoint_open((audit_keys / result.checkpoint).read_text()).tree_size == 4  # under the new key
