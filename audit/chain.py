@@ -564,9 +564,10 @@ def verify(
     segments = iter(vouched)
     segment_end, sealed_xmin = next(segments)
     to_rebuild: list[int] = []
-    # Chain entries are insert-only: one not carrying the transaction id its seal's checkpoint names was
-    # written since, and is where a chain rewritten up to a checkpoint whose root no longer holds begins.
-    first_rewritten_entry: int | None = None
+    # Chain entries are insert-only: one carrying the transaction id its seal's checkpoint names is the one
+    # its seal wrote. The first since the last good checkpoint that is not (rewritten since, or vouched for
+    # by no checkpoint) is where a chain rewritten up to a checkpoint whose root fails may begin.
+    first_unvouched: int | None = None
     leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
     sha_chain, leaf, add_leaf, rebuild = chain_hash, leaf_hash, leaves.append, to_rebuild.append
     # PostgreSQL: the transaction that wrote each chain entry. SQLite: the event, whose entry is rebuilt.
@@ -595,8 +596,8 @@ def verify(
                 if row[3] != sealed_xmin:
                     if by_xmin:
                         rebuild(seq)
-                    if sealed_xmin is not None and first_rewritten_entry is None:
-                        first_rewritten_entry = seq
+                    if first_unvouched is None:
+                        first_unvouched = seq
             elif not postgres:
                 result.rebuilt += 1
                 if row[4] is None or row[3] != seq:
@@ -621,6 +622,7 @@ def verify(
                     result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
                     break
                 good_checkpoint = seq
+                first_unvouched = None
                 size_index += 1
                 next_size = sizes[size_index] if size_index < len(sizes) else -1
             expected += 1
@@ -640,13 +642,13 @@ def verify(
         result.reasons.append(f"seq {inconsistent}: columns differ from the sealed entry")
     candidates = [seq for seq in (stream_bad, misplaced, inconsistent) if seq is not None]
     if root_bad_at is not None:
-        # The chain is self-consistent up to here, so it was rewritten: blame the first chain entry written
-        # since its seal or a precise finding in the same range, else the first seq the last good
-        # checkpoint does not cover.
+        # The chain is self-consistent up to here, so it was rewritten: blame the first chain entry not
+        # vouched for as its seal's or a precise finding in the same range, else the first seq the last
+        # good checkpoint does not cover.
         precise = [seq for seq in candidates if seq <= root_bad_at]
-        if first_rewritten_entry is not None and good_checkpoint < first_rewritten_entry <= root_bad_at:
-            precise.append(first_rewritten_entry)
-            result.reasons.append(f"seq {first_rewritten_entry}: its chain entry was written after its seal")
+        if first_unvouched is not None:
+            precise.append(first_unvouched)
+            result.reasons.append(f"seq {first_unvouched}: no checkpoint vouches that its seal wrote its chain entry")
         candidates = precise or [good_checkpoint + 1]
     if stream_bad is None and root_bad_at is None and sizes and sizes[-1] > result.events:
         candidates.append(result.events + 1)

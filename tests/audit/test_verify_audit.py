@@ -174,6 +174,31 @@ def test_a_consistently_rewritten_chain_is_caught_by_the_signed_checkpoints(audi
     assert run_verify(capsys) == (1, "first_bad_seq=5\n")
 
 
+def test_a_rewritten_chain_is_found_where_no_checkpoint_vouches_for_it_any_more(audit_keys) -> None:
+    audit_record(action="view", object_type="loanaccount", object_id=1)
+    seal()  # seqs 1-2, checkpoint of size 2
+    for object_id in range(2):
+        audit_record(action="view", object_type="loanaccount", object_id=object_id)
+    seal()  # seqs 3-5
+    (audit_keys / "checkpoint-000000000005.txt").unlink()  # lost, or removed by whoever rewrites next
+    for object_id in range(2):
+        audit_record(action="view", object_type="loanaccount", object_id=object_id)
+    seal()  # seqs 6-8, checkpoint of size 8 (which vouches for 6-8 only)
+    with triggers_disabled():
+        raw("UPDATE audit_auditevent SET object_id = 'forged' WHERE seq = 3")
+        previous = bytes(ChainEntry.objects.get(seq=2).hash)
+        rows = raw("SELECT seq, event_id FROM audit_chainentry WHERE seq >= 3 ORDER BY seq")
+        raw("DELETE FROM audit_chainentry WHERE seq >= 3")
+        for seq, event_id in rows:
+            entry = entry_for(event_id, seq)
+            previous = chain_hash(previous, entry)
+            raw(
+                "INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (%s, %s, %s, %s)",
+                [seq, event_id, entry, previous],
+            )
+    assert verify().first_bad_seq == 3
+
+
 def test_a_forged_checkpoint_is_reported_by_file_name(audit_keys, capsys) -> None:
     build_chain()
     name = "checkpoint-000000000008.txt"
