@@ -234,32 +234,41 @@ def _lock_head(sink: CheckpointSink) -> ChainHead:
     return head
 
 
-def _pending_since(horizon: int) -> tuple[list[int], int]:
-    """Ids of the events awaiting sealing, in id order, and the next seal's horizon.
+@dataclass(frozen=True)
+class Pending:
+    """The events awaiting sealing, in id order, and where the next seal starts looking."""
+
+    ids: list[int]
+    horizon: int
+    cluster: int | None
+
+
+def _pending_since(horizon: int, cluster: int | None) -> Pending:
+    """The events awaiting sealing, and the next seal's horizon.
 
     On PostgreSQL the pending events are those with no seq written by transaction `horizon` (the previous
     seal's horizon) or later, found through the `txid` index, not by an index on `seq`. The next horizon
     is the oldest transaction this statement's snapshot saw running: every event this seal cannot see was
     written by it or a later one, so an event whose transaction commits late, after events with higher
-    ids were sealed, is found by the next seal all the same. A horizon beyond the transactions this
-    cluster has started (one restored from another cluster's counter) would hide every new event: the
-    search then starts from the beginning.
+    ids were sealed, is found by the next seal all the same. A horizon read in another cluster (`cluster`,
+    a head restored from a dump) or beyond the transactions this one has started says nothing about this
+    cluster's transactions: the search then starts from the beginning.
     """
     with connection.cursor() as cursor:
         if not _postgres():
             cursor.execute("SELECT id FROM audit_auditevent WHERE seq IS NULL ORDER BY id")
-            return [row[0] for row in cursor.fetchall()], 0
+            return Pending(ids=[row[0] for row in cursor.fetchall()], horizon=0, cluster=None)
         cursor.execute(
-            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, ARRAY("
-            "SELECT id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL ORDER BY id) "
-            "FROM pg_current_snapshot() AS s",
+            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, c.system_identifier,"
+            " ARRAY(SELECT id FROM audit_auditevent WHERE txid >= %s AND seq IS NULL ORDER BY id)"
+            " FROM pg_current_snapshot() AS s, pg_control_system() AS c",
             [horizon],
         )
-        next_horizon, next_transaction, ids = cursor.fetchone()
-    if horizon > next_transaction:
-        logger.warning("audit chain horizon %s is beyond this cluster's transactions; searching from 0", horizon)
-        return _pending_since(0)
-    return ids, next_horizon
+        next_horizon, next_transaction, this_cluster, ids = cursor.fetchone()
+    if horizon and (cluster != this_cluster or horizon > next_transaction):
+        logger.warning("audit chain horizon %s was not read in this cluster; searching from the start", horizon)
+        return _pending_since(0, this_cluster)
+    return Pending(ids=ids, horizon=next_horizon, cluster=this_cluster)
 
 
 def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) -> SealResult:
@@ -272,7 +281,8 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     sealed_by: tuple[int, int, int] | None = None
     with transaction.atomic():
         head = _lock_head(sink)
-        ids, next_horizon = _pending_since(head.horizon)
+        pending = _pending_since(head.horizon, head.cluster)
+        ids = pending.ids
         if ids:
             # The seal is itself an event, sealed last in this same seal (its id is newer than any listed).
             ids.append(
@@ -306,13 +316,18 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
                     sealed += len(batch)
             sealed_by = _sealed_by(head.seq + 1)
             ChainHead.objects.filter(id=1).update(
-                seq=seq, hash=previous, frontier=frontier.to_bytes(), sealed_at=timezone.now(), horizon=next_horizon
+                seq=seq,
+                hash=previous,
+                frontier=frontier.to_bytes(),
+                sealed_at=timezone.now(),
+                horizon=pending.horizon,
+                cluster=pending.cluster,
             )
             head.seq, head.hash, head.frontier = seq, previous, frontier.to_bytes()
-        elif next_horizon != head.horizon:
+        elif (pending.horizon, pending.cluster) != (head.horizon, head.cluster):
             # Nothing to seal: still move the horizon, so that it never lags (or, restored from another
             # cluster, leads) the transactions that are writing events.
-            ChainHead.objects.filter(id=1).update(horizon=next_horizon)
+            ChainHead.objects.filter(id=1).update(horizon=pending.horizon, cluster=pending.cluster)
     if head.seq == 0:
         return SealResult(sealed=0, tree_size=0, checkpoint=None)
     name = checkpoint_name(head.seq)

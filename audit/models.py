@@ -95,6 +95,9 @@ class ChainHead(models.Model):
     sealed_at = models.DateTimeField(null=True, blank=True)
     # PostgreSQL: every event the last seal could not see was written by this transaction id or a later one.
     horizon = models.BigIntegerField(default=0)
+    # The PostgreSQL cluster (system identifier) whose transaction counter `horizon` was read from: a head
+    # restored into another cluster says nothing about that cluster's transactions.
+    cluster = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("chain head")

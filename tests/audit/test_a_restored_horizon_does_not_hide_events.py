@@ -1,7 +1,9 @@
 """A chain head restored from another cluster carries a horizon from that cluster's transaction counter,
 beyond every transaction of this one: the sealer must not let it hide new events, and moves it back."""
 
+import psycopg
 import pytest
+from django.db import connection
 
 from audit.chain import seal, verify
 from audit.models import AuditEvent, ChainHead
@@ -34,3 +36,18 @@ def test_a_seal_with_nothing_pending_brings_the_horizon_back(audit_keys) -> None
     result = seal()
     assert result.sealed == 0
     assert 0 < ChainHead.objects.get().horizon <= _current_transaction()
+
+
+def test_a_horizon_read_in_another_cluster_is_not_trusted_even_when_it_looks_plausible(audit_keys) -> None:
+    event = audit_record(action="view", object_type="loanaccount", object_id=1)
+    # Other transactions complete, so this cluster's counter is past the event's writer, as after a restore.
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        for _ in range(3):
+            other.execute("SELECT pg_current_xact_id()")
+    writer = AuditEvent.objects.values_list("txid", flat=True).get(id=event.id)
+    (cluster,) = raw("SELECT system_identifier FROM pg_control_system()")[0]
+    # A head from another cluster whose horizon happens to fall just past the event's writer here.
+    ChainHead.objects.update_or_create(id=1, defaults={"horizon": writer + 1, "cluster": cluster + 1})
+    assert seal().sealed == 2
+    assert AuditEvent.objects.get(id=event.id).seq is not None
+    assert ChainHead.objects.get().cluster == cluster
