@@ -20,6 +20,21 @@ def build_chain(n: int = 9) -> None:
             seal()
 
 
+def rechain_from(first_seq: int) -> None:
+    """Replace every chain entry from `first_seq` on with one rebuilt from its event's columns and rechained,
+    as an attacker with the database could (the triggers must be off)."""
+    previous = bytes(ChainEntry.objects.get(seq=first_seq - 1).hash)
+    rows = raw("SELECT seq, event_id FROM audit_chainentry WHERE seq >= %s ORDER BY seq", [first_seq])
+    raw("DELETE FROM audit_chainentry WHERE seq >= %s", [first_seq])
+    for seq, event_id in rows:
+        entry = entry_for(event_id, seq)
+        previous = chain_hash(previous, entry)
+        raw(
+            "INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (%s, %s, %s, %s)",
+            [seq, event_id, entry, previous],
+        )
+
+
 def run_verify(capsys) -> tuple[int, str]:
     try:
         call_command("verify_audit")
@@ -143,17 +158,7 @@ def test_a_chain_rewritten_from_an_edited_event_is_found_at_that_event(
     seal()  # seqs 3-7, checkpoint of size 7
     with triggers_disabled():
         raw("UPDATE audit_auditevent SET object_id = 'forged' WHERE seq = 4")
-        # Every chain entry from seq 4 on rebuilt and rechained, as an attacker with the database could.
-        previous = bytes(ChainEntry.objects.get(seq=3).hash)
-        rows = raw("SELECT seq, event_id FROM audit_chainentry WHERE seq >= 4 ORDER BY seq")
-        raw("DELETE FROM audit_chainentry WHERE seq >= 4")
-        for seq, event_id in rows:
-            entry = entry_for(event_id, seq)
-            previous = chain_hash(previous, entry)
-            raw(
-                "INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (%s, %s, %s, %s)",
-                [seq, event_id, entry, previous],
-            )
+        rechain_from(4)
         if also_delete_a_later_event:
             raw("DELETE FROM audit_auditevent WHERE seq = 6")
     assert verify(full=full).first_bad_seq == 4
@@ -186,16 +191,7 @@ def test_a_rewritten_chain_is_found_where_no_checkpoint_vouches_for_it_any_more(
     seal()  # seqs 6-8, checkpoint of size 8 (which vouches for 6-8 only)
     with triggers_disabled():
         raw("UPDATE audit_auditevent SET object_id = 'forged' WHERE seq = 3")
-        previous = bytes(ChainEntry.objects.get(seq=2).hash)
-        rows = raw("SELECT seq, event_id FROM audit_chainentry WHERE seq >= 3 ORDER BY seq")
-        raw("DELETE FROM audit_chainentry WHERE seq >= 3")
-        for seq, event_id in rows:
-            entry = entry_for(event_id, seq)
-            previous = chain_hash(previous, entry)
-            raw(
-                "INSERT INTO audit_chainentry (seq, event_id, entry, hash) VALUES (%s, %s, %s, %s)",
-                [seq, event_id, entry, previous],
-            )
+        rechain_from(3)
     assert verify().first_bad_seq == 3
 
 
