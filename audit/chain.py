@@ -163,8 +163,9 @@ def transaction_id_near(low_bits: int, near: int) -> int:
 
 @dataclass(frozen=True)
 class TransactionClock:
-    """Where this PostgreSQL cluster's transaction ids stand: its identity (a cluster restored from a dump
-    is another cluster, with its own counter) and the id the next transaction to start will get."""
+    """Where this PostgreSQL cluster's transaction ids stand: its identity (the system identifier, unsigned
+    as pg_controldata prints it; a dump restored into another cluster meets another counter) and the id
+    the next transaction to start will get."""
 
     cluster: int
     next_transaction: int
@@ -613,7 +614,7 @@ def verify(
                         rebuild(seq)
                     if first_unvouched is None:
                         first_unvouched = seq
-            elif not postgres:
+            else:
                 result.rebuilt += 1
                 if row[4] is None or row[3] != seq:
                     stream_bad = seq
