@@ -283,12 +283,12 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     with transaction.atomic():
         head = _lock_head(sink)
         pending = _pending_since(head.horizon, head.cluster)
-        ids = pending.ids
-        if ids:
+        if pending.ids:
             # The seal is itself an event, sealed last in this same seal (its id is newer than any listed).
-            ids.append(
-                audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq}).id
+            checkpoint_event = audit_record(
+                action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq}
             )
+            ids = [*pending.ids, checkpoint_event.id]
             seq, previous = head.seq, head.hash
             frontier = Frontier.from_bytes(head.seq, head.frontier)
             ranges = [(ids[n], ids[min(n + batch_size, len(ids)) - 1]) for n in range(0, len(ids), batch_size)]
