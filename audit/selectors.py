@@ -9,9 +9,9 @@ from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
+from access.roles import COMPLIANCE_AUDITOR, user_has_role
 from audit.forms import AuditFilter
 from audit.models import AuditEvent, VerificationRun
-from collections_app.roles import COMPLIANCE_AUDITOR, user_has_role
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000

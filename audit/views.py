@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from access.roles import COMPLIANCE_AUDITOR, role_required
 from audit.forms import AuditFilter, AuditFilterForm
 from audit.selectors import (
     EXPORT_COLUMNS,
@@ -22,7 +23,6 @@ from audit.selectors import (
     verification_latest,
 )
 from audit.services import audit_record
-from collections_app.roles import COMPLIANCE_AUDITOR, role_required
 
 # Spreadsheets run cells starting with these as formulas (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

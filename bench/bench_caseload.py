@@ -151,8 +151,8 @@ def main() -> int:
 def run(officer_count: int, per_officer: int, runs: int) -> int:
     from guardian.shortcuts import get_objects_for_user
 
+    from access.roles import CASE_OFFICER
     from collections_app.models import LoanAccount
-    from collections_app.roles import CASE_OFFICER
     from collections_app.selectors.accounts import loan_accounts_for_user
 
     group = Group.objects.get(name=CASE_OFFICER)

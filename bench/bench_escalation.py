@@ -98,12 +98,12 @@ def empty_outbox() -> None:
 
 def naive_run(portfolio_code: str, today: datetime.date) -> tuple[float, int]:
     """The ladder as a per-account ORM loop: load each account's facts, decide in Python, enqueue one by one."""
-    from collections_app import policy as rules
+    from collections_app import account_rules as rules
     from collections_app.dpd import days_past_due
+    from collections_app.messaging.ladder import STAGES
+    from collections_app.messaging.outbox import message_enqueue
     from collections_app.models import ChannelStop, LoanAccount, Message, TemplateVersion
-    from collections_app.selectors.policy import policy_version_for_account
-    from collections_app.services.escalation import STAGES
-    from collections_app.services.messages import message_enqueue
+    from collections_app.selectors.profiles import policy_version_for_account
 
     templates = {
         (stage, channel): TemplateVersion.objects.filter(template__code=f"ladder-{stage}-{channel}").latest("version")
@@ -165,7 +165,7 @@ def main() -> None:
     """Populate, run alternately, print figures."""
     from django.contrib.auth.models import User
 
-    from collections_app.services.escalation import escalation_run
+    from collections_app.messaging.ladder import escalation_run
 
     old_config = setup_databases(verbosity=0, interactive=False)
     try:

@@ -161,7 +161,7 @@ def main() -> int:
 
 
 def run(pending: int, runs: int) -> int:
-    from collections_app.roles import CASE_OFFICER, RISK_APPROVER
+    from access.roles import CASE_OFFICER, RISK_APPROVER
     from review.models import FamilyContactRequest
 
     officer = User.objects.create_user("bench-officer")

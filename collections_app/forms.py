@@ -8,10 +8,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from access.roles import CASE_OFFICER
+from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_target_parse
 from collections_app.dpd import BUCKETS, lender_today
 from collections_app.models import CallTask, Contact, Flag, Interaction, Portfolio
-from collections_app.policy import RevealPurpose, RevealTarget, reveal_target_parse
-from collections_app.roles import CASE_OFFICER
 
 
 class CaseloadFilterForm(forms.Form):

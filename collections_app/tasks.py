@@ -17,7 +17,7 @@ RELAY_BATCH_SIZE = 500
 @shared_task(name="collections_app.relay_messages")
 def relay_messages() -> dict[str, int]:
     """Send every message that is due (the on-commit kick)."""
-    from collections_app.services.messages import relay_run
+    from collections_app.messaging.outbox import relay_run
 
     return vars(relay_run(batch_size=RELAY_BATCH_SIZE, max_batches=RELAY_MAX_BATCHES))
 
@@ -25,7 +25,7 @@ def relay_messages() -> dict[str, int]:
 @shared_task(name="collections_app.sweep_outbox")
 def sweep_outbox() -> dict[str, int]:
     """The periodic sweep: reconcile hand-offs whose worker died, then send what is due."""
-    from collections_app.services.messages import relay_sweep
+    from collections_app.messaging.outbox import relay_sweep
 
     return vars(relay_sweep(batch_size=RELAY_BATCH_SIZE, max_batches=RELAY_MAX_BATCHES))
 
@@ -33,6 +33,6 @@ def sweep_outbox() -> dict[str, int]:
 @shared_task(name="collections_app.run_escalation")
 def run_escalation() -> dict[str, int]:
     """The day's reminder ladder (daily beat entry)."""
-    from collections_app.services.escalation import escalation_run
+    from collections_app.messaging.ladder import escalation_run
 
     return vars(escalation_run())

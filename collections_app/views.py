@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.roles import CASE_OFFICER, role_required
 from audit.services import audit_record
+from collections_app.account_rules import RevealPurpose
 from collections_app.dpd import lender_today
 from collections_app.forms import (
     CallTaskCloseForm,
@@ -24,9 +26,8 @@ from collections_app.forms import (
     PromiseForm,
     RevealForm,
 )
+from collections_app.messaging.outbox import cease_request_record, channel_stop_record, phone_opt_out_record
 from collections_app.models import LoanAccount
-from collections_app.policy import RevealPurpose
-from collections_app.roles import CASE_OFFICER, role_required
 from collections_app.selectors.accounts import (
     call_task_get_for_account,
     caseload_get,
@@ -45,7 +46,6 @@ from collections_app.services.accounts import (
     personal_value_reveal,
     promise_create,
 )
-from collections_app.services.messages import cease_request_record, channel_stop_record, phone_opt_out_record
 from review.selectors import family_contact_latest_by_account, family_contact_requests_for_account
 
 # The personal fields each page shows (masked); the audit event of each page names them.

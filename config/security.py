@@ -1,66 +1,11 @@
-"""Security middleware and rules: headers, session lifetimes, the MFA requirement, ending a user's sessions."""
+"""HTTP-level security: response headers and the static files storage."""
 
-import time
 from collections.abc import Callable
 from typing import Any
 
-from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth import logout
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.contrib.auth.signals import user_logged_in
-from django.contrib.auth.views import redirect_to_login
-from django.contrib.sessions.models import Session
-from django.db import transaction
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import urlencode
-from django_otp import user_has_device
 from whitenoise.storage import CompressedManifestStaticFilesStorage
-
-from audit.services import audit_record
-from collections_app.roles import COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
-
-# Session keys this module owns.
-AUTH_AT_KEY = "_security_auth_at"
-LAST_SEEN_KEY = "_security_last_seen"
-# The idle clock is refreshed at most this often, so a page view does not always cost a session write.
-LAST_SEEN_RESOLUTION = 60
-
-MFA_ROLES = frozenset({RISK_APPROVER, COMPLIANCE_AUDITOR})
-
-# Pages an authenticated but not yet OTP-verified user may still reach.
-_MFA_EXEMPT_PREFIXES = ("/accounts/login/", "/accounts/mfa/", "/accounts/logout/", "/hooks/")
-_MFA_EXEMPT_EXACT = ("/healthz", "/readyz")
-
-
-def user_needs_mfa(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether `user` must pass a TOTP second factor: approvers, auditors and superusers, unless demo mode."""
-    if settings.DEMO_SKIP_MFA or not user.is_authenticated:
-        return False
-    return bool(user.is_superuser or MFA_ROLES & user_roles(user))
-
-
-def user_is_verified(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether this request's session passed the second factor (django-otp's OTPMiddleware sets it)."""
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())
-
-
-def mfa_pending(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether the signed-in user still owes the second factor in this session."""
-    return user_needs_mfa(user) and not user_is_verified(user)
-
-
-def _is_mfa_exempt(path: str) -> bool:
-    return (
-        path in _MFA_EXEMPT_EXACT
-        or path.startswith(_MFA_EXEMPT_PREFIXES)
-        or path.startswith("/" + settings.STATIC_URL.lstrip("/"))
-    )
 
 
 class SecurityHeadersMiddleware:
@@ -74,96 +19,6 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
-
-
-class SessionTimeoutMiddleware:
-    """End a session after SESSION_IDLE_TIMEOUT without requests or SESSION_ABSOLUTE_TIMEOUT after sign-in."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            now = int(time.time())
-            session = request.session
-            auth_at = session.get(AUTH_AT_KEY)
-            last_seen = session.get(LAST_SEEN_KEY, auth_at)
-            if auth_at is None:
-                # A session made without the login signal (e.g. before this module loaded) starts its clocks now.
-                session[AUTH_AT_KEY] = session[LAST_SEEN_KEY] = now
-            elif now - auth_at >= settings.SESSION_ABSOLUTE_TIMEOUT or now - last_seen >= settings.SESSION_IDLE_TIMEOUT:
-                # logout() flushes the session on the server and sends user_logged_out, which the audit log records.
-                logout(request)
-                return redirect_to_login(request.get_full_path())
-            elif now - last_seen >= LAST_SEEN_RESOLUTION:
-                session[LAST_SEEN_KEY] = now
-        return self.get_response(request)
-
-
-class MfaRequiredMiddleware:
-    """Send a signed-in user who owes the second factor to /accounts/mfa/ (or enrolment) for every other page."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not _is_mfa_exempt(request.path_info) and mfa_pending(request.user):
-            target = reverse("mfa_verify") if user_has_device(request.user) else reverse("mfa_enrol")
-            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
-        return self.get_response(request)
-
-
-@receiver(user_logged_in, dispatch_uid="config.security.start_session_clocks")
-def _start_session_clocks(sender: type, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    if request is not None and hasattr(request, "session"):
-        now = int(time.time())
-        request.session[AUTH_AT_KEY] = now
-        request.session[LAST_SEEN_KEY] = now
-
-
-@receiver(user_locked_out, dispatch_uid="config.security.audit_lockout")
-def _audit_lockout(sender: str, request: HttpRequest, username: str | None, **kwargs: Any) -> None:
-    # Only a known account is named (as the actor): a typo'd or guessed username may be anything, even a password.
-    known = User.objects.filter(username=username).first() if username else None
-    audit_record(
-        action="lockout",
-        actor=known,
-        outcome="denied",
-        detail={"username_known": known is not None, "cooloff_minutes": _cooloff_minutes()},
-    )
-
-
-def _cooloff_minutes() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-
-
-def user_sessions_end(*, user: User) -> int:
-    """Delete every live server-side session of `user`; returns how many were ended."""
-    ended = 0
-    user_id = str(user.pk)
-    # Sessions are few (30 minutes idle), so decoding the live ones is cheaper than keeping an index of them.
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == user_id:
-            session.delete()
-            ended += 1
-    return ended
-
-
-def user_deactivate(*, user: User, actor: User | None) -> int:
-    """Deactivate `user` and end all their sessions at once (audited); returns how many sessions ended."""
-    with transaction.atomic():
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        ended = user_sessions_end(user=user)
-        audit_record(
-            action="update",
-            actor=actor,
-            object_type="user",
-            object_id=user.pk,
-            fields=["is_active"],
-            detail={"is_active": False, "sessions_ended": ended},
-        )
-    return ended
 
 
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):

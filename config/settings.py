@@ -40,9 +40,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "access.apps.AccessConfig",
     "collections_app.apps.CollectionsAppConfig",
     "review.apps.ReviewConfig",
     "audit.apps.AuditConfig",
+    "demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [
@@ -55,8 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "audit.middleware.AuditContextMiddleware",
-    "config.security.SessionTimeoutMiddleware",
-    "config.security.MfaRequiredMiddleware",
+    "access.security.SessionTimeoutMiddleware",
+    "access.security.MfaRequiredMiddleware",
     "config.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -78,7 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "config.context_processors.roles",
+                "access.context_processors.roles",
             ],
         },
     },
@@ -131,12 +133,12 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
-# Reset once sign-in is complete, after the second factor when one is needed (config.auth_views._finish):
+# Reset once sign-in is complete, after the second factor when one is needed (access.views._finish):
 # a correct password alone must not wipe the count of wrong one-time codes.
 AXES_RESET_ON_SUCCESS = False
 # Attempts during a lockout do not extend it: the lock lasts 15 minutes from the fifth failure.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "config.auth_views.lockout_response"
+AXES_LOCKOUT_CALLABLE = "access.views.lockout_response"
 # The audit log records logins; axes keeps only its failure counters, and logs no usernames or IPs.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -146,11 +148,11 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # nothing (tests/security/test_login_lockout.py proves it).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# TOTP for risk approvers, compliance auditors and superusers (config.security.user_needs_mfa).
+# TOTP for risk approvers, compliance auditors and superusers (access.security.user_needs_mfa).
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Family-Contact Review")
 MFA_RECOVERY_CODE_COUNT = 10
 
-# 30 minutes idle, 12 hours absolute (config.security.SessionTimeoutMiddleware).
+# 30 minutes idle, 12 hours absolute (access.security.SessionTimeoutMiddleware).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_IDLE_TIMEOUT = SESSION_COOKIE_AGE

@@ -3,7 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import auth_views, views
+from access import views as auth_views
+from config import views
 
 urlpatterns = [
     path("", auth_views.home, name="home"),
@@ -19,7 +20,7 @@ urlpatterns = [
     path("cases/", include("collections_app.urls")),
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),
-    path("hooks/", include("collections_app.hook_urls")),
+    path("hooks/", include("collections_app.messaging.urls")),
     # One sign-in for everyone: the admin's own login page would skip the second factor.
     path("admin/login/", auth_views.admin_login_redirect),
     path("admin/", admin.site.urls),

@@ -1,12 +1,12 @@
-"""The review app's one seam to the messages outbox (collections_app.services.messages)."""
+"""The review app's one seam to the messages outbox (collections_app.messaging.outbox)."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Min
 
-from collections_app.firewall import Finding
+from collections_app.messaging import outbox as messages
+from collections_app.messaging.firewall import Finding
 from collections_app.models import Contact, LoanAccount, Message, PolicyVersion, TemplateVersion
-from collections_app.selectors.policy import policy_version_for_account as _policy_version_for_account
-from collections_app.services import messages
+from collections_app.selectors.profiles import policy_version_for_account as _policy_version_for_account
 
 
 def policy_version_for_account(account: LoanAccount) -> PolicyVersion:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from django.utils.translation import gettext, ngettext
 
-from collections_app.policy import PlanResult, PromiseResult, escalation_pause
+from collections_app.account_rules import PlanResult, PromiseResult, escalation_pause
 
 
 class EligibilityNumbers(Protocol):
@@ -42,7 +42,7 @@ class EligibilityFacts:
     failed_attempt_dates: tuple[datetime.date, ...] = ()
     refusal_dates: tuple[datetime.date, ...] = ()
     broken_promise_dates: tuple[datetime.date, ...] = ()
-    # Rule 3: the account's current promise and plan as collections_app.policy derives them, and open flags.
+    # Rule 3: the account's current promise and plan as collections_app.account_rules derives them, and open flags.
     promise: PromiseResult | None = None
     plan: PlanResult | None = None
     open_flags: tuple[str, ...] = ()

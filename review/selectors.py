@@ -11,9 +11,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from collections_app import firewall
-from collections_app import policy as account_policy
+from access.roles import RISK_APPROVER, user_has_role
+from collections_app import account_rules as account_policy
 from collections_app.dpd import BUCKETS_BY_CODE, DaysPastDue, bucket_case, days_past_due, lender_today
+from collections_app.messaging import firewall
 from collections_app.models import (
     Contact,
     Flag,
@@ -30,7 +31,6 @@ from collections_app.models import (
     RepaymentPlan,
     TemplateVersion,
 )
-from collections_app.roles import RISK_APPROVER, user_has_role
 from collections_app.selectors.accounts import loan_account_get_for_user, loan_accounts_for_user
 from review import messaging
 from review.models import ApproverPortfolio, FamilyContactRequest

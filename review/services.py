@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from access.roles import CASE_OFFICER, RISK_APPROVER, user_has_role
 from audit.services import audit_record
 from collections_app.models import Contact, LoanAccount, Message, MessageTemplate, PolicyVersion, Portfolio
-from collections_app.roles import CASE_OFFICER, RISK_APPROVER, user_has_role
 from collections_app.selectors.accounts import loan_accounts_for_user
 from review import messaging
 from review.models import JUSTIFICATION_MIN_LENGTH, ApproverPortfolio, FamilyContactRequest

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from tests.factories import make_user
 from tests.security.fixtures import otp_verify_session
 

@@ -15,6 +15,7 @@ from collections_app.models.accounts import (
     RepaymentPlan,
     UserPreference,
 )
+from collections_app.models.call_tasks import CallTask
 from collections_app.models.messaging import (
     ChannelStop,
     Message,
@@ -23,8 +24,7 @@ from collections_app.models.messaging import (
     TemplateVersion,
     WebhookSignature,
 )
-from collections_app.models.policy import PolicyProfile, PolicyVersion
-from collections_app.models.tasks import CallTask
+from collections_app.models.profiles import PolicyProfile, PolicyVersion
 
 __all__ = [
     "Borrower",

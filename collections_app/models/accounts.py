@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from collections_app.models.policy import PolicyProfile
+from collections_app.models.profiles import PolicyProfile
 
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form, e.g. +8613800000000."))
 money_validators = [MinValueValidator(Decimal("0"))]

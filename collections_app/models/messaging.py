@@ -6,7 +6,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models.accounts import Borrower, Contact, LoanAccount
-from collections_app.models.policy import PolicyVersion
+from collections_app.models.profiles import PolicyVersion
 
 
 class Message(models.Model):

@@ -13,7 +13,7 @@ from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.functional import Promise, cached_property
 
-from collections_app import policy
+from collections_app import account_rules as policy
 from collections_app.dpd import (
     BUCKETS,
     BUCKETS_BY_CODE,

@@ -11,7 +11,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.roles import CASE_OFFICER
 from audit.services import audit_record, audit_record_many
+from collections_app.account_rules import RevealPurpose, RevealTarget
 from collections_app.dpd import lender_today
 from collections_app.models import (
     Borrower,
@@ -24,9 +26,7 @@ from collections_app.models import (
     PromiseToPay,
     UserPreference,
 )
-from collections_app.policy import RevealPurpose, RevealTarget
-from collections_app.roles import CASE_OFFICER
-from collections_app.selectors.policy import call_task_accounts, current_policy_versions
+from collections_app.selectors.profiles import call_task_accounts, current_policy_versions
 
 WORK_PERMISSION = "work_loanaccount"
 

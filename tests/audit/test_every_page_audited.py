@@ -327,7 +327,7 @@ def test_reveal_leaves_exactly_one_reveal_event_naming_the_person(world: World, 
 
 
 def _a_purpose() -> str:
-    from collections_app.policy import RevealPurpose
+    from collections_app.account_rules import RevealPurpose
 
     return RevealPurpose.values[0]
 

@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from collections_app.policy import (
+from collections_app.account_rules import (
     InstalmentFact,
     PaymentFact,
     PromiseStatus,

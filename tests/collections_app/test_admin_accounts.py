@@ -5,9 +5,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
 from collections_app.models import LoanAccountUserObjectPermission
-from collections_app.roles import RISK_APPROVER
 from collections_app.selectors.accounts import loan_accounts_for_user
 from tests.conftest import signed_in
 from tests.factories import make_account, make_contact, make_payment, make_user

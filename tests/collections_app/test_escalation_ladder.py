@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from collections_app.masking import MaskedName, mask_name
+from collections_app.messaging.ladder import escalation_run
+from collections_app.messaging.outbox import cease_request_record, channel_stop_record
 from collections_app.models import (
     Borrower,
     CallTask,
@@ -22,8 +24,6 @@ from collections_app.models import (
     PromiseToPay,
     RepaymentPlan,
 )
-from collections_app.services.escalation import escalation_run
-from collections_app.services.messages import cease_request_record, channel_stop_record
 from tests.factories import make_account, make_borrower, make_contact, make_payment, make_portfolio
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The ladder's SQL pauses agree with the pure rules in collections_app.policy, case by case."""
+"""The ladder's SQL pauses agree with the pure rules in collections_app.account_rules, case by case."""
 
 import datetime
 import zoneinfo
@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from collections_app import policy as rules
+from collections_app import account_rules as rules
 from collections_app.models import LoanAccount, PromiseToPay
-from collections_app.selectors.policy import pending_promise_q
+from collections_app.selectors.profiles import pending_promise_q
 from tests.factories import make_account, make_payment
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ import datetime
 
 import pytest
 
-import collections_app.services.escalation as escalation
+import collections_app.messaging.ladder as escalation
 from audit.models import AuditEvent
+from collections_app.messaging.ladder import escalation_run
 from collections_app.models import CallTask, Message
-from collections_app.services.escalation import escalation_run
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db(transaction=True)

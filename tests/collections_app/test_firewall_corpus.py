@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collections_app.firewall import (
+from collections_app.messaging.firewall import (
     AUDIENCES,
     CATEGORIES,
     PROFILES,

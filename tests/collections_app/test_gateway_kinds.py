@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from collections_app.gateways import (
+from collections_app.messaging.gateways import (
     ConsoleGateway,
     FileGateway,
     HttpGateway,

@@ -10,10 +10,10 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
 from collections_app import importers
 from collections_app.models import Borrower, Contact, LoanAccount, LoanAccountUserObjectPermission
-from collections_app.roles import RISK_APPROVER
 from tests.factories import make_account, make_portfolio, make_user
 
 HEADER = ",".join(importers.ACCOUNT_HEADER)

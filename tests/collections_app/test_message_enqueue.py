@@ -7,8 +7,7 @@ import time_machine
 from django.db import transaction
 
 from audit.models import AuditEvent
-from collections_app.models import Message
-from collections_app.services.messages import (
+from collections_app.messaging.outbox import (
     MessageRefused,
     cease_request_record,
     channel_stop_record,
@@ -17,6 +16,7 @@ from collections_app.services.messages import (
     message_suppress,
     phone_opt_out_record,
 )
+from collections_app.models import Message
 from tests.collections_app.messaging_support import DAYTIME, NIGHT, SHANGHAI, family_version, ladder_version, policy
 from tests.factories import make_account, make_contact
 

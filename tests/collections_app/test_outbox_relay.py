@@ -8,10 +8,10 @@ import time_machine
 from django.db import connection
 
 from audit.models import AuditEvent
-from collections_app.gateways import Outcome, Result
+from collections_app.messaging import outbox as message_services
+from collections_app.messaging.gateways import Outcome, Result
+from collections_app.messaging.outbox import message_enqueue, relay_reconcile, relay_run
 from collections_app.models import Message
-from collections_app.services import messages as message_services
-from collections_app.services.messages import message_enqueue, relay_reconcile, relay_run
 from tests.collections_app.messaging_support import DAYTIME, NIGHT, family_version, ladder_version, policy
 from tests.factories import make_account, make_contact
 

@@ -6,9 +6,9 @@ import zoneinfo
 import pytest
 import time_machine
 
+from collections_app.messaging.outbox import message_enqueue
+from collections_app.messaging.rules import allowed_hours
 from collections_app.models import Borrower, Message
-from collections_app.sending import allowed_hours
-from collections_app.services.messages import message_enqueue
 from tests.collections_app.messaging_support import ladder_version, policy
 from tests.factories import make_account
 

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
 from collections_app.models import Flag, Interaction, PromiseToPay
-from collections_app.roles import RISK_APPROVER
 from tests.conftest import signed_in
 from tests.factories import make_account, make_contact, make_user
 

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
 from audit.models import AuditEvent
-from collections_app import demo
 from collections_app.dpd import bucket_for, days_past_due, lender_today
 from collections_app.models import (
     Borrower,
@@ -22,7 +22,7 @@ from collections_app.models import (
     Portfolio,
     PromiseToPay,
 )
-from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
+from demo import accounts as demo
 
 
 def seed(*extra: str) -> str:

@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
+from collections_app.messaging.outbox import template_version_approve, template_version_create
 from collections_app.models import MessageTemplate, TemplateVersion
-from collections_app.roles import RISK_APPROVER
-from collections_app.services.messages import template_version_approve, template_version_create
 from tests.conftest import signed_in as signed_in_plain
 from tests.factories import make_user
 from tests.security.fixtures import otp_verify_session

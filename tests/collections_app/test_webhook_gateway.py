@@ -8,9 +8,9 @@ import time_machine
 from django.test import Client
 
 from audit.models import AuditEvent
-from collections_app.hooks import signature_for
+from collections_app.messaging.outbox import message_enqueue, relay_run
+from collections_app.messaging.webhooks import signature_for
 from collections_app.models import ChannelStop, Message, PhoneOptOut
-from collections_app.services.messages import message_enqueue, relay_run
 from tests.collections_app.messaging_support import DAYTIME, family_version, ladder_version, policy
 from tests.factories import make_account, make_contact
 

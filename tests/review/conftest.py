@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from access.roles import RISK_APPROVER
 from collections_app.models import Contact, Interaction, LoanAccount, Message, MessageTemplate, TemplateVersion
-from collections_app.roles import RISK_APPROVER
 from review.models import FamilyContactRequest
 from review.services import family_contact_request_submit
 from tests.factories import make_account, make_contact, make_user

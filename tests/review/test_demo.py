@@ -3,9 +3,9 @@
 import pytest
 from django.conf import settings
 
-from collections_app import demo as collections_demo
 from collections_app.models import Contact, LoanAccount, MessageTemplate
-from review.demo import seed_family_contact_demo
+from demo import accounts as collections_demo
+from demo.family_contact import seed_family_contact_demo
 from review.selectors import eligibility_evaluate
 
 pytestmark = pytest.mark.django_db

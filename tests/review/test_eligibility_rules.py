@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from collections_app.account_rules import PlanResult, PromiseResult, PromiseStatus
 from collections_app.models import PolicyVersion
-from collections_app.policy import PlanResult, PromiseResult, PromiseStatus
 from review.policy import EligibilityFacts, evaluate
 
 TODAY = datetime.date(2026, 3, 16)

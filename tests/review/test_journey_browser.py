@@ -22,12 +22,12 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from collections_app import firewall
-from collections_app.demo import seed_users
-from collections_app.demo_security import demo_totp_devices_enrol
+from collections_app.messaging import firewall
+from collections_app.messaging.outbox import relay_run
 from collections_app.models import Contact, LoanAccount, MessageTemplate
-from collections_app.services.messages import relay_run
-from review.demo import seed_family_contact_demo
+from demo.accounts import seed_users
+from demo.family_contact import seed_family_contact_demo
+from demo.security import demo_totp_devices_enrol
 from review.models import FamilyContactRequest
 from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - flushes past the audit triggers
 

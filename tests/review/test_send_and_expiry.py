@@ -10,9 +10,9 @@ import time_machine
 from django.utils import timezone, translation
 
 from audit.models import AuditEvent
-from collections_app import firewall
+from collections_app.messaging import firewall
+from collections_app.messaging.outbox import message_enqueue, relay_run
 from collections_app.models import LoanAccount, Message, PhoneOptOut, RepaymentPlan
-from collections_app.services.messages import message_enqueue, relay_run
 from review.models import FamilyContactRequest
 from review.services import family_contact_request_decide
 from review.tasks import expire_family_contact_requests

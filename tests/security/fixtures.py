@@ -8,7 +8,7 @@ from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.security import user_needs_mfa
+from access.security import user_needs_mfa
 
 
 def otp_verify_session(client: Client, user: User) -> None:

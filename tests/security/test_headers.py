@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from collections_app.roles import CASE_OFFICER
+from access.roles import CASE_OFFICER
 from tests.factories import make_user
 from tests.security.conftest import PASSWORD
 

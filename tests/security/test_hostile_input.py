@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from access.roles import CASE_OFFICER
 from audit.models import AuditEvent
 from audit.services import audit_record
-from collections_app.firewall import lint_message
-from collections_app.hooks import signature_for
 from collections_app.importers import ACCOUNT_HEADER, PAYMENT_HEADER
+from collections_app.messaging.firewall import lint_message
+from collections_app.messaging.webhooks import signature_for
 from collections_app.models import Borrower, Contact, Interaction, LoanAccount, Payment, PhoneOptOut
-from collections_app.roles import CASE_OFFICER
 from review.services import family_contact_request_submit
 from tests.conftest import signed_in
 from tests.factories import make_account, make_contact, make_portfolio, make_user

@@ -13,11 +13,11 @@ from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
 from collections_app.models import CallTask, Flag, PolicyVersion
-from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from review.models import ApproverPortfolio, FamilyContactRequest
 from review.services import family_contact_request_submit
 from tests.conftest import signed_in
@@ -203,7 +203,7 @@ def test_every_object_url_is_classified() -> None:
 def expected_status(user: User, route: Route) -> int | None:
     """403 without the role, 404 inside the role but outside the scope, None when the object is in reach."""
     role, scoped = NAMESPACE_ROLES[route.namespace]
-    from collections_app.roles import user_has_role
+    from access.roles import user_has_role
 
     if not user_has_role(user, role):
         return 403

@@ -12,9 +12,9 @@ from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from collections_app.hooks import signature_for
-from collections_app.roles import CASE_OFFICER, RISK_APPROVER
-from collections_app.services.messages import message_enqueue, relay_run
+from access.roles import CASE_OFFICER, RISK_APPROVER
+from collections_app.messaging.outbox import message_enqueue, relay_run
+from collections_app.messaging.webhooks import signature_for
 from review.models import ApproverPortfolio, FamilyContactRequest
 from tests.collections_app.messaging_support import DAYTIME, ladder_version, policy
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user

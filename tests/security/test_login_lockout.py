@@ -7,8 +7,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from access.roles import CASE_OFFICER
 from audit.models import AuditEvent
-from collections_app.roles import CASE_OFFICER
 from tests.factories import make_user
 from tests.security.conftest import PASSWORD
 

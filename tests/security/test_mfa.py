@@ -13,9 +13,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from audit.models import AuditEvent
-from collections_app.demo_security import DEMO_TOTP_SECRETS, demo_totp_devices_enrol
-from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
+from demo.security import DEMO_TOTP_SECRETS, demo_totp_devices_enrol
 from tests.conftest import signed_in
 from tests.factories import make_user
 from tests.security.conftest import PASSWORD
@@ -113,7 +113,7 @@ def test_five_wrong_codes_lock_the_username_and_end_the_session(carol_with_devic
 
 
 def test_a_recovery_code_signs_in_once(carol_with_device: TOTPDevice) -> None:
-    from config.auth_views import recovery_codes_issue
+    from access.views import recovery_codes_issue
 
     codes = recovery_codes_issue(user=carol_with_device.user)
     assert len(codes) == 10

@@ -9,9 +9,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
+from access.roles import CASE_OFFICER
+from access.security import user_deactivate
 from audit.models import AuditEvent
-from collections_app.roles import CASE_OFFICER
-from config.security import user_deactivate
 from tests.factories import make_user
 from tests.security.conftest import PASSWORD
 

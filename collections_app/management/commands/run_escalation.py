@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from collections_app.services.escalation import escalation_run
+from collections_app.messaging.ladder import escalation_run
 
 
 class Command(BaseCommand):

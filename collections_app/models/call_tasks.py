@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models.accounts import LoanAccount
-from collections_app.models.policy import PolicyVersion
+from collections_app.models.profiles import PolicyVersion
 
 
 class CallTask(models.Model):

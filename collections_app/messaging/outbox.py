@@ -22,10 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from access.roles import RISK_APPROVER, user_has_role
 from audit.services import audit_events_sql, audit_record
-from collections_app.firewall import Finding, firewall_profile_get, lint_message
-from collections_app.gateways import Outbound, Outcome, Result, current_gateway
 from collections_app.masking import mask_name
+from collections_app.messaging.firewall import Finding, firewall_profile_get, lint_message
+from collections_app.messaging.gateways import Outbound, Outcome, Result, current_gateway
+from collections_app.messaging.rules import allowed_hours, daily_cap, is_opt_out_keyword
 from collections_app.models import (
     Borrower,
     ChannelStop,
@@ -37,9 +39,7 @@ from collections_app.models import (
     PolicyVersion,
     TemplateVersion,
 )
-from collections_app.roles import RISK_APPROVER, user_has_role
-from collections_app.selectors.policy import firewall_profile_for
-from collections_app.sending import allowed_hours, daily_cap, is_opt_out_keyword
+from collections_app.selectors.profiles import firewall_profile_for
 from collections_app.services.accounts import call_tasks_cancel_not_due
 
 logger = logging.getLogger(__name__)

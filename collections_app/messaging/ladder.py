@@ -35,8 +35,9 @@ from django.utils import timezone
 
 from audit.services import audit_events_sql, audit_record
 from collections_app.dpd import lender_today
-from collections_app.firewall import lint_message
 from collections_app.masking import MaskedName
+from collections_app.messaging.firewall import lint_message
+from collections_app.messaging.outbox import kick_relay, template_placeholders_unknown
 from collections_app.models import (
     Borrower,
     CallTask,
@@ -47,14 +48,13 @@ from collections_app.models import (
     PolicyVersion,
     TemplateVersion,
 )
-from collections_app.selectors.policy import (
+from collections_app.selectors.profiles import (
     call_task_accounts,
     current_policy_versions,
     firewall_profile_for,
     ladder_accounts,
 )
 from collections_app.services.accounts import call_tasks_cancel_not_due
-from collections_app.services.messages import kick_relay, template_placeholders_unknown
 
 # One escalation run at a time (pg_advisory_xact_lock key): "escalate" in spirit.
 ESCALATION_LOCK = 0x657363

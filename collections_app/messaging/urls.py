@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from collections_app import hooks
+from collections_app.messaging import webhooks as hooks
 
 app_name = "hooks"
 urlpatterns = [

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from collections_app.roles import user_roles
+from access.roles import user_roles
 
 
 def roles(request: HttpRequest) -> dict[str, frozenset[str]]:

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from stdnum.cn import ric
 
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from collections_app.dpd import days_past_due
 from collections_app.importers import AccountRow, ContactRow, ImportSummary, accounts_import
 from collections_app.models import (
@@ -35,7 +36,6 @@ from collections_app.models import (
     PromiseToPay,
     RepaymentPlan,
 )
-from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 
 DEMO_SEED = "family-contact-review-demo"
 BORROWER_COUNT = 240

@@ -30,9 +30,9 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
+from access.security import mfa_pending, user_is_verified, user_needs_mfa
 from audit.services import audit_record
-from collections_app.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
-from config.security import mfa_pending, user_is_verified, user_needs_mfa
 
 NEXT_SESSION_KEY = "_security_next"
 RECOVERY_DEVICE_NAME = "recovery"

@@ -18,9 +18,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from collections_app.messaging.outbox import inbound_sms_take, message_receipt_take
 from collections_app.models import Message, WebhookSignature
 from collections_app.models.accounts import e164_validator
-from collections_app.services.messages import inbound_sms_take, message_receipt_take
 
 MAX_CLOCK_SKEW_SECONDS = 300
 

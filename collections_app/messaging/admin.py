@@ -15,8 +15,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin_mixins import AuditedAdmin
 from collections_app import masking
-from collections_app.admin import AuditedAdmin
+from collections_app.messaging.outbox import (
+    phone_opt_out_record,
+    template_body_problems,
+    template_version_approve,
+    template_version_create,
+)
 from collections_app.models import (
     CallTask,
     ChannelStop,
@@ -28,13 +34,7 @@ from collections_app.models import (
     TemplateVersion,
 )
 from collections_app.models.accounts import e164_validator
-from collections_app.services.messages import (
-    phone_opt_out_record,
-    template_body_problems,
-    template_version_approve,
-    template_version_create,
-)
-from collections_app.services.policy import NOT_COPIED, policy_version_create
+from collections_app.services.profiles import NOT_COPIED, policy_version_create
 
 
 def _masked(phone: str) -> str:

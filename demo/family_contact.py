@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from collections_app.dpd import lender_today
+from collections_app.messaging.outbox import template_version_approve, template_version_create
 from collections_app.models import (
     Borrower,
     Contact,
@@ -24,9 +25,8 @@ from collections_app.models import (
     RepaymentPlan,
 )
 from collections_app.services.accounts import account_assign
-from collections_app.services.messages import template_version_approve, template_version_create
 
-# The demo's main Chinese portfolio (collections_app.demo creates it too; whichever runs first makes it).
+# The demo's main Chinese portfolio (demo.accounts creates it too; whichever runs first makes it).
 DEMO_PORTFOLIO = ("cn-consumer", "China consumer loans")
 DEMO_ACCOUNTS = ("DEMO-E1", "DEMO-E2", "DEMO-E3", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4")
 # Texts that pass the family firewall under every profile; the renderer adds the opt-out line.

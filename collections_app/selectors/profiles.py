@@ -1,6 +1,6 @@
 """Reads of policy profiles, and the escalation pauses and the ladder's accounts as SQL over the whole book.
 
-The pause rules themselves live in `collections_app.policy` (pure, per account). The reminder ladder must
+The pause rules themselves live in `collections_app.account_rules` (pure, per account). The reminder ladder must
 decide for a million accounts in one statement, so this module states the same rules as query expressions;
 `tests/collections_app/test_escalation_pauses.py` checks that both agree case by case.
 """
@@ -14,7 +14,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce, Mod, TruncDate
 
 from collections_app.dpd import DaysPastDue
-from collections_app.firewall import FirewallProfile, firewall_profile_get
+from collections_app.messaging.firewall import FirewallProfile, firewall_profile_get
 from collections_app.models import (
     ChannelStop,
     Flag,

@@ -8,11 +8,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from collections_app import demo
-from collections_app.demo_security import demo_totp_devices_enrol
 from collections_app.dpd import lender_today
 from collections_app.models import LoanAccount
-from review.demo import seed_family_contact_demo
+from demo import accounts as demo
+from demo.family_contact import seed_family_contact_demo
+from demo.security import demo_totp_devices_enrol
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Roles, sign-in, the second factor and user services."""

@@ -1,0 +1,1 @@
+"""The demo data that `make run` loads: `seed_demo` and every app's part of it."""
