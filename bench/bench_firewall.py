@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from collections_app.messaging import firewall  # noqa: E402
-from tests.collections_app.firewall_corpus import CORPUS  # noqa: E402
+from tests.collections_app.messaging.firewall_corpus import CORPUS  # noqa: E402
 
 GOAL_MSGS_PER_S = 20_000
 

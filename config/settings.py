@@ -145,7 +145,7 @@ AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # axes.W006 warns that a lock without the IP can be dodged by rotating user agents or cookies; ours is
 # keyed on the username alone and sums failures across every IP and agent, so rotating them changes
-# nothing (tests/security/test_login_lockout.py proves it).
+# nothing (tests/access/test_login_lockout.py proves it).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # TOTP for risk approvers, compliance auditors and superusers (access.security.user_needs_mfa).

@@ -2,7 +2,7 @@
 
 The pause rules themselves live in `collections_app.account_rules` (pure, per account). The reminder ladder must
 decide for a million accounts in one statement, so this module states the same rules as query expressions;
-`tests/collections_app/test_escalation_pauses.py` checks that both agree case by case.
+`tests/collections_app/messaging/test_escalation_pauses.py` checks that both agree case by case.
 """
 
 import dataclasses

@@ -16,7 +16,7 @@ from access.roles import CASE_OFFICER, RISK_APPROVER
 from collections_app.messaging.outbox import message_enqueue, relay_run
 from collections_app.messaging.webhooks import signature_for
 from review.models import ApproverPortfolio, FamilyContactRequest
-from tests.collections_app.messaging_support import DAYTIME, ladder_version, policy
+from tests.collections_app.messaging.messaging_support import DAYTIME, ladder_version, policy
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
 from tests.review.conftest import add_failed_attempts, make_family_template
 

@@ -17,7 +17,14 @@ from collections_app.messaging.outbox import (
     phone_opt_out_record,
 )
 from collections_app.models import Message
-from tests.collections_app.messaging_support import DAYTIME, NIGHT, SHANGHAI, family_version, ladder_version, policy
+from tests.collections_app.messaging.messaging_support import (
+    DAYTIME,
+    NIGHT,
+    SHANGHAI,
+    family_version,
+    ladder_version,
+    policy,
+)
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db

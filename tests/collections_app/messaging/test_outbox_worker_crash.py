@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from collections_app.models import Message
 from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - lets the flush clear audit tables
-from tests.collections_app.messaging_support import ladder_version, policy
+from tests.collections_app.messaging.messaging_support import ladder_version, policy
 from tests.factories import make_account
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MESSAGES = 3000
 CANDIDATE_ZONES = [
     "Asia/Shanghai",

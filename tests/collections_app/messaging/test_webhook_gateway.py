@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from collections_app.messaging.outbox import message_enqueue, relay_run
 from collections_app.messaging.webhooks import signature_for
 from collections_app.models import ChannelStop, Message, PhoneOptOut
-from tests.collections_app.messaging_support import DAYTIME, family_version, ladder_version, policy
+from tests.collections_app.messaging.messaging_support import DAYTIME, family_version, ladder_version, policy
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db

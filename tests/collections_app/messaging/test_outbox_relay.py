@@ -12,7 +12,7 @@ from collections_app.messaging import outbox as message_services
 from collections_app.messaging.gateways import Outcome, Result
 from collections_app.messaging.outbox import message_enqueue, relay_reconcile, relay_run
 from collections_app.models import Message
-from tests.collections_app.messaging_support import DAYTIME, NIGHT, family_version, ladder_version, policy
+from tests.collections_app.messaging.messaging_support import DAYTIME, NIGHT, family_version, ladder_version, policy
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import time_machine
 from collections_app.messaging.outbox import message_enqueue
 from collections_app.messaging.rules import allowed_hours
 from collections_app.models import Borrower, Message
-from tests.collections_app.messaging_support import ladder_version, policy
+from tests.collections_app.messaging.messaging_support import ladder_version, policy
 from tests.factories import make_account
 
 START, END = datetime.time(8, 0), datetime.time(21, 0)

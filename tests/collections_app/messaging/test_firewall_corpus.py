@@ -16,7 +16,7 @@ from collections_app.messaging.firewall import (
     firewall_profile_get,
     lint_message,
 )
-from tests.collections_app.firewall_corpus import CORPUS, Case
+from tests.collections_app.messaging.firewall_corpus import CORPUS, Case
 
 FAMILY_CATEGORIES = {"amount", "overdue_detail", "debt_disclosure", "identifier", "product", "threat"}
 BORROWER_CATEGORIES = {"threat", "third_party"}
