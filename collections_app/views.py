@@ -26,7 +26,7 @@ from collections_app.forms import (
     PromiseForm,
     RevealForm,
 )
-from collections_app.messaging.outbox import cease_request_record, channel_stop_record, phone_opt_out_record
+from collections_app.messaging.consent import cease_request_record, channel_stop_record, phone_opt_out_record
 from collections_app.models import LoanAccount
 from collections_app.selectors.accounts import (
     call_task_get_for_account,

@@ -239,6 +239,9 @@ CELERY_BEAT_SCHEDULE = {
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")
 GATEWAY_WEBHOOK_SECRET = env.str("GATEWAY_WEBHOOK_SECRET", default="")
+# Checks run on each message of their audience just before it is sent, and told of its status changes
+# (collections_app/messaging/gates.py). Code, not configuration: review guards family messages this way.
+MESSAGE_SEND_GATES = ["review.gates.FamilyContactGate"]
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_PUBLIC_KEY = env.str("AUDIT_PUBLIC_KEY", default="")
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "checkpoints"))

@@ -1,10 +1,17 @@
-"""The review app's one seam to the messages outbox (collections_app.messaging.outbox)."""
+"""The review app's one seam to collections_app's messages: rendering, the firewall, the outbox.
+
+Review's selectors and services reach messaging only through these functions, so a change of layout on the
+messaging side (as when the outbox was split by concern) changes this file alone. The send gate runs the
+other way and is named in settings.MESSAGE_SEND_GATES (review/gates.py).
+"""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Min
 
-from collections_app.messaging import outbox as messages
+from collections_app.messaging import outbox
+from collections_app.messaging.checks import message_lint
 from collections_app.messaging.firewall import Finding
+from collections_app.messaging.render import message_render_preview
 from collections_app.models import Contact, LoanAccount, Message, PolicyVersion, TemplateVersion
 from collections_app.selectors.profiles import policy_version_for_account as _policy_version_for_account
 
@@ -24,14 +31,14 @@ def render_family_message(
     *, template_version: TemplateVersion, account: LoanAccount, policy_version: PolicyVersion
 ) -> str:
     """The exact text the family contact would receive (the outbox's own renderer)."""
-    return messages.message_render_preview(
+    return message_render_preview(
         template_version=template_version, borrower=account.borrower, policy_version=policy_version
     )
 
 
 def family_message_lint(*, body: str, policy_version: PolicyVersion) -> list[Finding]:
     """The content firewall on a family message under the policy version's profile."""
-    return messages.message_lint(body=body, audience=Message.Audience.FAMILY, policy_version=policy_version)
+    return message_lint(body=body, audience=Message.Audience.FAMILY, policy_version=policy_version)
 
 
 def family_message_enqueue(
@@ -44,7 +51,7 @@ def family_message_enqueue(
     actor: AbstractBaseUser | None,
 ) -> Message:
     """Queue the approved family message (one contact, one channel) in the caller's transaction."""
-    return messages.message_enqueue(
+    return outbox.message_enqueue(
         borrower=account.borrower,
         account=account,
         contact=contact,
@@ -59,10 +66,4 @@ def family_message_enqueue(
 
 def message_suppress(*, message: Message, reason: str, actor: AbstractBaseUser | None = None) -> None:
     """Suppress a message not yet handed to the gateway so that it is never sent."""
-    messages.message_suppress(message=message, reason=reason, actor=actor)
-
-
-def hooks_register(*, before_send: messages.BeforeSend, after_status_change: messages.AfterStatusChange) -> None:
-    """Register the review app's outbox hooks (called once from AppConfig.ready)."""
-    messages.register_before_send(Message.Audience.FAMILY, before_send)
-    messages.register_after_status_change(after_status_change)
+    outbox.message_suppress(message=message, reason=reason, actor=actor)

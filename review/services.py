@@ -194,6 +194,104 @@ def _deny(actor: AbstractBaseUser, request_id: int, why: str) -> None:
         )
 
 
+def _decision_allowed(*, request_id: int, decision: str, reason: str, actor: AbstractBaseUser) -> None:
+    """Refuse a malformed decision or a decider without the role, the scope or distance from the request.
+
+    Refusals of the decider are audited as `permission_denied`.
+    """
+    if decision not in ("approve", "reject"):
+        raise ValidationError({"decision": gettext("Choose approve or reject.")})
+    if decision == "reject" and not reason:
+        raise ValidationError({"reason": gettext("A rejection needs a reason.")})
+    if not user_has_role(actor, RISK_APPROVER):
+        _deny(actor, request_id, "role")
+        raise PermissionDenied(_("Only risk approvers decide requests."))
+    if not reviewable_requests(actor).filter(pk=request_id).exists():
+        _deny(actor, request_id, "scope")
+        raise PermissionDenied(_("The request is outside your portfolios."))
+    requested_by_id = FamilyContactRequest.objects.filter(pk=request_id).values_list("requested_by_id", flat=True)
+    if requested_by_id.first() == actor.pk:
+        _deny(actor, request_id, "separation_of_duties")
+        raise SeparationOfDutiesError(_("You filed this request; someone else must decide it."))
+
+
+def _reject(
+    request: FamilyContactRequest, *, reason: str, actor: AbstractBaseUser, now: datetime.datetime
+) -> DecisionOutcome:
+    request = _transition(
+        request,
+        Status.REJECTED,
+        actor=actor,
+        role=RISK_APPROVER,
+        now=now,
+        decided_by=actor,
+        decided_at=now,
+        decision_reason=reason,
+    )
+    return DecisionOutcome(request, decided=True)
+
+
+def _approve(
+    request: FamilyContactRequest, *, reason: str, actor: AbstractBaseUser, now: datetime.datetime
+) -> DecisionOutcome:
+    """Re-evaluate the locked request and queue its message; cancel it instead when either fails."""
+    evaluation, _preview, policy_version = eligibility_evaluate(
+        account=request.account,
+        contact=request.contact,
+        template_version=request.template_version,
+        now=now,
+        exclude_request_id=request.pk,
+    )
+    if not evaluation.eligible:
+        request = _transition(
+            request,
+            Status.CANCELLED,
+            actor=actor,
+            role=RISK_APPROVER,
+            now=now,
+            status_reason=evaluation.failure_summary()[:500],
+            evaluation_at_decision=evaluation.as_json(),
+            detail={"stage": "decision", "failed_rules": [result.rule for result in evaluation.failed]},
+        )
+        return DecisionOutcome(request, decided=False)
+    message = messaging.family_message_enqueue(
+        account=request.account,
+        contact=request.contact,
+        template_version=request.template_version,
+        policy_version=policy_version,
+        idempotency_key=f"family-contact-request-{request.pk}",
+        actor=actor,
+    )
+    if message.status == Message.Status.SUPPRESSED:
+        # The outbox refused it at once (e.g. the borrower asked communication to cease): nothing will go.
+        request = _transition(
+            request,
+            Status.CANCELLED,
+            actor=actor,
+            role=RISK_APPROVER,
+            now=now,
+            status_reason=message.status_reason or gettext("The message was suppressed."),
+            evaluation_at_decision=evaluation.as_json(),
+            message=message,
+            detail={"stage": "decision", "message_id": message.pk},
+        )
+        return DecisionOutcome(request, decided=False)
+    request = _transition(
+        request,
+        Status.APPROVED,
+        actor=actor,
+        role=RISK_APPROVER,
+        now=now,
+        decided_by=actor,
+        decided_at=now,
+        decision_reason=reason,
+        evaluation_at_decision=evaluation.as_json(),
+        message=message,
+        detail={"message_id": message.pk, "policy_version_id": policy_version.pk},
+    )
+    return DecisionOutcome(request, decided=True)
+
+
 def family_contact_request_decide(
     *,
     request_id: int,
@@ -210,93 +308,14 @@ def family_contact_request_decide(
     """
     now = now or timezone.now()
     reason = reason.strip()
-    if decision not in ("approve", "reject"):
-        raise ValidationError({"decision": gettext("Choose approve or reject.")})
-    if decision == "reject" and not reason:
-        raise ValidationError({"reason": gettext("A rejection needs a reason.")})
-    if not user_has_role(actor, RISK_APPROVER):
-        _deny(actor, request_id, "role")
-        raise PermissionDenied(_("Only risk approvers decide requests."))
-    if not reviewable_requests(actor).filter(pk=request_id).exists():
-        _deny(actor, request_id, "scope")
-        raise PermissionDenied(_("The request is outside your portfolios."))
-    requested_by_id = FamilyContactRequest.objects.filter(pk=request_id).values_list("requested_by_id", flat=True)
-    if requested_by_id.first() == actor.pk:
-        _deny(actor, request_id, "separation_of_duties")
-        raise SeparationOfDutiesError(_("You filed this request; someone else must decide it."))
-
+    _decision_allowed(request_id=request_id, decision=decision, reason=reason, actor=actor)
     with transaction.atomic():
         request = _lock(request_id)
         if request.status != Status.SUBMITTED:
             raise DecisionConflict(request)
         if decision == "reject":
-            request = _transition(
-                request,
-                Status.REJECTED,
-                actor=actor,
-                role=RISK_APPROVER,
-                now=now,
-                decided_by=actor,
-                decided_at=now,
-                decision_reason=reason,
-            )
-            return DecisionOutcome(request, decided=True)
-
-        evaluation, _preview, policy_version = eligibility_evaluate(
-            account=request.account,
-            contact=request.contact,
-            template_version=request.template_version,
-            now=now,
-            exclude_request_id=request.pk,
-        )
-        if not evaluation.eligible:
-            request = _transition(
-                request,
-                Status.CANCELLED,
-                actor=actor,
-                role=RISK_APPROVER,
-                now=now,
-                status_reason=evaluation.failure_summary()[:500],
-                evaluation_at_decision=evaluation.as_json(),
-                detail={"stage": "decision", "failed_rules": [result.rule for result in evaluation.failed]},
-            )
-            return DecisionOutcome(request, decided=False)
-        message = messaging.family_message_enqueue(
-            account=request.account,
-            contact=request.contact,
-            template_version=request.template_version,
-            policy_version=policy_version,
-            idempotency_key=f"family-contact-request-{request.pk}",
-            actor=actor,
-        )
-        if message.status == Message.Status.SUPPRESSED:
-            # The outbox refused it at once (e.g. the borrower asked communication to cease): nothing will go.
-            request = _transition(
-                request,
-                Status.CANCELLED,
-                actor=actor,
-                role=RISK_APPROVER,
-                now=now,
-                status_reason=message.status_reason or gettext("The message was suppressed."),
-                evaluation_at_decision=evaluation.as_json(),
-                message=message,
-                detail={"stage": "decision", "message_id": message.pk},
-            )
-            return DecisionOutcome(request, decided=False)
-        request = _transition(
-            request,
-            Status.APPROVED,
-            actor=actor,
-            role=RISK_APPROVER,
-            now=now,
-            decided_by=actor,
-            decided_at=now,
-            decision_reason=reason,
-            evaluation_at_decision=evaluation.as_json(),
-            message=message,
-            detail={"message_id": message.pk, "policy_version_id": policy_version.pk},
-        )
-        return DecisionOutcome(request, decided=True)
+            return _reject(request, reason=reason, actor=actor, now=now)
+        return _approve(request, reason=reason, actor=actor, now=now)
 
 
 def family_contact_request_cancel(
@@ -310,73 +329,6 @@ def family_contact_request_cancel(
         if request.message_id is not None:
             messaging.message_suppress(message=request.message, reason=reason[:200], actor=actor)
         return request
-
-
-def before_family_send(message: Message, *, now: datetime.datetime | None = None) -> str | None:
-    """Re-check a family message just before it goes out; return why it must not be sent, or None.
-
-    Runs inside the relay's transaction. A family message without an approved request never goes out; an
-    approval past its send window expires; a request whose rules now fail is cancelled with the reason.
-    """
-    now = now or timezone.now()
-    request = (
-        FamilyContactRequest.objects.select_for_update(of=("self",))
-        .select_related("account", "contact", "template_version__template", "policy_version")
-        .filter(message_id=message.pk)
-        .first()
-    )
-    if request is None:
-        return gettext("No approved family-contact request for this message.")
-    if request.status != Status.APPROVED:
-        return gettext("The family-contact request is %(status)s.") % {"status": request.get_status_display()}
-    deadline = request.decided_at + datetime.timedelta(hours=request.policy_version.approval_send_hours)
-    if now >= deadline:
-        reason = gettext("Not sent within %(hours)d hours of approval.") % {
-            "hours": request.policy_version.approval_send_hours
-        }
-        _transition(request, Status.EXPIRED, actor=None, now=now, status_reason=reason, detail={"stage": "send"})
-        return reason
-    evaluation, _preview, _version = eligibility_evaluate(
-        account=request.account,
-        contact=request.contact,
-        template_version=request.template_version,
-        now=now,
-        exclude_request_id=request.pk,
-        exclude_message_id=message.pk,
-    )
-    if not evaluation.eligible:
-        reason = evaluation.failure_summary()
-        _transition(
-            request,
-            Status.CANCELLED,
-            actor=None,
-            now=now,
-            status_reason=reason[:500],
-            detail={"stage": "send", "failed_rules": [result.rule for result in evaluation.failed]},
-        )
-        return reason[:200]
-    return None
-
-
-def after_message_status_change(message: Message, previous: str, status: str) -> None:
-    """Follow the message: sent or delivered closes the request as `sent`; suppressed cancels it."""
-    if message.audience != Message.Audience.FAMILY:
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        request = (
-            FamilyContactRequest.objects.select_for_update(of=("self",))
-            .select_related("account")
-            .filter(message_id=message.pk, status=Status.APPROVED)
-            .first()
-        )
-        if request is None:
-            return
-        if status in (Message.Status.SENT, Message.Status.DELIVERED):
-            _transition(request, Status.SENT, actor=None, now=now, detail={"message_id": message.pk})
-        elif status == Message.Status.SUPPRESSED:
-            reason = message.status_reason or gettext("The message was suppressed.")
-            _transition(request, Status.CANCELLED, actor=None, now=now, status_reason=reason)
 
 
 def family_contact_requests_expire(*, now: datetime.datetime | None = None) -> int:

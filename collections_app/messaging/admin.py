@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdmin
 from collections_app import masking
-from collections_app.messaging.outbox import (
-    phone_opt_out_record,
+from collections_app.messaging.consent import phone_opt_out_record
+from collections_app.messaging.templates import (
     template_body_problems,
     template_version_approve,
     template_version_create,

@@ -35,9 +35,9 @@ from django.utils import timezone
 
 from audit.services import audit_events_sql, audit_record
 from collections_app.dpd import lender_today
-from collections_app.masking import MaskedName
 from collections_app.messaging.firewall import lint_message
-from collections_app.messaging.outbox import kick_relay, template_placeholders_unknown
+from collections_app.messaging.render import body_expression, render_sql, template_placeholders_unknown
+from collections_app.messaging.tasks import kick_relay
 from collections_app.models import (
     Borrower,
     CallTask,
@@ -61,7 +61,6 @@ ESCALATION_LOCK = 0x657363
 CALL_TASK_LOCK = ESCALATION_LOCK + 1  # the call-task half of a run, on its own connection
 STAGES = ("pre-due", "due", "overdue")
 CHANNELS = (Message.Channel.SMS, Message.Channel.IN_APP)
-NAME_SLOT = "\x00"
 
 
 @dataclass
@@ -118,27 +117,6 @@ def ladder_template(stage: str, channel: str, language: str) -> TemplateVersion 
     )
 
 
-def _body_expression(version: TemplateVersion, policy: PolicyVersion) -> Concat | Value:
-    """The template rendered in SQL: profile values filled in here, the masked name by the database."""
-    text = version.body.format_map(
-        {
-            "borrower_name": NAME_SLOT,
-            "lender_name": policy.lender_name,
-            "hotline": (policy.service_hotlines or [""])[0],
-            "opt_out": policy.opt_out_line,
-        }
-    )
-    parts: list = []
-    for index, literal in enumerate(text.split(NAME_SLOT)):
-        if index:
-            parts.append(MaskedName("borrower__name"))
-        if literal:
-            parts.append(Value(literal))
-    if len(parts) == 1:
-        return parts[0]
-    return Concat(*parts, output_field=CharField())
-
-
 def _message_select(
     policy: PolicyVersion, stage: str, channel: str, version: TemplateVersion, today: datetime.date
 ) -> QuerySet | None:
@@ -165,7 +143,7 @@ def _message_select(
             e_borrower=F("borrower_id"),
             e_recipient=recipient,
             e_zone=F("borrower__timezone"),
-            e_body=_body_expression(version, policy),
+            e_body=body_expression(version, policy),
             e_key=Concat(
                 Value("esc:"),
                 Cast("pk", CharField()),
@@ -256,27 +234,6 @@ def _ladder_sql(
     return sql, [*params, today]
 
 
-def _render_sql(
-    policy: PolicyVersion, versions: dict[tuple[str, str], TemplateVersion], ranks: dict
-) -> tuple[str, list]:
-    """SQL of the body for stage rank `sendable.stage`: each template with profile values filled in, name masked."""
-    masked = MaskedName.template % {"expressions": "b.name"}
-    whens, params = [], []
-    for key, version in versions.items():
-        text = version.body.format_map(
-            {
-                "borrower_name": NAME_SLOT,
-                "lender_name": policy.lender_name,
-                "hotline": (policy.service_hotlines or [""])[0],
-                "opt_out": policy.opt_out_line,
-            }
-        )
-        literals = text.split(NAME_SLOT)
-        whens.append(f"WHEN %s THEN concat({f', {masked}, '.join(['%s'] * len(literals))})")
-        params += [ranks[key], *literals]
-    return f"CASE p.stage {' '.join(whens)} END", params
-
-
 def _insert_ladder_postgresql(
     policy: PolicyVersion, today: datetime.date, versions: dict[tuple[str, str], TemplateVersion]
 ) -> dict[tuple[str, str], int]:
@@ -288,7 +245,7 @@ def _insert_ladder_postgresql(
     borrower and a later stage may: the statement is repeated without such stages (only ever on a rerun).
     """
     ranks = {key: rank for rank, key in enumerate(versions)}
-    body_sql, body_params = _render_sql(policy, versions, ranks)
+    body_sql, body_params = render_sql(policy, versions, ranks)
     version_sql = "CASE p.stage " + " ".join("WHEN %s THEN %s::bigint" for _ in versions) + " END"
     version_params = [value for key, version in versions.items() for value in (ranks[key], version.pk)]
     # One audit detail per template version, built here: the events join it rather than build jsonb per row.

@@ -18,7 +18,8 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from collections_app.messaging.outbox import inbound_sms_take, message_receipt_take
+from collections_app.messaging.consent import inbound_sms_take
+from collections_app.messaging.receipts import message_receipt_take
 from collections_app.models import Message, WebhookSignature
 from collections_app.models.accounts import e164_validator
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
-from collections_app.messaging.outbox import relay_sweep
+from collections_app.messaging.relay import relay_sweep
 from collections_app.models import Message
 from django.db.models import Count
 relay_sweep(batch_size=500)

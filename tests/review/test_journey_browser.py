@@ -23,7 +23,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from collections_app.messaging import firewall
-from collections_app.messaging.outbox import relay_run
+from collections_app.messaging.relay import relay_run
 from collections_app.models import Contact, LoanAccount, MessageTemplate
 from demo.accounts import seed_users
 from demo.family_contact import seed_family_contact_demo

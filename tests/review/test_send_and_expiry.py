@@ -11,7 +11,8 @@ from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from collections_app.messaging import firewall
-from collections_app.messaging.outbox import message_enqueue, relay_run
+from collections_app.messaging.outbox import message_enqueue
+from collections_app.messaging.relay import relay_run
 from collections_app.models import LoanAccount, Message, PhoneOptOut, RepaymentPlan
 from review.models import FamilyContactRequest
 from review.services import family_contact_request_decide

@@ -13,7 +13,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.roles import CASE_OFFICER, RISK_APPROVER
-from collections_app.messaging.outbox import message_enqueue, relay_run
+from collections_app.messaging.outbox import message_enqueue
+from collections_app.messaging.relay import relay_run
 from collections_app.messaging.webhooks import signature_for
 from review.models import ApproverPortfolio, FamilyContactRequest
 from tests.collections_app.messaging.messaging_support import DAYTIME, ladder_version, policy

@@ -9,7 +9,8 @@ from django.db import connection
 from django.utils import translation
 
 from audit.models import AuditEvent
-from collections_app.messaging.outbox import message_enqueue, relay_batch, relay_run
+from collections_app.messaging.outbox import message_enqueue
+from collections_app.messaging.relay import relay_batch, relay_run
 from collections_app.models import Message
 from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - lets the flush clear audit tables
 from tests.collections_app.messaging.messaging_support import DAYTIME, ladder_version, policy

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from collections_app.masking import MaskedName, mask_name
+from collections_app.messaging.consent import cease_request_record, channel_stop_record
 from collections_app.messaging.ladder import escalation_run
-from collections_app.messaging.outbox import cease_request_record, channel_stop_record
 from collections_app.models import (
     Borrower,
     CallTask,

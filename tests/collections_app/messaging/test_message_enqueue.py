@@ -7,15 +7,10 @@ import time_machine
 from django.db import transaction
 
 from audit.models import AuditEvent
-from collections_app.messaging.outbox import (
-    MessageRefused,
-    cease_request_record,
-    channel_stop_record,
-    message_enqueue,
-    message_render_preview,
-    message_suppress,
-    phone_opt_out_record,
-)
+from collections_app.messaging.checks import MessageRefused
+from collections_app.messaging.consent import cease_request_record, channel_stop_record, phone_opt_out_record
+from collections_app.messaging.outbox import message_enqueue, message_suppress
+from collections_app.messaging.render import message_render_preview
 from collections_app.models import Message
 from tests.collections_app.messaging.messaging_support import (
     DAYTIME,

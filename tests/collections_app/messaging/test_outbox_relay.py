@@ -8,9 +8,11 @@ import time_machine
 from django.db import connection
 
 from audit.models import AuditEvent
-from collections_app.messaging import outbox as message_services
+from collections_app.messaging import relay as message_services
+from collections_app.messaging.gates import SendGate
 from collections_app.messaging.gateways import Outcome, Result
-from collections_app.messaging.outbox import message_enqueue, relay_reconcile, relay_run
+from collections_app.messaging.outbox import message_enqueue
+from collections_app.messaging.relay import relay_reconcile, relay_run
 from collections_app.models import Message
 from tests.collections_app.messaging.messaging_support import DAYTIME, NIGHT, family_version, ladder_version, policy
 from tests.factories import make_account, make_contact
@@ -126,13 +128,25 @@ def test_message_queued_by_day_waits_if_the_relay_first_sees_it_at_night(gateway
     assert AuditEvent.objects.filter(action="message_waiting", object_id=str(message.pk)).exists()
 
 
+class RefusingGate(SendGate):
+    """A send gate named in MESSAGE_SEND_GATES in place of review's: refuses every family message."""
+
+    audience = "family"
+    changes: list[tuple[str, str]] = []
+
+    def before_send(self, message, now):
+        return "the borrower paid"
+
+    def after_status_change(self, message, old, new):
+        self.changes.append((old, new))
+
+
 @time_machine.travel(DAYTIME, tick=False)
-def test_before_send_hook_suppresses_and_status_hook_sees_each_change(gateway_file, officer, approver, monkeypatch):
+def test_before_send_hook_suppresses_and_status_hook_sees_each_change(gateway_file, officer, approver, settings):
     account = make_account()
     contact = make_contact(account.borrower)
-    changes = []
-    monkeypatch.setattr(message_services, "_before_send", {"family": [lambda m: "the borrower paid"]})
-    monkeypatch.setattr(message_services, "_after_status_change", [lambda m, old, new: changes.append((old, new))])
+    changes = RefusingGate.changes = []
+    settings.MESSAGE_SEND_GATES = [f"{__name__}.RefusingGate"]
     message = message_enqueue(
         borrower=account.borrower,
         account=account,

@@ -8,7 +8,8 @@ import time_machine
 from django.test import Client
 
 from audit.models import AuditEvent
-from collections_app.messaging.outbox import message_enqueue, relay_run
+from collections_app.messaging.outbox import message_enqueue
+from collections_app.messaging.relay import relay_run
 from collections_app.messaging.webhooks import signature_for
 from collections_app.models import ChannelStop, Message, PhoneOptOut
 from tests.collections_app.messaging.messaging_support import DAYTIME, family_version, ladder_version, policy
