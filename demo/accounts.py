@@ -23,7 +23,8 @@ from stdnum.cn import ric
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from collections_app.dpd import days_past_due
-from collections_app.importers import AccountRow, ContactRow, ImportSummary, accounts_import
+from collections_app.importers.accounts import AccountRow, ContactRow, accounts_import
+from collections_app.importers.upsert import ImportSummary
 from collections_app.models import (
     Contact,
     Flag,
