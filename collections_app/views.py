@@ -31,7 +31,6 @@ from collections_app.models import LoanAccount
 from collections_app.panels import account_sections, caseload_columns
 from collections_app.selectors.accounts import (
     call_task_get_for_account,
-    caseload_get,
     contact_get_for_account,
     flag_get_for_account,
     loan_account_contacts,
@@ -39,6 +38,7 @@ from collections_app.selectors.accounts import (
     loan_account_get_for_user,
     portfolios_list,
 )
+from collections_app.selectors.caseload import caseload_get
 from collections_app.services.accounts import (
     call_task_close,
     flag_close,
