@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import collections_app.importers.csv_rows as csv_rows
 from access.roles import CASE_OFFICER
-from collections_app.importers import csv_rows
 from collections_app.importers.csv_rows import Problems, Progress
 from collections_app.importers.trail import AuditTrail
 from collections_app.importers.upsert import (

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.importers import csv_rows
+import collections_app.importers.csv_rows as csv_rows
 from collections_app.importers.csv_rows import Problems, Progress
 from collections_app.importers.trail import AuditTrail
 from collections_app.importers.upsert import (

@@ -6,8 +6,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
+import collections_app.importers.csv_rows as csv_rows
 from audit.services import audit_record_many
-from collections_app.importers import csv_rows
 
 
 class AuditTrail:
