@@ -24,7 +24,7 @@ User = AbstractBaseUser | AnonymousUser
 class AccountPanel(Protocol):
     """A provider of one caseload column and one account-page section."""
 
-    # The caseload column's heading, and the partial that renders one of its cells from `value` and `row`.
+    # The caseload column's heading, and the partial that renders one of its cells from `value` and `account`.
     caseload_heading: str | Promise
     caseload_cell_template: str
     # The partial that renders the account page's section from `account` and `panel` (the section's context).
