@@ -28,9 +28,9 @@ from collections_app.forms import (
 )
 from collections_app.messaging.consent import cease_request_record, channel_stop_record, phone_opt_out_record
 from collections_app.models import LoanAccount
+from collections_app.panels import account_sections, caseload_columns
 from collections_app.selectors.accounts import (
     call_task_get_for_account,
-    caseload_get,
     contact_get_for_account,
     flag_get_for_account,
     loan_account_contacts,
@@ -38,6 +38,7 @@ from collections_app.selectors.accounts import (
     loan_account_get_for_user,
     portfolios_list,
 )
+from collections_app.selectors.caseload import caseload_get
 from collections_app.services.accounts import (
     call_task_close,
     flag_close,
@@ -46,7 +47,6 @@ from collections_app.services.accounts import (
     personal_value_reveal,
     promise_create,
 )
-from review.selectors import family_contact_latest_by_account, family_contact_requests_for_account
 
 # The personal fields each page shows (masked); the audit event of each page names them.
 CASELOAD_FIELDS = ("borrower.name",)
@@ -123,9 +123,10 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "calls_due": len(data.calls_due),
         },
     )
-    latest_requests = family_contact_latest_by_account(request.user, [row.account.pk for row in data.rows])
-    rows = [(row, latest_requests.get(row.account.pk)) for row in data.rows]
-    context = {"caseload": data, "rows": rows, "filter_form": filter_form}
+    # Other apps' columns (the family-contact request, from review) come from the providers the settings name.
+    columns = caseload_columns(request.user, [row.account.pk for row in data.rows])
+    rows = [(row, columns.cells[row.account.pk]) for row in data.rows]
+    context = {"caseload": data, "rows": rows, "columns": columns, "filter_form": filter_form}
     return render(request, "collections_app/loanaccount_list.html", context)
 
 
@@ -154,7 +155,8 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "flag_close_form": FlagCloseForm(auto_id=False),
         "communication_form": CommunicationRequestForm(contacts=[row.contact for row in detail.contacts]),
         "reveal_purposes": RevealPurpose.choices,
-        "family_contact_requests": family_contact_requests_for_account(request.user, detail.account),
+        # Other apps' sections (the family-contact requests, from review), named in ACCOUNT_PAGE_PANELS.
+        "account_sections": account_sections(request.user, detail.account),
     }
     return render(request, "collections_app/loanaccount_detail.html", context)
 

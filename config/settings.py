@@ -253,3 +253,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# What other apps add to the officer's caseload and account page (collections_app/panels.py): named here, as
+# the authentication backends are, so that collections_app never imports review.
+ACCOUNT_PAGE_PANELS = ["review.panels.FamilyContactPanel"]

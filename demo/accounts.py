@@ -23,7 +23,8 @@ from stdnum.cn import ric
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from collections_app.dpd import days_past_due
-from collections_app.importers import AccountRow, ContactRow, ImportSummary, accounts_import
+from collections_app.importers.accounts import AccountRow, ContactRow, accounts_import
+from collections_app.importers.upsert import ImportSummary
 from collections_app.models import (
     Contact,
     Flag,
@@ -156,6 +157,32 @@ def _officer_for(index: int) -> str:
     return DEMO_OFFICERS[index % 2]
 
 
+def _contact_rows(rng: random.Random, *, us: bool, borrower: dict[str, str], today: datetime.date) -> list[ContactRow]:
+    """One to three contacts of a demo borrower, each with its own phone; one in twelve without consent."""
+    contacts: list[ContactRow] = []
+    phones = {borrower["borrower_phone"]}
+    for _n in range(rng.choice((1, 1, 2, 2, 2, 3))):
+        phone = _phone(rng, us)
+        if phone in phones:
+            continue
+        phones.add(phone)
+        relationship = rng.choices([r for r, _w in _RELATIONSHIPS], [w for _r, w in _RELATIONSHIPS])[0]
+        # One contact in twelve has no recorded consent: family contact is never possible for it.
+        consented = rng.random() > 1 / 12
+        consent_day = today - datetime.timedelta(days=rng.randint(200, 1500))
+        zone = borrower["borrower_timezone"]
+        contacts.append(
+            ContactRow(
+                name=_name(rng, us),
+                relationship=relationship,
+                phone=phone,
+                timezone=zone,
+                consent_at=_local_moment(consent_day, rng.randint(9, 20), zone) if consented else None,
+            )
+        )
+    return contacts
+
+
 def demo_account_rows(*, today: datetime.date, count: int = BORROWER_COUNT) -> list[AccountRow]:
     """The demo borrowers' accounts and contacts as import rows, spread over DPD -3..200."""
     rows: list[AccountRow] = []
@@ -173,26 +200,7 @@ def demo_account_rows(*, today: datetime.date, count: int = BORROWER_COUNT) -> l
             "borrower_phone": _phone(rng, us),
             "borrower_timezone": borrower_timezone,
         }
-        contacts: list[ContactRow | None] = []
-        phones = {borrower["borrower_phone"]}
-        for _n in range(rng.choice((1, 1, 2, 2, 2, 3))):
-            phone = _phone(rng, us)
-            if phone in phones:
-                continue
-            phones.add(phone)
-            relationship = rng.choices([r for r, _w in _RELATIONSHIPS], [w for _r, w in _RELATIONSHIPS])[0]
-            # One contact in twelve has no recorded consent: family contact is never possible for it.
-            consented = rng.random() > 1 / 12
-            consent_day = today - datetime.timedelta(days=rng.randint(200, 1500))
-            contacts.append(
-                ContactRow(
-                    name=_name(rng, us),
-                    relationship=relationship,
-                    phone=phone,
-                    timezone=borrower_timezone,
-                    consent_at=_local_moment(consent_day, rng.randint(9, 20), borrower_timezone) if consented else None,
-                )
-            )
+        contacts = _contact_rows(rng, us=us, borrower=borrower, today=today)
         dpd = FIXED_DPDS[index] if index < len(FIXED_DPDS) else rng.randint(*DPD_RANGE)
         prefix = "US" if us else "CN"
         accounts = [(f"{prefix}-{index + 1:05d}-1", dpd)]

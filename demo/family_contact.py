@@ -74,6 +74,18 @@ def _contact(borrower: Borrower, phone: str, relationship: str, name: str, today
     )
 
 
+# number, dpd, borrower name, contacts (phone, relationship, name)
+_SPECS = (
+    ("DEMO-E1", 45, "王建国", [("+8613911110001", "spouse", "李秀英"), ("+8613911110002", "parent", "王德明")]),
+    ("DEMO-E2", 75, "陈思远", [("+8613911110003", "sibling", "陈思敏")]),
+    ("DEMO-E3", 120, "刘海洋", [("+8613911110004", "parent", "刘长青")]),
+    ("DEMO-N1", 12, "赵晓明", [("+8613911110005", "spouse", "孙丽")]),
+    ("DEMO-N2", 50, "周文博", [("+8613911110006", "parent", "周永安")]),
+    ("DEMO-N3", 40, "吴佳怡", [("+8613911110007", "spouse", "郑浩")]),
+    ("DEMO-N4", 35, "黄子涵", [("+8613911110008", "sibling", "黄子轩")]),
+)
+
+
 def seed_family_contact_demo(*, now: datetime.datetime | None = None) -> list[LoanAccount]:
     """Create the family-contact demo accounts and templates once; later runs change nothing."""
     now = now or timezone.now()
@@ -86,80 +98,79 @@ def seed_family_contact_demo(*, now: datetime.datetime | None = None) -> list[Lo
         _seed_templates(author=author, approver=approver)
         if LoanAccount.objects.filter(account_number="DEMO-E1").exists():
             return list(LoanAccount.objects.filter(account_number__in=DEMO_ACCOUNTS).order_by("account_number"))
-        portfolio, _ = Portfolio.objects.get_or_create(
-            code=DEMO_PORTFOLIO[0],
-            defaults={"name": DEMO_PORTFOLIO[1], "policy_profile": PolicyProfile.objects.get(code="cn-default")},
-        )
-        specs = [
-            # number, dpd, borrower name, contacts (phone, relationship, name)
-            ("DEMO-E1", 45, "王建国", [("+8613911110001", "spouse", "李秀英"), ("+8613911110002", "parent", "王德明")]),
-            ("DEMO-E2", 75, "陈思远", [("+8613911110003", "sibling", "陈思敏")]),
-            ("DEMO-E3", 120, "刘海洋", [("+8613911110004", "parent", "刘长青")]),
-            ("DEMO-N1", 12, "赵晓明", [("+8613911110005", "spouse", "孙丽")]),
-            ("DEMO-N2", 50, "周文博", [("+8613911110006", "parent", "周永安")]),
-            ("DEMO-N3", 40, "吴佳怡", [("+8613911110007", "spouse", "郑浩")]),
-            ("DEMO-N4", 35, "黄子涵", [("+8613911110008", "sibling", "黄子轩")]),
-        ]
-        accounts = []
-        for index, (number, dpd, name, contacts) in enumerate(specs, start=1):
-            borrower = Borrower.objects.create(
-                external_ref=f"DEMO-FC-{index:02d}",
-                name=name,
-                id_number="110101199003074514",
-                phone=f"+861380000{9000 + index}",
-            )
-            account = LoanAccount.objects.create(
-                account_number=number,
-                borrower=borrower,
-                portfolio=portfolio,
-                principal=Decimal("8000.00"),
-                outstanding=Decimal("6200.00"),
-                oldest_unpaid_due_date=today - datetime.timedelta(days=dpd),
-            )
-            for phone, relationship, contact_name in contacts:
-                _contact(borrower, phone, relationship, contact_name, today)
-            accounts.append(account)
+        accounts = _create_accounts(today)
         account_assign(accounts=accounts, officer=officer)
-        by_number = {account.account_number: account for account in accounts}
+        _give_each_its_state({account.account_number: account for account in accounts}, officer, today)
+    return accounts
 
-        for number in ("DEMO-E1", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4"):
-            _failed_attempts(by_number[number], officer, today)
-        # DEMO-E2: an explicit refusal two days ago.
-        Interaction.objects.create(
-            account=by_number["DEMO-E2"],
-            officer=officer,
-            outcome=Interaction.Outcome.REFUSED,
-            note="拒绝沟通还款安排",
-            occurred_at=_at(today, 2),
+
+def _create_accounts(today: datetime.date) -> list[LoanAccount]:
+    """The seven demo accounts with their borrowers and consenting family contacts."""
+    portfolio, _ = Portfolio.objects.get_or_create(
+        code=DEMO_PORTFOLIO[0],
+        defaults={"name": DEMO_PORTFOLIO[1], "policy_profile": PolicyProfile.objects.get(code="cn-default")},
+    )
+    accounts = []
+    for index, (number, dpd, name, contacts) in enumerate(_SPECS, start=1):
+        borrower = Borrower.objects.create(
+            external_ref=f"DEMO-FC-{index:02d}",
+            name=name,
+            id_number="110101199003074514",
+            phone=f"+861380000{9000 + index}",
         )
-        # DEMO-E3: two promises broken within the last 60 days.
-        for promised_ago in (40, 20):
-            promise = PromiseToPay.objects.create(
-                account=by_number["DEMO-E3"],
-                promised_date=today - datetime.timedelta(days=promised_ago),
-                amount=Decimal("1000.00"),
-                created_by=officer,
-            )
-            PromiseToPay.objects.filter(pk=promise.pk).update(created_at=_at(today, promised_ago + 5))
-        # DEMO-N2: a repayment plan whose instalments are paid so far.
-        plan = RepaymentPlan.objects.create(account=by_number["DEMO-N2"], agreed_at=_at(today, 20), created_by=officer)
-        PlanInstalment.objects.create(
-            plan=plan, due_date=today - datetime.timedelta(days=5), amount=Decimal("500.00"), paid_at=_at(today, 6)
+        account = LoanAccount.objects.create(
+            account_number=number,
+            borrower=borrower,
+            portfolio=portfolio,
+            principal=Decimal("8000.00"),
+            outstanding=Decimal("6200.00"),
+            oldest_unpaid_due_date=today - datetime.timedelta(days=dpd),
         )
-        PlanInstalment.objects.create(plan=plan, due_date=today + datetime.timedelta(days=25), amount=Decimal("500.00"))
-        # DEMO-N3: its only family contact opted out by SMS reply.
-        PhoneOptOut.objects.get_or_create(
-            phone="+8613911110007",
-            defaults={"source": PhoneOptOut.Source.SMS_REPLY, "received_at": _at(today, 8)},
-        )
-        # DEMO-N4: a promise to pay, due in three days, is pending.
-        PromiseToPay.objects.create(
-            account=by_number["DEMO-N4"],
-            promised_date=today + datetime.timedelta(days=3),
-            amount=Decimal("1500.00"),
+        for phone, relationship, contact_name in contacts:
+            _contact(borrower, phone, relationship, contact_name, today)
+        accounts.append(account)
+    return accounts
+
+
+def _give_each_its_state(by_number: dict[str, LoanAccount], officer: object, today: datetime.date) -> None:
+    """The history that makes each account eligible (E1-E3) or ineligible for one reason (N1-N4)."""
+    for number in ("DEMO-E1", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4"):
+        _failed_attempts(by_number[number], officer, today)
+    # DEMO-E2: an explicit refusal two days ago.
+    Interaction.objects.create(
+        account=by_number["DEMO-E2"],
+        officer=officer,
+        outcome=Interaction.Outcome.REFUSED,
+        note="拒绝沟通还款安排",
+        occurred_at=_at(today, 2),
+    )
+    # DEMO-E3: two promises broken within the last 60 days.
+    for promised_ago in (40, 20):
+        promise = PromiseToPay.objects.create(
+            account=by_number["DEMO-E3"],
+            promised_date=today - datetime.timedelta(days=promised_ago),
+            amount=Decimal("1000.00"),
             created_by=officer,
         )
-    return accounts
+        PromiseToPay.objects.filter(pk=promise.pk).update(created_at=_at(today, promised_ago + 5))
+    # DEMO-N2: a repayment plan whose instalments are paid so far.
+    plan = RepaymentPlan.objects.create(account=by_number["DEMO-N2"], agreed_at=_at(today, 20), created_by=officer)
+    PlanInstalment.objects.create(
+        plan=plan, due_date=today - datetime.timedelta(days=5), amount=Decimal("500.00"), paid_at=_at(today, 6)
+    )
+    PlanInstalment.objects.create(plan=plan, due_date=today + datetime.timedelta(days=25), amount=Decimal("500.00"))
+    # DEMO-N3: its only family contact opted out by SMS reply.
+    PhoneOptOut.objects.get_or_create(
+        phone="+8613911110007",
+        defaults={"source": PhoneOptOut.Source.SMS_REPLY, "received_at": _at(today, 8)},
+    )
+    # DEMO-N4: a promise to pay, due in three days, is pending.
+    PromiseToPay.objects.create(
+        account=by_number["DEMO-N4"],
+        promised_date=today + datetime.timedelta(days=3),
+        amount=Decimal("1500.00"),
+        created_by=officer,
+    )
 
 
 def _seed_templates(*, author: object, approver: object) -> None:

@@ -99,8 +99,48 @@ def eligibility_facts(
     """Load the facts of rules 1-7 for one account, contact and template (callers have checked scope)."""
     now = now or timezone.now()
     today = lender_today(now)
-    numbers = policy_version
+    failed, refusals = _attempt_dates(account, now, policy_version)
+    broken, pending = _promise_facts(account, today, policy_version)
+    plan_result = _active_plan_result(account, today)
+    open_flags = tuple(Flag.objects.filter(account=account, closed_at__isnull=True).values_list("kind", flat=True))
 
+    open_requests = FamilyContactRequest.objects.filter(contact=contact, status__in=FamilyContactRequest.OPEN_STATUSES)
+    if exclude_request_id is not None:
+        open_requests = open_requests.exclude(pk=exclude_request_id)
+    contact_dates, borrower_messages = _family_message_facts(account, contact, now, policy_version, exclude_message_id)
+
+    newest = template_version.template.current_version
+    preview = preview or message_preview(
+        account=account, contact=contact, template_version=template_version, policy_version=policy_version
+    )
+    return EligibilityFacts(
+        today=today,
+        dpd=days_past_due(account.oldest_unpaid_due_date, today),
+        failed_attempt_dates=failed,
+        refusal_dates=refusals,
+        broken_promise_dates=broken,
+        promise=pending,
+        plan=plan_result,
+        open_flags=open_flags,
+        contact_of_borrower=contact.borrower_id == account.borrower_id,
+        consent_basis=contact.consent_basis,
+        consent_recorded=contact.consent_at is not None,
+        contact_opted_out=PhoneOptOut.objects.filter(phone=contact.phone).exists(),
+        other_open_requests=open_requests.count(),
+        contact_message_dates=contact_dates,
+        borrower_family_messages=borrower_messages,
+        contact_id=contact.pk,
+        template_audience=template_version.template.audience,
+        template_approved=template_version.is_approved,
+        template_current=newest is not None and newest.pk == template_version.pk,
+        firewall_findings=tuple((finding.category, finding.text) for finding in preview.findings),
+    )
+
+
+def _attempt_dates(
+    account: LoanAccount, now: datetime.datetime, numbers: PolicyVersion
+) -> tuple[tuple[datetime.date, ...], tuple[datetime.date, ...]]:
+    """The days of failed contact attempts and of refusals within the failed-attempts window."""
     interactions = list(
         Interaction.objects.filter(
             account=account,
@@ -110,7 +150,13 @@ def eligibility_facts(
     )
     failed = tuple(lender_today(at) for outcome, at in interactions if outcome in Interaction.FAILED_OUTCOMES)
     refusals = tuple(lender_today(at) for outcome, at in interactions if outcome == Interaction.Outcome.REFUSED)
+    return failed, refusals
 
+
+def _promise_facts(
+    account: LoanAccount, today: datetime.date, numbers: PolicyVersion
+) -> tuple[tuple[datetime.date, ...], account_policy.PromiseResult | None]:
+    """The deadlines of the promises broken in the window, and the first promise still pending (if any)."""
     payments = [
         account_policy.PaymentFact(paid_on=lender_today(paid_at), amount=amount)
         for paid_at, amount in Payment.objects.filter(account=account).values_list("paid_at", "amount")
@@ -132,21 +178,29 @@ def eligibility_facts(
             broken.append(result.deadline)
         elif result.is_pending and pending is None:
             pending = result
+    return tuple(broken), pending
 
-    plan_result = None
+
+def _active_plan_result(account: LoanAccount, today: datetime.date) -> account_policy.PlanResult | None:
+    """Whether the account's active repayment plan is being kept; None without an active plan."""
     plan = RepaymentPlan.objects.filter(account=account, status=RepaymentPlan.Status.ACTIVE).first()
-    if plan is not None:
-        instalments = [
-            account_policy.InstalmentFact(due_date=due, paid_on=lender_today(paid) if paid else None)
-            for due, paid in PlanInstalment.objects.filter(plan=plan).values_list("due_date", "paid_at")
-        ]
-        plan_result = account_policy.plan_kept(active=True, instalments=instalments, today=today)
-    open_flags = tuple(Flag.objects.filter(account=account, closed_at__isnull=True).values_list("kind", flat=True))
+    if plan is None:
+        return None
+    instalments = [
+        account_policy.InstalmentFact(due_date=due, paid_on=lender_today(paid) if paid else None)
+        for due, paid in PlanInstalment.objects.filter(plan=plan).values_list("due_date", "paid_at")
+    ]
+    return account_policy.plan_kept(active=True, instalments=instalments, today=today)
 
-    open_requests = FamilyContactRequest.objects.filter(contact=contact, status__in=FamilyContactRequest.OPEN_STATUSES)
-    if exclude_request_id is not None:
-        open_requests = open_requests.exclude(pk=exclude_request_id)
 
+def _family_message_facts(
+    account: LoanAccount,
+    contact: Contact,
+    now: datetime.datetime,
+    numbers: PolicyVersion,
+    exclude_message_id: int | None,
+) -> tuple[tuple[datetime.date, ...], tuple[tuple[int | None, datetime.date], ...]]:
+    """The days the contact's phone got a family message, and the borrower's family messages in the window."""
     family_messages = Message.objects.filter(audience=Message.Audience.FAMILY).exclude(status__in=_NOT_DELIVERED)
     if exclude_message_id is not None:
         family_messages = family_messages.exclude(pk=exclude_message_id)
@@ -163,33 +217,7 @@ def eligibility_facts(
             borrower_id=account.borrower_id, created_at__gte=window_start
         ).values_list("contact_id", "created_at")
     )
-
-    newest = template_version.template.current_version
-    preview = preview or message_preview(
-        account=account, contact=contact, template_version=template_version, policy_version=policy_version
-    )
-    return EligibilityFacts(
-        today=today,
-        dpd=days_past_due(account.oldest_unpaid_due_date, today),
-        failed_attempt_dates=failed,
-        refusal_dates=refusals,
-        broken_promise_dates=tuple(broken),
-        promise=pending,
-        plan=plan_result,
-        open_flags=open_flags,
-        contact_of_borrower=contact.borrower_id == account.borrower_id,
-        consent_basis=contact.consent_basis,
-        consent_recorded=contact.consent_at is not None,
-        contact_opted_out=PhoneOptOut.objects.filter(phone=contact.phone).exists(),
-        other_open_requests=open_requests.count(),
-        contact_message_dates=contact_dates,
-        borrower_family_messages=borrower_messages,
-        contact_id=contact.pk,
-        template_audience=template_version.template.audience,
-        template_approved=template_version.is_approved,
-        template_current=newest is not None and newest.pk == template_version.pk,
-        firewall_findings=tuple((finding.category, finding.text) for finding in preview.findings),
-    )
+    return contact_dates, borrower_messages
 
 
 def eligibility_evaluate(

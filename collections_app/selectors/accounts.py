@@ -1,24 +1,20 @@
-"""Reads of loan accounts, always scoped to the user: the one place that decides what an officer may see."""
+"""Reads of loan accounts, always scoped to the user: the one place that decides what an officer may see.
+
+This module holds the scope and the account page; the caseload page is in `selectors.caseload`.
+"""
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
-from django.core.paginator import Page, Paginator
-from django.db.models import Aggregate, Count, Exists, F, JSONField, Model, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Aggregate, Exists, JSONField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.http import Http404
-from django.utils.functional import Promise, cached_property
+from django.utils.functional import Promise
 
 from collections_app import account_rules as policy
 from collections_app.dpd import (
-    BUCKETS,
-    BUCKETS_BY_CODE,
-    DaysPastDue,
-    bucket_case,
     bucket_for,
     days_past_due,
     lender_today,
@@ -41,11 +37,8 @@ from collections_app.models import (
 )
 
 WORK_PERMISSION = "work_loanaccount"
-CASELOAD_PAGE_SIZE = 50
 # The account page shows the newest entries of each history; the admin keeps the rest.
 HISTORY_LIMIT = 200
-# The caseload's "calls due today" list shows the oldest this many; it says how many more there are.
-CALLS_DUE_LIMIT = 20
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -112,7 +105,7 @@ def portfolios_list() -> list[Portfolio]:
     return list(Portfolio.objects.order_by("code"))
 
 
-def _grace_days_subquery(profile_ref: str) -> Subquery:
+def grace_days_subquery(profile_ref: str) -> Subquery:
     """The promise grace of the policy version in force for the referenced profile."""
     return Subquery(
         PolicyVersion.objects.filter(profile_id=OuterRef(profile_ref))
@@ -125,7 +118,7 @@ def _local_date(moment: datetime.datetime) -> datetime.date:
     return lender_today(moment)
 
 
-class _JSONArrayAgg(Aggregate):
+class JSONArrayAgg(Aggregate):
     """The aggregated values as one JSON array, on PostgreSQL and SQLite; element order is unspecified.
 
     It lets a page carry a short list inside a query it already runs instead of spending one more query on it.
@@ -139,265 +132,9 @@ class _JSONArrayAgg(Aggregate):
         return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
 
 
-def _json_date(value: str) -> datetime.date:
-    # JSON carries dates as ISO text on both backends.
+def json_date(value: str) -> datetime.date:
+    """A date read back from a JSON column: JSON carries dates as ISO text on both backends."""
     return datetime.date.fromisoformat(value[:10])
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The caseload page
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BucketSummary:
-    """One DPD bucket of the caseload: how many accounts, how much outstanding, and its bar's share."""
-
-    code: str
-    label: str | Promise
-    count: int
-    outstanding: Decimal
-    bar_percent: int
-    selected: bool
-
-
-@dataclass(frozen=True)
-class CaseloadRow:
-    """One line of the caseload table."""
-
-    account: LoanAccount
-    dpd: int | None
-    bucket_label: str | Promise
-    last_interaction_at: datetime.datetime | None
-    last_interaction_outcome: str
-    next_action: policy.NextAction
-
-
-@dataclass(frozen=True)
-class CallDue:
-    """An account with a phone-call task open and due: the oldest such task's date, and today's DPD."""
-
-    account_id: int
-    account_number: str
-    borrower_id: int
-    dpd: int | None
-    due_date: datetime.date
-
-
-@dataclass(frozen=True)
-class Caseload:
-    """The caseload page: bucket summary over the filtered caseload, one page of rows, and the calls due."""
-
-    buckets: list[BucketSummary]
-    total_count: int
-    total_outstanding: Decimal
-    page: Page
-    rows: list[CaseloadRow]
-    # The oldest CALLS_DUE_LIMIT accounts to call, and how many accounts have a call due in all.
-    calls_due: list[CallDue] = field(default_factory=list)
-    calls_due_total: int = 0
-
-    @property
-    def borrower_ids(self) -> list[int]:
-        """The borrowers listed on this page (table rows and calls due), for the audit event."""
-        return sorted({row.account.borrower_id for row in self.rows} | {call.borrower_id for call in self.calls_due})
-
-
-class _CountedPaginator(Paginator):
-    """A paginator told its count, because the bucket summary already counted the rows."""
-
-    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        """The number of rows, known in advance."""
-        return self._known_count
-
-
-def caseload_get(
-    *,
-    user: User,
-    today: datetime.date,
-    bucket: str = "",
-    portfolio_id: int | None = None,
-    q: str = "",
-    page_number: int | str | None = 1,
-) -> Caseload:
-    """The user's caseload: per-bucket counts and totals, then a page sorted by DPD descending (constant queries).
-
-    The calls due (accounts with an open phone-call task due by `today`) follow the portfolio and search filters,
-    as the bucket summary does, but not the bucket filter.
-    """
-    accounts = loan_accounts_for_user(user)
-    if portfolio_id is not None:
-        accounts = accounts.filter(portfolio_id=portfolio_id)
-    if q:
-        accounts = accounts.filter(account_number__icontains=q)
-
-    # One GROUP BY query for the whole summary; it also gives the paginator its count and collects the calls due.
-    oldest_call_due = CallTask.objects.filter(
-        account=OuterRef("pk"), status=CallTask.Status.OPEN, due_date__lte=today
-    ).order_by("due_date")
-    grouped = {
-        row["bucket_code"]: row
-        for row in accounts.annotate(
-            bucket_code=bucket_case(today), call_due_date=Subquery(oldest_call_due.values("due_date")[:1])
-        )
-        .values("bucket_code")
-        .annotate(
-            n=Count("pk"),
-            total=Sum("outstanding"),
-            calls_due=_JSONArrayAgg(
-                JSONObject(
-                    account_id="pk",
-                    account_number="account_number",
-                    borrower_id="borrower_id",
-                    dpd=DaysPastDue(today),
-                    due_date="call_due_date",
-                ),
-                filter=Q(call_due_date__isnull=False),
-            ),
-        )
-        .order_by()
-    }
-    largest = max((row["n"] for row in grouped.values()), default=0)
-    buckets = [
-        BucketSummary(
-            code=b.code,
-            label=b.label,
-            count=grouped.get(b.code, {}).get("n", 0),
-            outstanding=grouped.get(b.code, {}).get("total") or Decimal("0"),
-            bar_percent=round(100 * grouped.get(b.code, {}).get("n", 0) / largest) if largest else 0,
-            selected=b.code == bucket,
-        )
-        for b in BUCKETS
-    ]
-    total_count = sum(row["n"] for row in grouped.values())
-    total_outstanding = sum((row["total"] or Decimal("0") for row in grouped.values()), start=Decimal("0"))
-
-    selected = BUCKETS_BY_CODE.get(bucket)
-    if selected is not None:
-        accounts = accounts.filter(selected.due_date_q(today))
-        count = grouped.get(selected.code, {}).get("n", 0)
-    else:
-        count = total_count
-
-    latest_interaction = Interaction.objects.filter(account=OuterRef("pk")).order_by("-occurred_at", "-pk")
-    latest_promise = PromiseToPay.objects.filter(account=OuterRef("pk")).order_by("-created_at", "-pk")
-    rows_query = (
-        accounts.select_related("borrower", "portfolio")
-        .annotate(
-            dpd=DaysPastDue(today),
-            last_interaction_at=Subquery(latest_interaction.values("occurred_at")[:1]),
-            last_interaction_outcome=Subquery(latest_interaction.values("outcome")[:1]),
-            promise_date=Subquery(latest_promise.values("promised_date")[:1]),
-            promise_amount=Subquery(latest_promise.values("amount")[:1]),
-            promise_created_at=Subquery(latest_promise.values("created_at")[:1]),
-            dispute_open=Exists(Flag.objects.filter(account=OuterRef("pk"), kind="dispute", closed_at__isnull=True)),
-            hardship_open=Exists(Flag.objects.filter(account=OuterRef("pk"), kind="hardship", closed_at__isnull=True)),
-            plan_active=Exists(
-                RepaymentPlan.objects.filter(account=OuterRef("pk"), status=RepaymentPlan.Status.ACTIVE)
-            ),
-            # The oldest unpaid instalment alone decides whether an active plan is kept.
-            plan_oldest_unpaid=Subquery(
-                PlanInstalment.objects.filter(
-                    plan__account=OuterRef("pk"), plan__status=RepaymentPlan.Status.ACTIVE, paid_at__isnull=True
-                )
-                .order_by("due_date")
-                .values("due_date")[:1]
-            ),
-            grace_days=_grace_days_subquery("portfolio__policy_profile_id"),
-        )
-        .order_by(F("oldest_unpaid_due_date").asc(nulls_last=True), "pk")
-    )
-    paginator = _CountedPaginator(rows_query, CASELOAD_PAGE_SIZE, count)
-    page = paginator.get_page(page_number)
-    page_accounts: list[LoanAccount] = list(page.object_list)
-
-    payments = _payments_since_promises(page_accounts)
-    rows = [_caseload_row(account, today, payments.get(account.pk, [])) for account in page_accounts]
-    calls_due = _calls_due(grouped.values())
-    return Caseload(
-        buckets,
-        total_count,
-        total_outstanding,
-        page,
-        rows,
-        calls_due=calls_due[:CALLS_DUE_LIMIT],
-        calls_due_total=len(calls_due),
-    )
-
-
-def _calls_due(grouped: Iterable[dict[str, Any]]) -> list[CallDue]:
-    """The summary's calls due, every bucket together: the longest-waiting call first, then the highest DPD."""
-    calls = [
-        CallDue(
-            account_id=item["account_id"],
-            account_number=item["account_number"],
-            borrower_id=item["borrower_id"],
-            dpd=item["dpd"],
-            due_date=_json_date(item["due_date"]),
-        )
-        for row in grouped
-        for item in row["calls_due"] or []
-    ]
-    calls.sort(key=lambda call: (call.due_date, -(call.dpd or 0), call.account_number))
-    return calls
-
-
-def _payments_since_promises(accounts: list[LoanAccount]) -> dict[int, list[policy.PaymentFact]]:
-    """One query: the payments that could count towards each listed account's latest promise."""
-    with_promise = [a for a in accounts if a.promise_created_at is not None]
-    if not with_promise:
-        return {}
-    since = min(a.promise_created_at for a in with_promise)
-    facts: dict[int, list[policy.PaymentFact]] = {}
-    for account_id, paid_at, amount in Payment.objects.filter(
-        account_id__in=[a.pk for a in with_promise], paid_at__gte=since - datetime.timedelta(days=1)
-    ).values_list("account_id", "paid_at", "amount"):
-        facts.setdefault(account_id, []).append(policy.PaymentFact(_local_date(paid_at), amount))
-    return facts
-
-
-def _caseload_row(account: LoanAccount, today: datetime.date, payments: list[policy.PaymentFact]) -> CaseloadRow:
-    grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
-    promise = None
-    if account.promise_created_at is not None:
-        promise = policy.promise_status(
-            promised_date=account.promise_date,
-            amount=account.promise_amount,
-            made_on=_local_date(account.promise_created_at),
-            payments=payments,
-            today=today,
-            grace_days=grace,
-        )
-    plan = None
-    if account.plan_active:
-        oldest = account.plan_oldest_unpaid
-        plan = policy.plan_kept(active=True, instalments=[policy.InstalmentFact(oldest)] if oldest else [], today=today)
-    open_flags = {
-        kind for kind, is_open in (("dispute", account.dispute_open), ("hardship", account.hardship_open)) if is_open
-    }
-    bucket = bucket_for(account.dpd)
-    return CaseloadRow(
-        account=account,
-        dpd=account.dpd,
-        bucket_label=bucket.label if bucket else "",
-        last_interaction_at=account.last_interaction_at,
-        last_interaction_outcome=(
-            Interaction.Outcome(account.last_interaction_outcome).label if account.last_interaction_outcome else ""
-        ),
-        next_action=policy.next_action(
-            dpd=account.dpd,
-            open_flags=open_flags,
-            promise=promise,
-            plan=plan,
-            last_outcome=account.last_interaction_outcome,
-            cease_requested=account.borrower.cease_requested_at is not None,
-        ),
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -477,23 +214,7 @@ class AccountDetail:
 
 def loan_account_detail_get(*, user: User, account_id: int | str, today: datetime.date) -> AccountDetail:
     """The account page's data for `user`; Http404 outside the caseload. A fixed number of queries."""
-    # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
-    open_call_tasks = (
-        CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
-        .order_by()
-        .values("account")
-        .annotate(tasks=_JSONArrayAgg(JSONObject(pk="pk", due_date="due_date", dpd="dpd")))
-        .values("tasks")
-    )
-    account = _get_or_404(
-        loan_accounts_for_user(user)
-        .select_related("borrower", "portfolio")
-        .annotate(
-            grace_days=_grace_days_subquery("portfolio__policy_profile_id"),
-            open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),
-        ),
-        account_id,
-    )
+    account = _account_for_detail(user, account_id)
     grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
     dpd = days_past_due(account.oldest_unpaid_due_date, today)
 
@@ -504,32 +225,8 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
         .order_by("pk")
     ]
     payments = list(account.payments.order_by("-paid_at", "-pk"))
-    payment_facts = [policy.PaymentFact(_local_date(p.paid_at), p.amount) for p in payments]
-    promises = [
-        PromiseRow(
-            promise,
-            policy.promise_status(
-                promised_date=promise.promised_date,
-                amount=promise.amount,
-                made_on=_local_date(promise.created_at),
-                payments=payment_facts,
-                today=today,
-                grace_days=grace,
-            ),
-        )
-        for promise in account.promises.select_related("created_by").order_by("-created_at", "-pk")
-    ]
-    plans = []
-    for plan in account.plans.prefetch_related("instalments").order_by("-agreed_at"):
-        instalments = list(plan.instalments.all())
-        result = policy.plan_kept(
-            active=plan.status == RepaymentPlan.Status.ACTIVE,
-            instalments=[
-                policy.InstalmentFact(i.due_date, _local_date(i.paid_at) if i.paid_at else None) for i in instalments
-            ],
-            today=today,
-        )
-        plans.append(PlanRow(plan, instalments, result))
+    promises = _promise_rows(account, payments, today, grace)
+    plans = _plan_rows(account, today)
     flags = list(account.flags.select_related("opened_by", "closed_by").order_by("-opened_at"))
     open_flags = {flag.kind for flag in flags if flag.is_open}
     interactions = list(account.interactions.select_related("officer").order_by("-occurred_at", "-pk")[:HISTORY_LIMIT])
@@ -538,13 +235,6 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
         .select_related("contact")
         .order_by("-created_at", "-pk")[:HISTORY_LIMIT]
     )
-
-    timeline = [TimelineEntry(i.occurred_at, "interaction", i) for i in interactions]
-    timeline += [TimelineEntry(m.created_at, "message", m) for m in messages]
-    timeline += [TimelineEntry(row.promise.created_at, "promise", row) for row in promises]
-    timeline += [TimelineEntry(f.opened_at, "flag_opened", f) for f in flags]
-    timeline += [TimelineEntry(f.closed_at, "flag_closed", f) for f in flags if f.closed_at]
-    timeline.sort(key=lambda entry: entry.at, reverse=True)
 
     latest_promise = promises[0].result if promises else None
     active_plan = next((row.result for row in plans if row.plan.status == RepaymentPlan.Status.ACTIVE), None)
@@ -559,7 +249,7 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
         promises=promises,
         plans=plans,
         flags=flags,
-        timeline=timeline,
+        timeline=_timeline(interactions, messages, promises, flags),
         next_action=policy.next_action(
             dpd=dpd,
             open_flags=open_flags,
@@ -572,9 +262,78 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
         open_flags=open_flags,
         call_tasks=sorted(
             (
-                OpenCallTask(pk=item["pk"], due_date=_json_date(item["due_date"]), dpd=item["dpd"])
+                OpenCallTask(pk=item["pk"], due_date=json_date(item["due_date"]), dpd=item["dpd"])
                 for item in account.open_call_tasks or []
             ),
             key=lambda task: (task.due_date, task.pk),
         ),
     )
+
+
+def _account_for_detail(user: User, account_id: int | str) -> LoanAccount:
+    """The account with its borrower, portfolio, promise grace and open call tasks; Http404 outside the caseload."""
+    # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
+    open_call_tasks = (
+        CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
+        .order_by()
+        .values("account")
+        .annotate(tasks=JSONArrayAgg(JSONObject(pk="pk", due_date="due_date", dpd="dpd")))
+        .values("tasks")
+    )
+    return _get_or_404(
+        loan_accounts_for_user(user)
+        .select_related("borrower", "portfolio")
+        .annotate(
+            grace_days=grace_days_subquery("portfolio__policy_profile_id"),
+            open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),
+        ),
+        account_id,
+    )
+
+
+def _promise_rows(account: LoanAccount, payments: list[Payment], today: datetime.date, grace: int) -> list[PromiseRow]:
+    """The account's promises, newest first, each with its status given the payments."""
+    payment_facts = [policy.PaymentFact(_local_date(p.paid_at), p.amount) for p in payments]
+    return [
+        PromiseRow(
+            promise,
+            policy.promise_status(
+                promised_date=promise.promised_date,
+                amount=promise.amount,
+                made_on=_local_date(promise.created_at),
+                payments=payment_facts,
+                today=today,
+                grace_days=grace,
+            ),
+        )
+        for promise in account.promises.select_related("created_by").order_by("-created_at", "-pk")
+    ]
+
+
+def _plan_rows(account: LoanAccount, today: datetime.date) -> list[PlanRow]:
+    """The account's repayment plans, newest first, with their instalments and whether each is kept."""
+    plans = []
+    for plan in account.plans.prefetch_related("instalments").order_by("-agreed_at"):
+        instalments = list(plan.instalments.all())
+        result = policy.plan_kept(
+            active=plan.status == RepaymentPlan.Status.ACTIVE,
+            instalments=[
+                policy.InstalmentFact(i.due_date, _local_date(i.paid_at) if i.paid_at else None) for i in instalments
+            ],
+            today=today,
+        )
+        plans.append(PlanRow(plan, instalments, result))
+    return plans
+
+
+def _timeline(
+    interactions: list[Interaction], messages: list[Message], promises: list[PromiseRow], flags: list[Flag]
+) -> list[TimelineEntry]:
+    """Every dated event of the account, newest first."""
+    timeline = [TimelineEntry(i.occurred_at, "interaction", i) for i in interactions]
+    timeline += [TimelineEntry(m.created_at, "message", m) for m in messages]
+    timeline += [TimelineEntry(row.promise.created_at, "promise", row) for row in promises]
+    timeline += [TimelineEntry(f.opened_at, "flag_opened", f) for f in flags]
+    timeline += [TimelineEntry(f.closed_at, "flag_closed", f) for f in flags if f.closed_at]
+    timeline.sort(key=lambda entry: entry.at, reverse=True)
+    return timeline

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.models import CallTask, Interaction, LoanAccount, PolicyVersion
-from collections_app.selectors.accounts import CALLS_DUE_LIMIT
+from collections_app.selectors.caseload import CALLS_DUE_LIMIT
 from collections_app.services.accounts import call_task_close, interaction_log
 from tests.audit.helpers import audit_mark, events_since
 from tests.collections_app.test_account_page import ACCOUNT_MAX_QUERIES, rich_history

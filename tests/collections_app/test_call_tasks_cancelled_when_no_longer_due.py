@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
-from collections_app.importers import ACCOUNT_HEADER
+from collections_app.importers.accounts import ACCOUNT_HEADER
 from collections_app.messaging.consent import cease_request_record, channel_stop_record
 from collections_app.messaging.ladder import escalation_run
 from collections_app.models import CallTask, LoanAccount, Message, PlanInstalment, RepaymentPlan

@@ -12,7 +12,8 @@ from django.utils import translation
 
 from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
-from collections_app import importers
+from collections_app.importers import accounts as importers
+from collections_app.importers import csv_rows
 from collections_app.models import Borrower, Contact, LoanAccount, LoanAccountUserObjectPermission
 from tests.factories import make_account, make_portfolio, make_user
 
@@ -309,7 +310,7 @@ def test_officer_change_reassigns_the_object_permission(
 
 @pytest.mark.django_db
 def test_progress_is_reported_on_stderr(tmp_path: Path, portfolio, officer: User, monkeypatch) -> None:
-    monkeypatch.setattr(importers, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(csv_rows, "PROGRESS_EVERY", 2)
 
     _out, err = run_import(write_csv(tmp_path, GOOD_ROWS))
 

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from collections_app.importers import ACCOUNT_HEADER, ImportFileError, accounts_import_file
+from collections_app.importers.accounts import ACCOUNT_HEADER, accounts_import_file
+from collections_app.importers.csv_rows import ImportFileError
 
 
 class Command(BaseCommand):

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from collections_app.importers import PAYMENT_HEADER, ImportFileError, payments_import_file
+from collections_app.importers.csv_rows import ImportFileError
+from collections_app.importers.payments import PAYMENT_HEADER, payments_import_file
 
 
 class Command(BaseCommand):

@@ -1,0 +1,303 @@
+"""The caseload page's reads: the bucket summary, one page of the table, and the calls due, in fixed queries."""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import JSONObject
+from django.utils.functional import Promise, cached_property
+
+from collections_app import account_rules as policy
+from collections_app.dpd import BUCKETS, BUCKETS_BY_CODE, DaysPastDue, bucket_case, bucket_for, lender_today
+from collections_app.models import (
+    CallTask,
+    Flag,
+    Interaction,
+    LoanAccount,
+    Payment,
+    PlanInstalment,
+    PromiseToPay,
+    RepaymentPlan,
+)
+from collections_app.selectors.accounts import (
+    JSONArrayAgg,
+    User,
+    grace_days_subquery,
+    json_date,
+    loan_accounts_for_user,
+)
+
+CASELOAD_PAGE_SIZE = 50
+# The caseload's "calls due today" list shows the oldest this many; it says how many more there are.
+CALLS_DUE_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class BucketSummary:
+    """One DPD bucket of the caseload: how many accounts, how much outstanding, and its bar's share."""
+
+    code: str
+    label: str | Promise
+    count: int
+    outstanding: Decimal
+    bar_percent: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One line of the caseload table."""
+
+    account: LoanAccount
+    dpd: int | None
+    bucket_label: str | Promise
+    last_interaction_at: datetime.datetime | None
+    last_interaction_outcome: str
+    next_action: policy.NextAction
+
+
+@dataclass(frozen=True)
+class CallDue:
+    """An account with a phone-call task open and due: the oldest such task's date, and today's DPD."""
+
+    account_id: int
+    account_number: str
+    borrower_id: int
+    dpd: int | None
+    due_date: datetime.date
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """The caseload page: bucket summary over the filtered caseload, one page of rows, and the calls due."""
+
+    buckets: list[BucketSummary]
+    total_count: int
+    total_outstanding: Decimal
+    page: Page
+    rows: list[CaseloadRow]
+    # The oldest CALLS_DUE_LIMIT accounts to call, and how many accounts have a call due in all.
+    calls_due: list[CallDue] = field(default_factory=list)
+    calls_due_total: int = 0
+
+    @property
+    def borrower_ids(self) -> list[int]:
+        """The borrowers listed on this page (table rows and calls due), for the audit event."""
+        return sorted({row.account.borrower_id for row in self.rows} | {call.borrower_id for call in self.calls_due})
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count, because the bucket summary already counted the rows."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        """The number of rows, known in advance."""
+        return self._known_count
+
+
+def caseload_get(
+    *,
+    user: User,
+    today: datetime.date,
+    bucket: str = "",
+    portfolio_id: int | None = None,
+    q: str = "",
+    page_number: int | str | None = 1,
+) -> Caseload:
+    """The user's caseload: per-bucket counts and totals, then a page sorted by DPD descending (constant queries).
+
+    The calls due (accounts with an open phone-call task due by `today`) follow the portfolio and search filters,
+    as the bucket summary does, but not the bucket filter.
+    """
+    accounts = loan_accounts_for_user(user)
+    if portfolio_id is not None:
+        accounts = accounts.filter(portfolio_id=portfolio_id)
+    if q:
+        accounts = accounts.filter(account_number__icontains=q)
+
+    grouped = _caseload_grouped(accounts, today)
+    buckets = _bucket_summaries(grouped, bucket)
+    total_count = sum(row["n"] for row in grouped.values())
+    total_outstanding = sum((row["total"] or Decimal("0") for row in grouped.values()), start=Decimal("0"))
+
+    selected = BUCKETS_BY_CODE.get(bucket)
+    if selected is not None:
+        accounts = accounts.filter(selected.due_date_q(today))
+        count = grouped.get(selected.code, {}).get("n", 0)
+    else:
+        count = total_count
+
+    paginator = _CountedPaginator(_caseload_rows_query(accounts, today), CASELOAD_PAGE_SIZE, count)
+    page = paginator.get_page(page_number)
+    page_accounts: list[LoanAccount] = list(page.object_list)
+
+    payments = _payments_since_promises(page_accounts)
+    rows = [_caseload_row(account, today, payments.get(account.pk, [])) for account in page_accounts]
+    calls_due = _calls_due(grouped.values())
+    return Caseload(
+        buckets,
+        total_count,
+        total_outstanding,
+        page,
+        rows,
+        calls_due=calls_due[:CALLS_DUE_LIMIT],
+        calls_due_total=len(calls_due),
+    )
+
+
+def _caseload_grouped(accounts: QuerySet[LoanAccount], today: datetime.date) -> dict[str, dict[str, Any]]:
+    """Per bucket code: the count, the outstanding total and the calls due, in one GROUP BY query.
+
+    The one query gives the whole summary, the paginator its count, and the calls due.
+    """
+    oldest_call_due = CallTask.objects.filter(
+        account=OuterRef("pk"), status=CallTask.Status.OPEN, due_date__lte=today
+    ).order_by("due_date")
+    return {
+        row["bucket_code"]: row
+        for row in accounts.annotate(
+            bucket_code=bucket_case(today), call_due_date=Subquery(oldest_call_due.values("due_date")[:1])
+        )
+        .values("bucket_code")
+        .annotate(
+            n=Count("pk"),
+            total=Sum("outstanding"),
+            calls_due=JSONArrayAgg(
+                JSONObject(
+                    account_id="pk",
+                    account_number="account_number",
+                    borrower_id="borrower_id",
+                    dpd=DaysPastDue(today),
+                    due_date="call_due_date",
+                ),
+                filter=Q(call_due_date__isnull=False),
+            ),
+        )
+        .order_by()
+    }
+
+
+def _bucket_summaries(grouped: dict[str, dict[str, Any]], bucket: str) -> list[BucketSummary]:
+    """Every bucket in order, with its count, outstanding and bar length relative to the largest bucket."""
+    largest = max((row["n"] for row in grouped.values()), default=0)
+    return [
+        BucketSummary(
+            code=b.code,
+            label=b.label,
+            count=grouped.get(b.code, {}).get("n", 0),
+            outstanding=grouped.get(b.code, {}).get("total") or Decimal("0"),
+            bar_percent=round(100 * grouped.get(b.code, {}).get("n", 0) / largest) if largest else 0,
+            selected=b.code == bucket,
+        )
+        for b in BUCKETS
+    ]
+
+
+def _caseload_rows_query(accounts: QuerySet[LoanAccount], today: datetime.date) -> QuerySet[LoanAccount]:
+    """The caseload table's rows, each with what its row shows and what its next action depends on."""
+    latest_interaction = Interaction.objects.filter(account=OuterRef("pk")).order_by("-occurred_at", "-pk")
+    latest_promise = PromiseToPay.objects.filter(account=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (
+        accounts.select_related("borrower", "portfolio")
+        .annotate(
+            dpd=DaysPastDue(today),
+            last_interaction_at=Subquery(latest_interaction.values("occurred_at")[:1]),
+            last_interaction_outcome=Subquery(latest_interaction.values("outcome")[:1]),
+            promise_date=Subquery(latest_promise.values("promised_date")[:1]),
+            promise_amount=Subquery(latest_promise.values("amount")[:1]),
+            promise_created_at=Subquery(latest_promise.values("created_at")[:1]),
+            dispute_open=Exists(Flag.objects.filter(account=OuterRef("pk"), kind="dispute", closed_at__isnull=True)),
+            hardship_open=Exists(Flag.objects.filter(account=OuterRef("pk"), kind="hardship", closed_at__isnull=True)),
+            plan_active=Exists(
+                RepaymentPlan.objects.filter(account=OuterRef("pk"), status=RepaymentPlan.Status.ACTIVE)
+            ),
+            # The oldest unpaid instalment alone decides whether an active plan is kept.
+            plan_oldest_unpaid=Subquery(
+                PlanInstalment.objects.filter(
+                    plan__account=OuterRef("pk"), plan__status=RepaymentPlan.Status.ACTIVE, paid_at__isnull=True
+                )
+                .order_by("due_date")
+                .values("due_date")[:1]
+            ),
+            grace_days=grace_days_subquery("portfolio__policy_profile_id"),
+        )
+        .order_by(F("oldest_unpaid_due_date").asc(nulls_last=True), "pk")
+    )
+
+
+def _calls_due(grouped: Iterable[dict[str, Any]]) -> list[CallDue]:
+    """The summary's calls due, every bucket together: the longest-waiting call first, then the highest DPD."""
+    calls = [
+        CallDue(
+            account_id=item["account_id"],
+            account_number=item["account_number"],
+            borrower_id=item["borrower_id"],
+            dpd=item["dpd"],
+            due_date=json_date(item["due_date"]),
+        )
+        for row in grouped
+        for item in row["calls_due"] or []
+    ]
+    calls.sort(key=lambda call: (call.due_date, -(call.dpd or 0), call.account_number))
+    return calls
+
+
+def _payments_since_promises(accounts: list[LoanAccount]) -> dict[int, list[policy.PaymentFact]]:
+    """One query: the payments that could count towards each listed account's latest promise."""
+    with_promise = [a for a in accounts if a.promise_created_at is not None]
+    if not with_promise:
+        return {}
+    since = min(a.promise_created_at for a in with_promise)
+    facts: dict[int, list[policy.PaymentFact]] = {}
+    for account_id, paid_at, amount in Payment.objects.filter(
+        account_id__in=[a.pk for a in with_promise], paid_at__gte=since - datetime.timedelta(days=1)
+    ).values_list("account_id", "paid_at", "amount"):
+        facts.setdefault(account_id, []).append(policy.PaymentFact(lender_today(paid_at), amount))
+    return facts
+
+
+def _caseload_row(account: LoanAccount, today: datetime.date, payments: list[policy.PaymentFact]) -> CaseloadRow:
+    grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
+    promise = None
+    if account.promise_created_at is not None:
+        promise = policy.promise_status(
+            promised_date=account.promise_date,
+            amount=account.promise_amount,
+            made_on=lender_today(account.promise_created_at),
+            payments=payments,
+            today=today,
+            grace_days=grace,
+        )
+    plan = None
+    if account.plan_active:
+        oldest = account.plan_oldest_unpaid
+        plan = policy.plan_kept(active=True, instalments=[policy.InstalmentFact(oldest)] if oldest else [], today=today)
+    open_flags = {
+        kind for kind, is_open in (("dispute", account.dispute_open), ("hardship", account.hardship_open)) if is_open
+    }
+    bucket = bucket_for(account.dpd)
+    return CaseloadRow(
+        account=account,
+        dpd=account.dpd,
+        bucket_label=bucket.label if bucket else "",
+        last_interaction_at=account.last_interaction_at,
+        last_interaction_outcome=(
+            Interaction.Outcome(account.last_interaction_outcome).label if account.last_interaction_outcome else ""
+        ),
+        next_action=policy.next_action(
+            dpd=account.dpd,
+            open_flags=open_flags,
+            promise=promise,
+            plan=plan,
+            last_outcome=account.last_interaction_outcome,
+            cease_requested=account.borrower.cease_requested_at is not None,
+        ),
+    )
