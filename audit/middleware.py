@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from audit.context import context_from_request, reset_context, set_context
-from audit.services import AuditWriteError
+from audit.record import AuditWriteError
 
 logger = logging.getLogger(__name__)
 

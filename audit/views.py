@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from access.roles import COMPLIANCE_AUDITOR, role_required
 from audit.forms import AuditFilter, AuditFilterForm
+from audit.record import audit_record
 from audit.selectors import (
     EXPORT_COLUMNS,
     audit_event_page,
@@ -22,7 +23,6 @@ from audit.selectors import (
     audit_export_rows,
     verification_latest,
 )
-from audit.services import audit_record
 
 # Spreadsheets run cells starting with these as formulas (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.roles import CASE_OFFICER
-from audit.services import audit_record_many
+from audit.record import audit_record_many
 from collections_app.models import Borrower, Contact, LoanAccount, Payment, Portfolio
 from collections_app.models.accounts import e164_validator
 from collections_app.services.accounts import account_assign, call_tasks_cancel_not_due

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import CASE_OFFICER, RISK_APPROVER, role_required
-from audit.services import AuditWriteError, audit_record
+from audit.record import AuditWriteError, audit_record
 from collections_app.dpd import BUCKETS, bucket_for, days_past_due, lender_today
 from collections_app.selectors.accounts import loan_account_get_for_user
 from review.forms import DecisionForm, FamilyContactRequestForm, QueueFilterForm

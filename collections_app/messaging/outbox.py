@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.roles import RISK_APPROVER, user_has_role
-from audit.services import audit_events_sql, audit_record
+from audit.record import audit_events_sql, audit_record
 from collections_app.masking import mask_name
 from collections_app.messaging.firewall import Finding, firewall_profile_get, lint_message
 from collections_app.messaging.gateways import Outbound, Outcome, Result, current_gateway
@@ -194,7 +194,7 @@ def _move_batch(
 ) -> set[int]:
     """Move messages still in `expected` to `to` and write their `message_<to>` events, in one statement.
 
-    The events come from `audit.services.audit_events_sql`, one per message in the same statement: single-row
+    The events come from `audit.record.audit_events_sql`, one per message in the same statement: single-row
     inserts would cost the relay most of its time. Returns the ids that moved.
     """
     if not ids:

@@ -5,7 +5,7 @@ from django.db import IntegrityError, connections, transaction
 
 from audit.encoding import ENTRY_COLUMNS
 from audit.models import AuditEvent, VerificationRun
-from audit.services import audit_record
+from audit.record import audit_record
 from tests.audit.conftest import raw
 
 pytestmark = pytest.mark.django_db

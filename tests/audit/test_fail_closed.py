@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from audit.middleware import AuditContextMiddleware
 from audit.models import AuditEvent
-from audit.services import AuditWriteError, audit_record
+from audit.record import AuditWriteError, audit_record
 from tests.conftest import signed_in
 from tests.factories import make_account
 
@@ -27,7 +27,7 @@ def test_the_middleware_turns_an_audit_failure_into_a_503_without_the_data(monke
     def broken(**values: object) -> None:
         raise connection.Database.OperationalError("disk full")
 
-    monkeypatch.setattr("audit.services._insert", broken)
+    monkeypatch.setattr("audit.record._insert", broken)
     middleware = AuditContextMiddleware(lambda request: middleware.process_exception(request, _call(request)))
 
     def _call(request: HttpRequest) -> Exception:

@@ -3,10 +3,12 @@
 import pytest
 from django.core.management import call_command
 
-from audit.chain import entry_for, seal, verify
+from audit.chain.seal import seal
+from audit.chain.store import entry_for
+from audit.chain.verify import verify
 from audit.encoding import GENESIS_HASH, chain_hash
 from audit.models import AuditEvent, ChainEntry, VerificationRun
-from audit.services import audit_record
+from audit.record import audit_record
 from tests.audit.conftest import new_key_pair, raw, triggers_disabled
 
 pytestmark = pytest.mark.django_db
