@@ -92,3 +92,24 @@ def test_the_auditors_own_pages_fail_closed_too(auditor) -> None:
             cursor.execute("DROP TRIGGER audit_test_refuse ON audit_auditevent; DROP FUNCTION audit_test_refuse();")
     assert response.status_code == 503
     assert "borrower:77" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_review_pages_fail_closed_with_the_same_answer_as_the_middleware(monkeypatch) -> None:
+    from review.views import _audit_fail_closed
+
+    def broken(**values: object) -> None:
+        raise connection.Database.OperationalError("disk full")
+
+    monkeypatch.setattr("audit.record._insert", broken)
+    request = RequestFactory().get("/review/1/")
+    request.request_id = "r-1"
+    from_review = _audit_fail_closed(failing_view)(request)
+    from_middleware = AuditContextMiddleware(lambda request: HttpResponse()).process_exception(
+        request, AuditWriteError("disk full")
+    )
+    assert from_review.status_code == from_middleware.status_code == 503
+    assert from_review.content == from_middleware.content
+    assert CANARY_NAME not in from_review.content.decode() and "r-1" in from_review.content.decode()
+    for header in ("Cache-Control", "Retry-After", "Content-Type"):
+        assert from_review[header] == from_middleware[header]
