@@ -41,7 +41,7 @@ def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable
 
                 return redirect_to_login(request.get_full_path())
             if not user_has_role(request.user, role):
-                from audit.services import audit_record
+                from audit.record import audit_record
 
                 audit_record(
                     action="permission_denied",

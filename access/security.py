@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django_otp import user_has_device
 
 from access.roles import COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
-from audit.services import audit_record
+from audit.record import audit_record
 
 # Session keys this module owns.
 AUTH_AT_KEY = "_security_auth_at"

@@ -32,7 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
 from access.security import mfa_pending, user_is_verified, user_needs_mfa
-from audit.services import audit_record
+from audit.record import audit_record
 
 NEXT_SESSION_KEY = "_security_next"
 RECOVERY_DEVICE_NAME = "recovery"

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
-from audit.services import audit_record
+from audit.record import audit_record
 
 ADMIN_ROLE = "admin"
 

@@ -15,10 +15,9 @@ from typing import Any
 
 FORMAT_VERSION = 1
 
-# The readable columns of audit_auditevent, in the order selected for the Python encoder.
-ENTRY_COLUMNS = (
-    "id",
-    "occurred_at",
+# The columns an event's writer gives (`audit_record`, `audit_record_many`, `audit_events_sql` all write
+# exactly these), in the order they are written: the one list of the event's columns.
+EVENT_COLUMNS = (
     "actor_id",
     "actor_username",
     "role",
@@ -33,6 +32,9 @@ ENTRY_COLUMNS = (
     "ip",
     "detail",
 )
+# The readable columns of audit_auditevent, in the order selected for the Python encoder: the ones the
+# database fills in on insert, then the written ones. `seq` and `txid` are not part of the entry.
+ENTRY_COLUMNS = ("id", "occurred_at", *EVENT_COLUMNS)
 JSON_COLUMNS = frozenset({"persons", "fields", "detail"})
 _TEXT = ("action", "actor_username", "object_id", "object_type", "outcome", "purpose", "request_id", "role")
 

@@ -5,10 +5,10 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 
 from audit.context import context_from_request, reset_context, set_context
-from audit.services import AuditWriteError
+from audit.record import AuditWriteError
+from audit.responses import audit_unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,4 @@ class AuditContextMiddleware:
             request.path[:200],
             exc_info=exception,
         )
-        # Rendered without the request: no user, no session data, nothing from the view reaches the page.
-        body = render_to_string("audit/unavailable.html", {"request_id": getattr(request, "request_id", "")})
-        response = HttpResponse(body, status=503)
-        response["Cache-Control"] = "no-store"
-        response["Retry-After"] = "30"
-        return response
+        return audit_unavailable_response(request)

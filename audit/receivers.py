@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
-from audit.services import audit_record
+from audit.record import audit_record
 
 # An attempted username is kept (it shows credential stuffing); longer input is cut, passwords never reach here.
 MAX_ATTEMPTED_USERNAME = 150

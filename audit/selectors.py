@@ -1,4 +1,4 @@
-"""Reads of the audit log, for compliance auditors only, with keyset pagination."""
+"""Reads of the audit log, for auditors only (`audit.permissions`), with keyset pagination."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,16 +9,16 @@ from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from access.roles import COMPLIANCE_AUDITOR, user_has_role
 from audit.forms import AuditFilter
 from audit.models import AuditEvent, VerificationRun
+from audit.permissions import user_can_audit
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
 
 
 def _require_auditor(user: AbstractBaseUser | AnonymousUser) -> None:
-    if not user_has_role(user, COMPLIANCE_AUDITOR):
+    if not user_can_audit(user):
         raise PermissionDenied
 
 

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from audit.chain import verify
+from audit.chain.verify import verify
 from audit.services import audit_chain_seal, verification_run_record
 
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from access.roles import COMPLIANCE_AUDITOR, role_required
 from audit.forms import AuditFilter, AuditFilterForm
+from audit.permissions import AUDITOR_ROLE, auditor_required
+from audit.record import audit_record, person_key
 from audit.selectors import (
     EXPORT_COLUMNS,
     audit_event_page,
@@ -22,7 +23,6 @@ from audit.selectors import (
     audit_export_rows,
     verification_latest,
 )
-from audit.services import audit_record
 
 # Spreadsheets run cells starting with these as formulas (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -52,7 +52,7 @@ def _persons_of(events: Iterable) -> list[str]:
 
 @never_cache
 @require_GET
-@role_required(COMPLIANCE_AUDITOR)
+@auditor_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The log, filtered, newest first, one keyset page at a time."""
     form = AuditFilterForm(request.GET)
@@ -63,7 +63,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         audit_record(
             action="list",
             actor=request.user,
-            role=COMPLIANCE_AUDITOR,
+            role=AUDITOR_ROLE,
             object_type="auditevent",
             persons=_persons_of(page.events),
             detail={
@@ -76,7 +76,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         audit_record(
             action="list",
             actor=request.user,
-            role=COMPLIANCE_AUDITOR,
+            role=AUDITOR_ROLE,
             object_type="auditevent",
             outcome="invalid",
             detail={"errors": sorted(form.errors)},
@@ -92,7 +92,7 @@ def _export_response(request: HttpRequest, audit_filter: AuditFilter, filename: 
     audit_record(
         action="export",
         actor=request.user,
-        role=COMPLIANCE_AUDITOR,
+        role=AUDITOR_ROLE,
         detail={
             "filter": audit_filter.as_detail(),
             "bounds": {"first_id": bounds.first_id, "last_id": bounds.last_id},
@@ -109,7 +109,7 @@ def _export_response(request: HttpRequest, audit_filter: AuditFilter, filename: 
 
 
 @require_GET
-@role_required(COMPLIANCE_AUDITOR)
+@auditor_required
 def audit_export(request: HttpRequest) -> HttpResponse:
     """The filtered log as CSV, streamed in id order."""
     form = AuditFilterForm(request.GET)
@@ -121,14 +121,14 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-@role_required(COMPLIANCE_AUDITOR)
+@auditor_required
 def verification(request: HttpRequest) -> HttpResponse:
     """The last `verify_audit` result and when it ran."""
     run = verification_latest(user=request.user)
     audit_record(
         action="list",
         actor=request.user,
-        role=COMPLIANCE_AUDITOR,
+        role=AUDITOR_ROLE,
         object_type="verificationrun",
         object_id=run.pk if run else "",
     )
@@ -137,17 +137,17 @@ def verification(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-@role_required(COMPLIANCE_AUDITOR)
+@auditor_required
 def person_report(request: HttpRequest, kind: str, person_id: str) -> HttpResponse:
     """A person's access report (PIPL Art. 45): who saw their data, when, which fields and why."""
-    person = f"{kind}:{int(person_id)}"
+    person = person_key(kind, int(person_id))
     form = AuditFilterForm(request.GET)
     before = form.cleaned_data["before"] if form.is_valid() else None
     page = audit_event_page(user=request.user, audit_filter=AuditFilter(person=person), before=before)
     audit_record(
         action="list",
         actor=request.user,
-        role=COMPLIANCE_AUDITOR,
+        role=AUDITOR_ROLE,
         object_type=kind,
         object_id=int(person_id),
         persons=[person],
@@ -157,10 +157,10 @@ def person_report(request: HttpRequest, kind: str, person_id: str) -> HttpRespon
 
 
 @require_GET
-@role_required(COMPLIANCE_AUDITOR)
+@auditor_required
 def person_report_csv(request: HttpRequest, kind: str, person_id: str) -> HttpResponse:
     """The access report as CSV."""
-    person = f"{kind}:{int(person_id)}"
+    person = person_key(kind, int(person_id))
     return _export_response(
         request,
         AuditFilter(person=person),

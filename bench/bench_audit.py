@@ -8,7 +8,7 @@ BENCH_AUDIT_WRITE_EVENTS (8,000 per run), BENCH_AUDIT_PAGE_SECONDS (seconds of l
 BENCH_AUDIT_ONLY (comma list of 1,2,3). Each figure is the median of the runs, with its spread (min-max).
 
 Benchmark 1 serves /cases/<id>/ with gunicorn (2 workers, as PERFORMANCE.md measured) twice: as configured,
-and with the audit insert replaced by a no-op (`audit_off_application`, the only seam: audit.services._insert),
+and with the audit insert replaced by a no-op (`audit_off_application`, the only seam: audit.record._insert),
 under 4 keep-alive client connections, alternating the two servers.
 """
 
@@ -48,10 +48,10 @@ def audit_off_application():  # noqa: ANN201 - gunicorn app factory
     from django.core.wsgi import get_wsgi_application
 
     application = get_wsgi_application()
-    import audit.services
+    import audit.record
     from audit.models import AuditEvent
 
-    audit.services._insert = lambda **values: AuditEvent(**values)
+    audit.record._insert = lambda **values: AuditEvent(**values)
     return application
 
 
@@ -114,7 +114,8 @@ def _fill_unsealed(n: int) -> None:
 
 
 def bench_verify(runs: int) -> None:
-    from audit.chain import seal, verify
+    from audit.chain.seal import seal
+    from audit.chain.verify import verify
 
     n = _env_int("BENCH_AUDIT_VERIFY_EVENTS", 1_000_000)
     _clear_audit_tables()
@@ -142,7 +143,7 @@ def _write_events(n: int, each: int, barrier: multiprocessing.synchronize.Barrie
     """One writer process: `each` view events through audit_record, as one web worker would write them."""
     from django.db import connections
 
-    from audit.services import audit_record
+    from audit.record import audit_record
 
     barrier.wait()
     for i in range(each):
@@ -161,7 +162,7 @@ def bench_write_and_seal(runs: int) -> None:
     the interpreter lock, not the audit log)."""
     from django.db import connections
 
-    from audit.chain import seal
+    from audit.chain.seal import seal
 
     per_run = _env_int("BENCH_AUDIT_WRITE_EVENTS", 8_000)
     each = per_run // WRITERS

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import CASE_OFFICER, role_required
-from audit.services import audit_record
+from audit.record import audit_record
 from collections_app.account_rules import RevealPurpose
 from collections_app.dpd import lender_today
 from collections_app.forms import (

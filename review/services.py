@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.roles import CASE_OFFICER, RISK_APPROVER, user_has_role
-from audit.services import audit_record
+from audit.record import audit_record
 from collections_app.models import Contact, LoanAccount, Message, MessageTemplate, PolicyVersion, Portfolio
 from collections_app.selectors.accounts import loan_accounts_for_user
 from review import messaging

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import CASE_OFFICER, RISK_APPROVER, role_required
-from audit.services import AuditWriteError, audit_record
+from audit.record import AuditWriteError, audit_record
+from audit.responses import audit_unavailable_response
 from collections_app.dpd import BUCKETS, bucket_for, days_past_due, lender_today
 from collections_app.selectors.accounts import loan_account_get_for_user
 from review.forms import DecisionForm, FamilyContactRequestForm, QueueFilterForm
@@ -60,11 +61,7 @@ def _audit_fail_closed(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         try:
             return view(request, *args, **kwargs)
         except AuditWriteError:
-            return HttpResponse(
-                _("The audit log is unavailable, so this page cannot be shown. Try again later."),
-                status=503,
-                content_type="text/plain; charset=utf-8",
-            )
+            return audit_unavailable_response(request)
 
     return wrapped
 

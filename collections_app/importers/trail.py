@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 import collections_app.importers.csv_rows as csv_rows
-from audit.services import audit_record_many
+from audit.record import audit_record_many
 
 
 class AuditTrail:

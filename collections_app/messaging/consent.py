@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from audit.services import audit_record
+from audit.record import audit_record
 from collections_app.messaging.rules import is_opt_out_keyword
 from collections_app.messaging.status import User, suppress_pending
 from collections_app.models import Borrower, ChannelStop, Contact, Message, PhoneOptOut

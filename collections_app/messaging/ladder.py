@@ -33,7 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from audit.services import audit_events_sql, audit_record
+from audit.record import audit_events_sql, audit_record
 from collections_app.dpd import lender_today
 from collections_app.messaging.firewall import lint_message
 from collections_app.messaging.render import body_expression, render_sql, template_placeholders_unknown

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from audit.services import audit_events_sql, audit_record
+from audit.record import audit_events_sql, audit_record
 from collections_app.messaging.gates import gates_after_status_change
 from collections_app.models import Message
 
@@ -44,7 +44,7 @@ def move_batch(
 ) -> set[int]:
     """Move messages still in `expected` to `to` and write their `message_<to>` events, in one statement.
 
-    The events come from `audit.services.audit_events_sql`, one per message in the same statement: single-row
+    The events come from `audit.record.audit_events_sql`, one per message in the same statement: single-row
     inserts would cost the relay most of its time. Returns the ids that moved.
     """
     if not ids:

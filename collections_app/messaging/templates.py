@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from access.roles import RISK_APPROVER, user_has_role
-from audit.services import audit_record
+from audit.record import audit_record
 from collections_app.messaging.firewall import firewall_profile_get, lint_message
 from collections_app.messaging.render import PLACEHOLDERS, template_placeholders_unknown
 from collections_app.messaging.status import User

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.roles import CASE_OFFICER
-from audit.services import audit_record, audit_record_many
+from audit.record import audit_record, audit_record_many
 from collections_app.account_rules import RevealPurpose, RevealTarget
 from collections_app.dpd import lender_today
 from collections_app.models import (

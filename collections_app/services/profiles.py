@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.forms.models import model_to_dict
 
-from audit.services import audit_record
+from audit.record import audit_record
 from collections_app.models import PolicyProfile, PolicyVersion
 
 # Set by the service itself, never copied from the edited version.

@@ -1,4 +1,5 @@
-"""Fixtures of the audit tests: a signing key, a checkpoint directory, and a way to tamper like a superuser."""
+"""Fixtures and helpers of the audit tests: a signing key, a checkpoint directory, a way to tamper like a
+superuser, raw SQL, and whether the database refuses a statement."""
 
 import base64
 from collections.abc import Iterator
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from django.db import connection
+from django.db import IntegrityError, connection, connections, transaction
 
 
 def new_key_pair() -> tuple[str, str]:
@@ -45,3 +46,13 @@ def raw(sql: str, params: list | tuple = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def refused(statement: str, params: list | tuple = (), using: str = "default") -> bool:
+    """Whether the database refuses the statement (run in a savepoint so the test goes on)."""
+    try:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(statement, params)
+    except IntegrityError as exc:
+        return "append-only" in str(exc)
+    return False

@@ -1,24 +1,14 @@
 """The audit tables refuse UPDATE, DELETE and TRUNCATE in PostgreSQL (SQLite: test_append_only_sqlite)."""
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from audit.encoding import ENTRY_COLUMNS
 from audit.models import AuditEvent, VerificationRun
-from audit.services import audit_record
-from tests.audit.conftest import raw
+from audit.record import audit_record
+from tests.audit.conftest import raw, refused
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(statement: str, params: list | tuple = (), using: str = "default") -> bool:
-    """Whether the database refuses the statement (run in a savepoint so the test goes on)."""
-    try:
-        with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            cursor.execute(statement, params)
-    except IntegrityError as exc:
-        return "append-only" in str(exc)
-    return False
 
 
 def test_orm_update_and_delete_of_an_event_are_refused() -> None:

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connections
 
 from audit.models import AuditEvent, ChainEntry, VerificationRun
-from tests.audit.test_append_only import refused
+from tests.audit.conftest import refused
 
 SQLITE = "audit_sqlite"
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.record import audit_record
 from collections_app.dpd import lender_today
 from tests.audit.helpers import audit_mark, events_since
 from tests.conftest import signed_in

@@ -5,9 +5,10 @@ import threading
 import pytest
 from django.db import connections
 
-from audit.chain import seal, verify
+from audit.chain.seal import seal
+from audit.chain.verify import verify
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.record import audit_record
 
 WRITERS = 8
 EVENTS_EACH = 400

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from audit.models import AuditEvent, ChainEntry
+from audit.record import person_key
 from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.models import Borrower, Contact, Message
@@ -120,7 +121,7 @@ class World:
     def markers(self) -> dict[str, list[str]]:
         """Every form in which a page could show each canary person's data, by audit person id."""
         return {
-            f"borrower:{self.borrower.pk}": [
+            person_key("borrower", self.borrower.pk): [
                 BORROWER_NAME,
                 BORROWER_PHONE,
                 BORROWER_PHONE.removeprefix("+86"),
@@ -129,7 +130,7 @@ class World:
                 mask_phone(BORROWER_PHONE),
                 mask_id_number(BORROWER_ID),
             ],
-            f"contact:{self.contact.pk}": [
+            person_key("contact", self.contact.pk): [
                 CONTACT_NAME,
                 CONTACT_PHONE,
                 CONTACT_PHONE.removeprefix("+86"),
@@ -309,11 +310,11 @@ def test_reveal_leaves_exactly_one_reveal_event_naming_the_person(world: World, 
     client = signed_in(officer)
     url = f"/cases/{world.case.account.pk}/reveal/"
     fields = {
-        "borrower.name": (BORROWER_NAME, f"borrower:{world.borrower.pk}"),
-        "borrower.phone": (BORROWER_PHONE, f"borrower:{world.borrower.pk}"),
-        "borrower.id_number": (BORROWER_ID, f"borrower:{world.borrower.pk}"),
-        f"contact.{world.contact.pk}.name": (CONTACT_NAME, f"contact:{world.contact.pk}"),
-        f"contact.{world.contact.pk}.phone": (CONTACT_PHONE, f"contact:{world.contact.pk}"),
+        "borrower.name": (BORROWER_NAME, person_key("borrower", world.borrower.pk)),
+        "borrower.phone": (BORROWER_PHONE, person_key("borrower", world.borrower.pk)),
+        "borrower.id_number": (BORROWER_ID, person_key("borrower", world.borrower.pk)),
+        f"contact.{world.contact.pk}.name": (CONTACT_NAME, person_key("contact", world.contact.pk)),
+        f"contact.{world.contact.pk}.phone": (CONTACT_PHONE, person_key("contact", world.contact.pk)),
     }
     for field, (value, person) in fields.items():
         mark = audit_mark()

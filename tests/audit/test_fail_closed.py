@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from audit.middleware import AuditContextMiddleware
 from audit.models import AuditEvent
-from audit.services import AuditWriteError, audit_record
+from audit.record import AuditWriteError, audit_record
 from tests.conftest import signed_in
 from tests.factories import make_account
 
@@ -27,7 +27,7 @@ def test_the_middleware_turns_an_audit_failure_into_a_503_without_the_data(monke
     def broken(**values: object) -> None:
         raise connection.Database.OperationalError("disk full")
 
-    monkeypatch.setattr("audit.services._insert", broken)
+    monkeypatch.setattr("audit.record._insert", broken)
     middleware = AuditContextMiddleware(lambda request: middleware.process_exception(request, _call(request)))
 
     def _call(request: HttpRequest) -> Exception:
@@ -92,3 +92,24 @@ def test_the_auditors_own_pages_fail_closed_too(auditor) -> None:
             cursor.execute("DROP TRIGGER audit_test_refuse ON audit_auditevent; DROP FUNCTION audit_test_refuse();")
     assert response.status_code == 503
     assert "borrower:77" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_review_pages_fail_closed_with_the_same_answer_as_the_middleware(monkeypatch) -> None:
+    from review.views import _audit_fail_closed
+
+    def broken(**values: object) -> None:
+        raise connection.Database.OperationalError("disk full")
+
+    monkeypatch.setattr("audit.record._insert", broken)
+    request = RequestFactory().get("/review/1/")
+    request.request_id = "r-1"
+    from_review = _audit_fail_closed(failing_view)(request)
+    from_middleware = AuditContextMiddleware(lambda request: HttpResponse()).process_exception(
+        request, AuditWriteError("disk full")
+    )
+    assert from_review.status_code == from_middleware.status_code == 503
+    assert from_review.content == from_middleware.content
+    assert CANARY_NAME not in from_review.content.decode() and "r-1" in from_review.content.decode()
+    for header in ("Cache-Control", "Retry-After", "Content-Type"):
+        assert from_review[header] == from_middleware[header]

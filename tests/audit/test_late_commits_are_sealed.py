@@ -8,9 +8,10 @@ import psycopg
 import pytest
 from django.db import connection
 
-from audit.chain import seal, verify
+from audit.chain.seal import seal
+from audit.chain.verify import verify
 from audit.models import AuditEvent, ChainHead
-from audit.services import audit_record
+from audit.record import audit_record
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

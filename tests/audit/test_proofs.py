@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import CommandError, call_command
 
-from audit.chain import seal
+from audit.chain.seal import seal
 from audit.models import ChainEntry
-from audit.services import audit_record
+from audit.record import audit_record
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from audit.models import AuditEvent
-from audit.services import AuditWriteError, audit_record, audit_record_many
+from audit.record import AuditWriteError, audit_record, audit_record_many
 from tests.audit.helpers import audit_mark, events_since
 
 pytestmark = pytest.mark.django_db

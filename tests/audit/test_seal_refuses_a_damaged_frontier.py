@@ -3,10 +3,11 @@ against the checkpoint it last signed, and refuses to sign on from a frontier th
 
 import pytest
 
-from audit.chain import ChainError, seal, verify
+from audit.chain.seal import ChainError, seal
+from audit.chain.verify import verify
 from audit.models import AuditEvent, ChainHead
 from audit.notes import checkpoint_open
-from audit.services import audit_record
+from audit.record import audit_record
 from tests.audit.conftest import new_key_pair
 
 pytestmark = pytest.mark.django_db

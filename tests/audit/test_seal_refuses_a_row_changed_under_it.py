@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from django.db import connection, connections
 
-from audit.chain import ChainError, seal
+from audit.chain.seal import ChainError, seal
 from audit.models import AuditEvent, ChainEntry
-from audit.services import audit_record
+from audit.record import audit_record
 
 
 def _seal_waits_on_a_lock(probe: psycopg.Connection) -> bool:

@@ -6,12 +6,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from audit.chain import ChainError, entry_for, seal
+from audit.chain.seal import ChainError, seal
+from audit.chain.store import entry_for
 from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, decode_entry, encode_entry
 from audit.merkle import leaf_hash, root_from_leaf_hashes
 from audit.models import AuditEvent, ChainEntry, ChainHead
 from audit.notes import checkpoint_open, checkpoint_sign
-from audit.services import audit_record
+from audit.record import audit_record, person_key
 from audit.sinks import FilesystemSink
 from tests.audit.conftest import raw
 
@@ -24,7 +25,7 @@ def record_some(n: int) -> None:
             action="view",
             object_type="loanaccount",
             object_id=i,
-            persons=[f"borrower:{i}", f"contact:{i}"],
+            persons=[person_key("borrower", i), person_key("contact", i)],
             fields=["phone", "name"],
             purpose="call_borrower",
             detail={"n": i, "ratio": 0.5, "note": "中文"},

@@ -3,10 +3,12 @@
 import pytest
 from django.core.management import call_command
 
-from audit.chain import entry_for, seal, verify
+from audit.chain.seal import seal
+from audit.chain.store import entry_for
+from audit.chain.verify import verify
 from audit.encoding import GENESIS_HASH, chain_hash
 from audit.models import AuditEvent, ChainEntry, VerificationRun
-from audit.services import audit_record
+from audit.record import audit_record, person_key
 from tests.audit.conftest import new_key_pair, raw, triggers_disabled
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +17,9 @@ pytestmark = pytest.mark.django_db
 def build_chain(n: int = 9) -> None:
     """n events sealed in three seals, so there are checkpoints at several sizes."""
     for i in range(n):
-        audit_record(action="view", object_type="loanaccount", object_id=i, persons=[f"borrower:{i}"], fields=["name"])
+        audit_record(
+            action="view", object_type="loanaccount", object_id=i, persons=[person_key("borrower", i)], fields=["name"]
+        )
         if i % 3 == 2:
             seal()
 

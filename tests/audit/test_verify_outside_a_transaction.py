@@ -3,8 +3,9 @@ on a second connection while the chain is hashed, and what that check finds is r
 
 import pytest
 
-from audit.chain import seal, verify
-from audit.services import audit_record
+from audit.chain.seal import seal
+from audit.chain.verify import verify
+from audit.record import audit_record
 from tests.audit.conftest import raw, triggers_disabled
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -7,9 +7,10 @@ later write of a row, superuser or not, gives the row a new xmin, so that row is
 import pytest
 from django.core.management import call_command
 
-from audit.chain import seal, verify
+from audit.chain.seal import seal
+from audit.chain.verify import verify
 from audit.notes import checkpoint_open
-from audit.services import audit_record
+from audit.record import audit_record
 from tests.audit.conftest import raw, triggers_disabled
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,12 @@ import dataclasses
 
 import pytest
 
-from audit import chain
-from audit.chain import XID_WRAP, TransactionClock, seal, transaction_id_near, verify, xmin_segments
+from audit.chain import verify as verify_module
+from audit.chain.seal import seal
+from audit.chain.store import XID_WRAP, TransactionClock, transaction_id_near
+from audit.chain.verify import verify, xmin_segments
 from audit.notes import checkpoint_open
-from audit.services import audit_record
+from audit.record import audit_record
 from tests.audit.conftest import raw
 
 
@@ -74,9 +76,9 @@ def test_checkpoints_of_another_cluster_vouch_for_nothing(audit_keys) -> None:
 @pytest.mark.django_db
 def test_verify_in_another_cluster_rebuilds_every_row(audit_keys, monkeypatch) -> None:
     _sealed_twice(audit_keys)
-    real_clock = chain._transaction_clock
+    real_clock = verify_module.transaction_clock
     monkeypatch.setattr(
-        chain, "_transaction_clock", lambda: dataclasses.replace(real_clock(), cluster=real_clock().cluster + 1)
+        verify_module, "transaction_clock", lambda: dataclasses.replace(real_clock(), cluster=real_clock().cluster + 1)
     )
     result = verify()
     assert result.ok and result.rebuilt == result.events == 4
@@ -87,6 +89,6 @@ def test_ids_coming_round_during_verify_make_it_rebuild_every_row(audit_keys, mo
     _, _, clock = _sealed_twice(audit_keys)
     # By the end of the stream, 2^32 more transactions have started.
     readings = iter([clock, dataclasses.replace(clock, next_transaction=clock.next_transaction + XID_WRAP)])
-    monkeypatch.setattr(chain, "_transaction_clock", lambda: next(readings))
+    monkeypatch.setattr(verify_module, "transaction_clock", lambda: next(readings))
     result = verify()
     assert result.ok and result.rebuilt == result.events == 4

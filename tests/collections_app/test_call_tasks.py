@@ -269,8 +269,8 @@ def test_a_call_logged_for_an_earlier_day_leaves_later_tasks_open(officer: User)
 
 
 def test_the_call_and_its_task_closing_are_one_transaction(officer: User, monkeypatch) -> None:
-    from audit.services import AuditWriteError
-    from audit.services import audit_record as real_audit_record
+    from audit.record import AuditWriteError
+    from audit.record import audit_record as real_audit_record
 
     account = make_account(officer, dpd=12)
     task = make_task(account)

@@ -224,7 +224,7 @@ def test_caseload_scope_query_uses_the_permission_table_subquery(officer: User) 
 
 
 def test_caseload_shows_nothing_when_the_audit_event_cannot_be_written(officer: User, monkeypatch) -> None:
-    from audit.services import AuditWriteError
+    from audit.record import AuditWriteError
 
     account = make_account(officer)
     client = signed_in(officer)

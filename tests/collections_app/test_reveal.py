@@ -88,13 +88,13 @@ def test_the_account_page_offers_a_reveal_form_for_each_masked_value(officer: Us
 
 
 def test_reveal_fails_closed_when_the_audit_log_cannot_be_written(officer: User, monkeypatch) -> None:
-    from audit import services
+    from audit import record
 
     account = make_account(officer)
     client = signed_in(officer)
 
     def broken(**kwargs: object) -> None:
-        raise services.AuditWriteError("disk full")
+        raise record.AuditWriteError("disk full")
 
     monkeypatch.setattr("collections_app.services.accounts.audit_record", broken)
     response = client.post(f"/cases/{account.pk}/reveal/", {"field": "borrower.phone", "purpose": "call_borrower"})

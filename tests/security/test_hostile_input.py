@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from access.roles import CASE_OFFICER
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.record import audit_record
 from collections_app.importers.accounts import ACCOUNT_HEADER
 from collections_app.importers.payments import PAYMENT_HEADER
 from collections_app.messaging.firewall import lint_message

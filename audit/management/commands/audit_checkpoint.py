@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.chain import ChainError
+from audit.chain.seal import ChainError
 from audit.services import audit_chain_seal
 
 

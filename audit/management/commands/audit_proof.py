@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.chain import ProofError, proof
+from audit.chain.proof import ProofError, proof
 
 
 class Command(BaseCommand):

@@ -9,7 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from audit.chain import MalformedProof, proof_check, verify
+from audit.chain.proof import MalformedProof, proof_check
+from audit.chain.verify import verify
 from audit.services import verification_run_record
 
 

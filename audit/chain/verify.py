@@ -1,0 +1,330 @@
+"""Verifying the chain: every sealed event's place, hash and content, and every checkpoint's signature and root.
+
+One pass streams the chain entries in seq order, rechaining the hashes and rebuilding the Merkle tree to
+compare with each signed checkpoint, while (on PostgreSQL) a second connection joins the entries to their
+events to find misplaced or rewritten rows. Only rows that may have been written since their seal get
+their entry rebuilt from their columns: see `verify`.
+"""
+
+import base64
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db import connection, transaction
+
+from audit.chain.store import (
+    VERIFY_FETCH,
+    XID_WRAP,
+    TransactionClock,
+    event_columns,
+    postgres,
+    row_values,
+    stream_sealed,
+    transaction_clock,
+)
+from audit.encoding import GENESIS_HASH, chain_hash, encode_entry, entry_sql
+from audit.merkle import Frontier, leaf_hash
+from audit.notes import Checkpoint, NoteError, checkpoint_open
+from audit.sinks import CheckpointSink, checkpoint_name, default_sink
+
+# Above this many events to rebuild, one scan of the whole table is cheaper than looking each one up.
+REBUILD_BY_SEQ_LIMIT = 100_000
+
+
+@dataclass
+class VerifyResult:
+    """What verify found: counts, and the first bad seq and bad checkpoint files when something is wrong."""
+
+    events: int = 0
+    checkpoints: int = 0
+    rebuilt: int = 0  # events whose entry was rebuilt from their columns and compared
+    first_bad_seq: int | None = None
+    bad_checkpoints: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the chain and every checkpoint are intact."""
+        return self.first_bad_seq is None and not self.bad_checkpoints
+
+
+# Where the chain and the events disagree on which event holds a seq: a chain entry whose event is gone or
+# carries another seq, or an event carrying a seq that no chain entry gives it. On PostgreSQL also the
+# events written since the seal that wrote their chain entry (both rows of a seal carry its transaction
+# id), whose entry must be rebuilt from their columns.
+_EVENT_SIDE_SQL = """
+SELECT CASE WHEN c.seq IS NULL OR e.seq < c.seq THEN e.seq ELSE c.seq END,
+        c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq
+    FROM audit_chainentry AS c
+    FULL JOIN (SELECT id, seq{xmin} FROM audit_auditevent WHERE seq IS NOT NULL) AS e ON e.id = c.event_id
+    WHERE c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq{rewritten}
+"""
+
+
+def _event_side_findings() -> tuple[int | None, list[int]]:
+    """(first seq the chain and the events place differently, seqs whose event row was written since its seal)."""
+    on_postgres = postgres()
+    sql = _EVENT_SIDE_SQL.format(
+        xmin=", xmin" if on_postgres else "", rewritten=" OR e.xmin <> c.xmin" if on_postgres else ""
+    )
+    with connection.cursor() as cursor:
+        if on_postgres:
+            # A hash join of a million rows a side: in memory rather than in batches on disk.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql)
+        findings = cursor.fetchall()
+    misplaced = [seq for seq, is_misplaced in findings if is_misplaced]
+    return min(misplaced, default=None), [seq for seq, is_misplaced in findings if not is_misplaced]
+
+
+def _event_side_findings_beside() -> Callable[[], tuple[int | None, list[int]]]:
+    """Start `_event_side_findings`; the returned function gives its result.
+
+    Outside a transaction it runs at once on a second connection (Django opens one per thread), so
+    PostgreSQL joins the tables on one core while this thread hashes the chain on the other. Inside a
+    transaction (a test's, say) another connection would not see its rows: it runs later, on this one.
+    """
+    if connection.in_atomic_block or not postgres():
+        return _event_side_findings
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                outcome.append(_event_side_findings())
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run, name="audit-verify-events", daemon=True)
+    worker.start()
+
+    def result() -> tuple[int | None, list[int]]:
+        worker.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    return result
+
+
+def _first_inconsistent_seq_sql(seqs: list[int] | None) -> int | None:
+    """On PostgreSQL: the first of these chain entries (every one when None) that the columns of its event
+    no longer give."""
+    if seqs is not None and not seqs:
+        return None
+    only, params = ("", []) if seqs is None else (" WHERE c.seq = ANY(%s)", [seqs])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(c.seq) FILTER (WHERE e.id IS NULL OR c.entry IS DISTINCT FROM "  # noqa: S608 - fixed SQL
+            f"{entry_sql('c.seq')}) FROM audit_chainentry AS c LEFT JOIN audit_auditevent AS e ON e.id = c.event_id"
+            f"{only}",
+            params,
+        )
+        return cursor.fetchone()[0]
+
+
+def xmin_segments(checkpoints: dict[int, Checkpoint], clock: TransactionClock) -> list[tuple[int, bytes | None]]:
+    """(last seq, xmin as PostgreSQL sends it) for consecutive seq ranges from 1, the last one open-ended;
+    None where no signed checkpoint vouches which transaction sealed the range.
+
+    A vouched id counts only in the cluster that sealed (`sealed-xmin <first seq> <64-bit id> <cluster>`),
+    and only while it is unique in its low 32 bits, the part a row keeps: once a transaction 2^32 later
+    may have started, it could have stamped a row with the same xmin.
+    """
+    segments: list[tuple[int, bytes | None]] = []
+    position = 0
+    for size, checkpoint in sorted(checkpoints.items()):
+        fields = (checkpoint.extension("sealed-xmin") or "").split(" ")
+        if len(fields) != 3 or not all(field.isdigit() for field in fields):
+            continue
+        first, transaction_id, cluster = (int(field) for field in fields)
+        if not position < first <= size or cluster != clock.cluster:
+            continue
+        if clock.next_transaction > transaction_id + XID_WRAP:
+            continue
+        if first > position + 1:
+            segments.append((first - 1, None))
+        segments.append((size, (transaction_id % XID_WRAP).to_bytes(4, "big")))
+        position = size
+    segments.append((sys.maxsize, None))
+    return segments
+
+
+def _load_checkpoints(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> dict[int, Checkpoint]:
+    checkpoints: dict[int, Checkpoint] = {}
+    for name in sink.names():
+        result.checkpoints += 1
+        try:
+            checkpoint = checkpoint_open(sink.read(name), key)
+        except (NoteError, UnicodeDecodeError, OSError) as exc:
+            result.bad_checkpoints.append(name)
+            result.reasons.append(f"{name}: {exc}")
+            continue
+        if name != checkpoint_name(checkpoint.tree_size) or checkpoint.tree_size in checkpoints:
+            result.bad_checkpoints.append(name)
+            result.reasons.append(f"{name}: names a tree of size {checkpoint.tree_size}")
+            continue
+        checkpoints[checkpoint.tree_size] = checkpoint
+    return checkpoints
+
+
+@dataclass
+class _Walk:
+    """What one pass over the chain entries found."""
+
+    events: int = 0  # entries in unbroken seq order from 1
+    stream_bad: int | None = None  # the first entry out of place, without entry or hash, or not chaining
+    root_bad_at: int | None = None  # a checkpoint whose root failed: the damage is in (good_checkpoint, size]
+    good_checkpoint: int = 0  # largest checkpointed size confirmed so far
+    # Chain entries are insert-only: one carrying the transaction id its seal's checkpoint names is the one
+    # its seal wrote. The first since the last good checkpoint that is not (rewritten since, or vouched for
+    # by no checkpoint) is where a chain rewritten up to a checkpoint whose root fails may begin.
+    first_unvouched: int | None = None
+    to_rebuild: list[int] = field(default_factory=list)  # PostgreSQL: seqs whose entry must be rebuilt
+
+
+def _sqlite_row_problem(seq: int, entry: bytes, row: tuple[Any, ...]) -> str | None:
+    """On SQLite (no xmin): why the event joined to chain entry `seq` does not give its entry, if it does not."""
+    if row[4] is None or row[3] != seq:
+        return f"seq {seq}: its event is gone or carries another seq"
+    if entry != encode_entry(seq, row_values(row[4:])):
+        return f"seq {seq}: columns differ from the sealed entry"
+    return None
+
+
+def _checkpoint_holds(frontier: Frontier, checkpoint: Checkpoint, digest: bytes) -> bool:
+    """Whether the tree so far has the checkpoint's root, and its last hash the chain head it names (if any)."""
+    head = checkpoint.extension("chain")
+    return frontier.root() == checkpoint.root and not (head and head != base64.b64encode(digest).decode())
+
+
+def _walk_chain(
+    checkpoints: dict[int, Checkpoint],
+    vouched: list[tuple[int, bytes | None]],
+    *,
+    by_xmin: bool,
+    result: VerifyResult,
+) -> _Walk:
+    """Stream the chain entries in seq order: check each one's place and hash and each checkpoint's root; on
+    PostgreSQL note the entries whose xmin no checkpoint vouches for, on SQLite rebuild every entry."""
+    on_postgres, walk = postgres(), _Walk()
+    sizes = sorted(checkpoints)
+    expected, previous, frontier, size_index = 1, GENESIS_HASH, Frontier(), 0
+    next_size = sizes[0] if sizes else -1
+    segments = iter(vouched)
+    segment_end, sealed_xmin = next(segments)
+    leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
+    sha_chain, leaf, add_leaf, rebuild = chain_hash, leaf_hash, leaves.append, walk.to_rebuild.append
+    # PostgreSQL: the transaction that wrote each chain entry. SQLite: the event, whose entry is rebuilt.
+    extra_columns = ", c.xmin" if on_postgres else f", e.seq, {event_columns('e')}"
+    for row in stream_sealed(extra_columns, with_events=not on_postgres):
+        seq, entry, digest = row[0], row[1], row[2]
+        if seq != expected:
+            walk.stream_bad = expected
+            result.reasons.append(f"seq {expected} is missing")
+            break
+        if entry is None or digest is None:
+            walk.stream_bad = seq
+            result.reasons.append(f"seq {seq} has no entry or hash")
+            break
+        entry, digest = bytes(entry), bytes(digest)
+        previous = sha_chain(previous, entry)
+        if previous != digest:
+            walk.stream_bad = seq
+            result.reasons.append(f"seq {seq}: hash does not match its entry and the previous hash")
+            break
+        if on_postgres:
+            while seq > segment_end:
+                segment_end, sealed_xmin = next(segments)
+            if row[3] != sealed_xmin:
+                if by_xmin:
+                    rebuild(seq)
+                if walk.first_unvouched is None:
+                    walk.first_unvouched = seq
+        else:
+            result.rebuilt += 1
+            if problem := _sqlite_row_problem(seq, entry, row):
+                walk.stream_bad = seq
+                result.reasons.append(problem)
+                break
+        add_leaf(leaf(entry))
+        if len(leaves) == VERIFY_FETCH or seq == next_size:
+            frontier.extend(leaves)
+            leaves.clear()
+        if seq == next_size:
+            if not _checkpoint_holds(frontier, checkpoints[seq], digest):
+                walk.root_bad_at = seq
+                result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
+                break
+            walk.good_checkpoint, walk.first_unvouched = seq, None
+            size_index += 1
+            next_size = sizes[size_index] if size_index < len(sizes) else -1
+        expected += 1
+    walk.events = expected - 1
+    return walk
+
+
+def _first_bad_seq(
+    result: VerifyResult, walk: _Walk, misplaced: int | None, inconsistent: int | None, last_size: int | None
+) -> int | None:
+    """The first seq whose content, hash or place is wrong, from every finding (noting why in `result`)."""
+    if misplaced is not None:
+        result.reasons.append(f"seq {misplaced}: the chain and the events disagree on which event holds it")
+    if inconsistent is not None:
+        result.reasons.append(f"seq {inconsistent}: columns differ from the sealed entry")
+    candidates = [seq for seq in (walk.stream_bad, misplaced, inconsistent) if seq is not None]
+    if walk.root_bad_at is not None:
+        # The chain is self-consistent up to here, so it was rewritten: blame the first chain entry not
+        # vouched for as its seal's or a precise finding in the same range, else the first seq the last
+        # good checkpoint does not cover.
+        precise = [seq for seq in candidates if seq <= walk.root_bad_at]
+        if walk.first_unvouched is not None:
+            precise.append(walk.first_unvouched)
+            result.reasons.append(
+                f"seq {walk.first_unvouched}: no checkpoint vouches that its seal wrote its chain entry"
+            )
+        candidates = precise or [walk.good_checkpoint + 1]
+    if walk.stream_bad is None and walk.root_bad_at is None and last_size and last_size > result.events:
+        candidates.append(result.events + 1)
+        result.reasons.append(f"checkpoint of size {last_size} but the chain ends at seq {result.events}")
+    return min(candidates) if candidates else None
+
+
+def verify(
+    *, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None = None, full: bool = False
+) -> VerifyResult:
+    """Check every sealed event's place, hash and content, and every checkpoint's signature and root.
+
+    Content: on PostgreSQL a row whose xmin is still the one its seal's signed checkpoint names has not
+    been written since the seal built its entry from those very columns, so only the other rows get
+    their entry rebuilt from their columns and compared (`full` rebuilds every row). SQLite has no
+    xmin: every row is rebuilt, in Python.
+    """
+    from audit.notes import public_key
+
+    result = VerifyResult()
+    checkpoints = _load_checkpoints(sink or default_sink(), key or public_key(), result)
+    on_postgres = postgres()
+    by_xmin = on_postgres and not full
+    vouched = xmin_segments(checkpoints, transaction_clock()) if on_postgres else [(sys.maxsize, None)]
+    event_side = _event_side_findings_beside()
+    inconsistent = None
+    with transaction.atomic():
+        walk = _walk_chain(checkpoints, vouched, by_xmin=by_xmin, result=result)
+        result.events = walk.events
+        misplaced, rewritten = event_side()
+        walk.to_rebuild.extend(rewritten)
+        if on_postgres:
+            # Transactions started meanwhile may have brought a vouched id round: then trust no xmin.
+            wrapped = by_xmin and xmin_segments(checkpoints, transaction_clock()) != vouched
+            everything = full or wrapped or len(walk.to_rebuild) > REBUILD_BY_SEQ_LIMIT
+            result.rebuilt = result.events if everything else len(set(walk.to_rebuild))
+            inconsistent = _first_inconsistent_seq_sql(None if everything else walk.to_rebuild)
+    result.first_bad_seq = _first_bad_seq(result, walk, misplaced, inconsistent, max(checkpoints, default=None))
+    return result
