@@ -4,13 +4,11 @@ The sweep walks the URL configuration itself, so a URL added later is covered wi
 URL namespace or id parameter fails `test_every_object_url_is_classified` until it is given its role below.
 """
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 from django.utils import timezone
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
@@ -23,8 +21,12 @@ from review.services import family_contact_request_submit
 from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
+from tests.security.routes import Route, build, walk_routes
 
 pytestmark = pytest.mark.django_db
+
+# tests/audit/test_every_page_audited.py still imports the walk by this name from here.
+_walk = walk_routes
 
 # The role each URL namespace requires; `scoped` says whether holding the role still leaves objects out of reach.
 NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
@@ -35,7 +37,6 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     "audit": (COMPLIANCE_AUDITOR, False),
 }
 ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id"}
-PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\(\?P<(?P<regex_name>\w+)>(?P<regex>[^)]*)\)")
 
 CANARY_NAME = "金丝雀甲"
 CANARY_PHONE = "+8613912345678"
@@ -46,43 +47,14 @@ CANARY_ACCOUNT = "CANARY-ACC-0001"
 CANARY_JUSTIFICATION = "Canary justification: five unanswered calls, canary-7f3e."
 
 
-@dataclass(frozen=True)
-class Route:
-    """One URL pattern, flattened: its full regex-free template, namespace and id parameters."""
-
-    template: str
-    namespace: str
-    parameters: tuple[str, ...]
-
-
-def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[Route]:
-    for pattern in patterns:
-        text = prefix + str(pattern.pattern).lstrip("^").rstrip("$")
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, text, pattern.namespace or namespace)
-        elif isinstance(pattern, URLPattern):
-            names = tuple(m["name"] or m["regex_name"] for m in PARAMETER.finditer(text))
-            yield Route(template=text, namespace=namespace, parameters=names)
-
-
 def object_routes() -> list[Route]:
     """Every URL pattern that takes a parameter, outside Django's admin (swept separately)."""
-    return [r for r in _walk(get_resolver().url_patterns) if r.parameters and not r.template.startswith("admin/")]
+    return [r for r in walk_routes(get_resolver().url_patterns) if r.parameters and not r.template.startswith("admin/")]
 
 
 def admin_object_routes() -> list[Route]:
-    routes = _walk(get_resolver().url_patterns)
+    routes = walk_routes(get_resolver().url_patterns)
     return [r for r in routes if r.template.startswith("admin/") and r.parameters == ("object_id",)]
-
-
-def build(route: Route, values: dict[str, str]) -> str:
-    """The URL for `route` with each parameter replaced by its value."""
-
-    def substitute(match: re.Match) -> str:
-        return values[match["name"] or match["regex_name"]]
-
-    path = PARAMETER.sub(substitute, route.template).replace("\\.", ".")
-    return "/" + path
 
 
 @dataclass

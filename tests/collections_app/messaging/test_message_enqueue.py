@@ -21,6 +21,7 @@ from tests.collections_app.messaging.messaging_support import (
     DAYTIME,
     NIGHT,
     SHANGHAI,
+    enqueue_borrower_sms,
     family_version,
     ladder_version,
     policy,
@@ -28,18 +29,6 @@ from tests.collections_app.messaging.messaging_support import (
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
-
-
-def enqueue_borrower_sms(account, key: str = "k1") -> Message:
-    return message_enqueue(
-        borrower=account.borrower,
-        account=account,
-        audience="borrower",
-        channel="sms",
-        template_version=ladder_version(),
-        policy_version=policy(),
-        idempotency_key=key,
-    )
 
 
 def enqueue_family(account, contact, version, key: str = "f1") -> Message:
