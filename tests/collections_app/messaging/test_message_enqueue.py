@@ -11,6 +11,7 @@ from collections_app.messaging.outbox import (
     MessageRefused,
     cease_request_record,
     channel_stop_record,
+    kick_relay,
     message_enqueue,
     message_render_preview,
     message_suppress,
@@ -168,6 +169,22 @@ def test_enqueue_kicks_the_relay_only_on_commit(django_capture_on_commit_callbac
             enqueue_borrower_sms(account)
             raise RuntimeError("the decision failed")
     assert callbacks == [] and not Message.objects.exists()
+
+
+@time_machine.travel(DAYTIME, tick=False)
+def test_a_committed_enqueue_kicks_the_relay_once(django_capture_on_commit_callbacks, monkeypatch):
+    from collections_app import tasks
+
+    kicks = []
+    monkeypatch.setattr(tasks.relay_messages, "delay", lambda *args, **kwargs: kicks.append((args, kwargs)))
+    account = make_account()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            message = enqueue_borrower_sms(account)
+        assert kicks == [], "the relay was kicked before the message was committed"
+    assert message.status == Message.Status.QUEUED
+    assert callbacks == [kick_relay]
+    assert kicks == [((), {})]
 
 
 def test_preview_renders_without_writing(officer, approver):
