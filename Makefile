@@ -10,6 +10,8 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_URL ?= $(shell echo '$(REDIS_URL)' | sed -E 's#/[0-9]*$$##')/15
 PORT ?= 8000
 # Tests and benchmarks run with production defaults (DEBUG off) and a throwaway key.
+# `make test` also sets REQUIRE_BROWSER=1 (a missing Chromium fails the browser test instead of skipping it)
+# and HYPOTHESIS_PROFILE=ci (the same property-test examples on every run; see tests/conftest.py).
 TEST_ENV := DEBUG=0 DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=test-only-secret-key-not-for-production
 
 .PHONY: run test bench lint messages venv services browser check-deploy
@@ -40,7 +42,7 @@ test: venv messages services browser check-deploy
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(TEST_ENV) $(VENV)/bin/pytest
+	$(TEST_ENV) REQUIRE_BROWSER=1 HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
 
 bench: venv messages services
 	$(TEST_ENV) $(PY) bench/run_all.py

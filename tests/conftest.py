@@ -1,8 +1,11 @@
 """Named users and shared fixtures: the officer, another officer, the approver, the auditor, the admin."""
 
+import os
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from tests.factories import make_user
@@ -10,6 +13,13 @@ from tests.security.fixtures import otp_verify_session
 
 # Every test: plain-HTTP test client (tests.security.fixtures) and audit tables cleared on flush (tests.audit.cleanup).
 pytest_plugins = ["tests.security.fixtures", "tests.audit.cleanup"]
+
+# Property tests draw the same examples on every run in CI and under `make test` (HYPOTHESIS_PROFILE=ci): a red
+# there is reproducible and never a new draw's luck, and no local example database colours the result. Elsewhere
+# the default profile keeps drawing new examples (and replays the failures it saved in .hypothesis/).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI") or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

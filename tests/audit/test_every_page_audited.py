@@ -25,7 +25,7 @@ from tests.audit.helpers import assert_no_personal_values, audit_mark, events_si
 from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
-from tests.security.test_idor_sweep import Route, _walk, build
+from tests.security.routes import Route, build, walk_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -227,7 +227,7 @@ def classify(route: Route) -> str | None:
 def all_routes() -> list[Route]:
     from django.urls import get_resolver
 
-    return list(_walk(get_resolver().url_patterns))
+    return list(walk_routes(get_resolver().url_patterns))
 
 
 def test_every_url_pattern_is_classified() -> None:

@@ -12,58 +12,14 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.models import (
-    Flag,
-    Interaction,
-    LoanAccount,
-    Message,
     PhoneOptOut,
-    PlanInstalment,
     PromiseToPay,
-    RepaymentPlan,
 )
+from tests.collections_app.support import ACCOUNT_MAX_QUERIES, bulk_caseload, rich_history
 from tests.conftest import signed_in
-from tests.factories import make_account, make_contact, make_payment
+from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
-
-
-def rich_history(account: LoanAccount, officer: User, size: int) -> None:
-    """`size` of each kind of history row on `account`."""
-    now = timezone.now()
-    today = lender_today()
-    for i in range(size):
-        make_contact(account.borrower)
-        make_payment(account, Decimal("10"), paid_at=now - datetime.timedelta(days=i))
-        Interaction.objects.create(
-            account=account, officer=officer, outcome="no_answer", occurred_at=now - datetime.timedelta(hours=i)
-        )
-        PromiseToPay.objects.create(
-            account=account, promised_date=today - datetime.timedelta(days=i), amount=Decimal("50"), created_by=officer
-        )
-        Message.objects.create(
-            borrower=account.borrower,
-            account=account,
-            audience="borrower",
-            channel="sms",
-            recipient=account.borrower.phone,
-            body="您的账单已到期，请及时还款。",
-            idempotency_key=f"k-{account.pk}-{i}",
-        )
-        Flag.objects.create(
-            account=account,
-            kind="dispute",
-            opened_reason="amount wrong",
-            opened_by=officer,
-            opened_at=now - datetime.timedelta(days=i + 1),
-            closed_reason="corrected",
-            closed_by=officer,
-            closed_at=now - datetime.timedelta(days=i),
-        )
-    plan = RepaymentPlan.objects.create(account=account, agreed_at=now, created_by=officer)
-    for i in range(size):
-        PlanInstalment.objects.create(
-            plan=plan, due_date=today + datetime.timedelta(days=30 * i), amount=Decimal("100")
-        )
 
 
 def test_account_page_shows_people_masked_and_their_opt_out(officer: User) -> None:
@@ -124,11 +80,6 @@ def test_promise_status_is_derived_on_the_account_page(officer: User) -> None:
     assert detail.next_action.code == "await_promise"
 
 
-# Session, user, language preference, roles, account, contacts, payments, promises, plans, instalments,
-# flags, interactions, messages, family-contact requests, audit insert.
-ACCOUNT_MAX_QUERIES = 15
-
-
 def test_account_page_runs_a_fixed_number_of_queries_whatever_its_history(
     officer: User, django_assert_max_num_queries
 ) -> None:
@@ -148,7 +99,6 @@ def test_account_page_runs_a_fixed_number_of_queries_whatever_its_history(
 
 
 def test_account_page_query_count_does_not_grow_with_the_caseload(officer: User, django_assert_max_num_queries) -> None:
-    from tests.collections_app.test_caseload_page import bulk_caseload
 
     accounts = bulk_caseload(officer, 500)
     client = signed_in(officer)

@@ -16,27 +16,17 @@ from collections_app.models import CallTask, Interaction, LoanAccount, PolicyVer
 from collections_app.selectors.caseload import CALLS_DUE_LIMIT
 from collections_app.services.accounts import call_task_close, interaction_log
 from tests.audit.helpers import audit_mark, events_since
-from tests.collections_app.test_account_page import ACCOUNT_MAX_QUERIES, rich_history
-from tests.collections_app.test_caseload_page import CASELOAD_MAX_QUERIES, bulk_caseload
+from tests.collections_app.support import (
+    ACCOUNT_MAX_QUERIES,
+    CASELOAD_MAX_QUERIES,
+    bulk_caseload,
+    make_task,
+    rich_history,
+)
 from tests.conftest import signed_in
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
-
-
-def make_task(account: LoanAccount, *, days_ago: int = 0, status: str = CallTask.Status.OPEN) -> CallTask:
-    """A phone-call task on `account` due `days_ago` days before today, as the ladder would create it."""
-    due = lender_today() - datetime.timedelta(days=days_ago)
-    dpd = (due - account.oldest_unpaid_due_date).days if account.oldest_unpaid_due_date else 0
-    return CallTask.objects.create(
-        account=account,
-        officer=account.officer,
-        due_date=due,
-        dpd=dpd,
-        status=status,
-        closed_at=None if status == CallTask.Status.OPEN else timezone.now(),
-        policy_version=PolicyVersion.objects.filter(profile=account.portfolio.policy_profile).latest("version"),
-    )
 
 
 def close_url(account: LoanAccount, task: CallTask) -> str:

@@ -18,7 +18,7 @@ from collections_app.messaging.ladder import escalation_run
 from collections_app.models import CallTask, LoanAccount, Message, PlanInstalment, RepaymentPlan
 from collections_app.services.accounts import call_tasks_cancel_not_due, flag_open, promise_create
 from tests.audit.helpers import audit_mark, events_since
-from tests.collections_app.test_call_tasks import make_task
+from tests.collections_app.support import make_task
 from tests.factories import make_account, make_portfolio
 
 pytestmark = pytest.mark.django_db

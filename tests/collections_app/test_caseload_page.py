@@ -13,63 +13,15 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.models import (
-    Borrower,
     Flag,
     Interaction,
-    LoanAccount,
-    LoanAccountUserObjectPermission,
     PromiseToPay,
 )
-from collections_app.services.accounts import work_permission
+from tests.collections_app.support import CASELOAD_MAX_QUERIES, bulk_caseload
 from tests.conftest import signed_in
 from tests.factories import make_account, make_payment, make_portfolio
 
 pytestmark = pytest.mark.django_db
-
-
-def bulk_caseload(officer: User, count: int, *, prefix: str = "BULK") -> list[LoanAccount]:
-    """`count` accounts for `officer`, spread over every bucket, with history; a few queries, not thousands."""
-    today = lender_today()
-    portfolio = make_portfolio()
-    borrowers = Borrower.objects.bulk_create(
-        Borrower(external_ref=f"{prefix}-B{i:05d}", name=f"批量{i}", phone=f"+86137{i:08d}", id_number="")
-        for i in range(count)
-    )
-    accounts = LoanAccount.objects.bulk_create(
-        LoanAccount(
-            account_number=f"{prefix}-{i:05d}",
-            borrower=borrower,
-            portfolio=portfolio,
-            officer=officer,
-            principal=Decimal("1000.00"),
-            outstanding=Decimal("1000.00") + i,
-            oldest_unpaid_due_date=today - datetime.timedelta(days=(i % 230) - 5),
-        )
-        for i, borrower in enumerate(borrowers)
-    )
-    permission = work_permission()
-    LoanAccountUserObjectPermission.objects.bulk_create(
-        LoanAccountUserObjectPermission(user=officer, permission=permission, content_object=a) for a in accounts
-    )
-    now = timezone.now()
-    Interaction.objects.bulk_create(
-        Interaction(account=a, officer=officer, outcome="no_answer", occurred_at=now - datetime.timedelta(hours=i))
-        for i, a in enumerate(accounts)
-        if i % 2
-    )
-    PromiseToPay.objects.bulk_create(
-        PromiseToPay(
-            account=a, promised_date=today + datetime.timedelta(days=i % 5 - 2), amount=100, created_by=officer
-        )
-        for i, a in enumerate(accounts)
-        if i % 3 == 0
-    )
-    Flag.objects.bulk_create(
-        Flag(account=a, kind="hardship", opened_reason="lost job", opened_by=officer, opened_at=now)
-        for i, a in enumerate(accounts)
-        if i % 7 == 0
-    )
-    return accounts
 
 
 def test_bucket_summary_counts_and_totals_each_bucket(officer: User) -> None:
@@ -189,11 +141,6 @@ def test_last_interaction_is_shown(officer: User) -> None:
     row = signed_in(officer).get("/cases/").context["caseload"].rows[0]
     assert row.last_interaction_at == latest.occurred_at
     assert row.last_interaction_outcome == Interaction.Outcome.NO_ANSWER.label
-
-
-# Session, user, roles, language preference, portfolios, bucket summary, page rows, payments,
-# the latest family-contact requests, audit insert.
-CASELOAD_MAX_QUERIES = 10
 
 
 def test_caseload_runs_a_fixed_number_of_queries_with_500_accounts(

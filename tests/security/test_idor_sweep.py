@@ -4,25 +4,24 @@ The sweep walks the URL configuration itself, so a URL added later is covered wi
 URL namespace or id parameter fails `test_every_object_url_is_classified` until it is given its role below.
 """
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 from django.utils import timezone
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
-from collections_app.models import CallTask, Flag, PolicyVersion
+from collections_app.models import Borrower, CallTask, Contact, Flag, PolicyVersion
 from review.models import ApproverPortfolio, FamilyContactRequest
 from review.services import family_contact_request_submit
 from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
+from tests.security.routes import Route, build, walk_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,6 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     "audit": (COMPLIANCE_AUDITOR, False),
 }
 ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id"}
-PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\(\?P<(?P<regex_name>\w+)>(?P<regex>[^)]*)\)")
 
 CANARY_NAME = "金丝雀甲"
 CANARY_PHONE = "+8613912345678"
@@ -46,43 +44,14 @@ CANARY_ACCOUNT = "CANARY-ACC-0001"
 CANARY_JUSTIFICATION = "Canary justification: five unanswered calls, canary-7f3e."
 
 
-@dataclass(frozen=True)
-class Route:
-    """One URL pattern, flattened: its full regex-free template, namespace and id parameters."""
-
-    template: str
-    namespace: str
-    parameters: tuple[str, ...]
-
-
-def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[Route]:
-    for pattern in patterns:
-        text = prefix + str(pattern.pattern).lstrip("^").rstrip("$")
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, text, pattern.namespace or namespace)
-        elif isinstance(pattern, URLPattern):
-            names = tuple(m["name"] or m["regex_name"] for m in PARAMETER.finditer(text))
-            yield Route(template=text, namespace=namespace, parameters=names)
-
-
 def object_routes() -> list[Route]:
     """Every URL pattern that takes a parameter, outside Django's admin (swept separately)."""
-    return [r for r in _walk(get_resolver().url_patterns) if r.parameters and not r.template.startswith("admin/")]
+    return [r for r in walk_routes(get_resolver().url_patterns) if r.parameters and not r.template.startswith("admin/")]
 
 
 def admin_object_routes() -> list[Route]:
-    routes = _walk(get_resolver().url_patterns)
+    routes = walk_routes(get_resolver().url_patterns)
     return [r for r in routes if r.template.startswith("admin/") and r.parameters == ("object_id",)]
-
-
-def build(route: Route, values: dict[str, str]) -> str:
-    """The URL for `route` with each parameter replaced by its value."""
-
-    def substitute(match: re.Match) -> str:
-        return values[match["name"] or match["regex_name"]]
-
-    path = PARAMETER.sub(substitute, route.template).replace("\\.", ".")
-    return "/" + path
 
 
 @dataclass
@@ -249,7 +218,8 @@ def test_the_admin_is_closed_to_everyone_but_superusers(world: World) -> None:
         for route in admin_object_routes():
             url = build(route, ids)
             response = client.get(url)
-            body = response.content.decode("utf-8", errors="replace")
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode("utf-8", errors="replace")
             if response.status_code == 200:
                 problems.append(f"{user.username} GET {url}: 200")
             leaked = [value for value in canaries(world) if value in body]
@@ -268,3 +238,99 @@ def test_objects_in_reach_still_open_so_the_sweep_can_fail(world: World) -> None
     assert carol.get(f"/review/{world.own_request.pk}/").status_code == 200
     bob = signed_in(world.bob)
     assert CANARY_NAME[0] in bob.get(f"/cases/{world.foreign.account.pk}/").content.decode()
+
+
+def own_values(world: World) -> list[dict[str, str]]:
+    """Parameter sets naming objects in reach: Alice's account and request, a flag and call task on it, and
+    the borrower and contact as an auditor's person lookup names them."""
+    account = world.own.account
+    flag = Flag.objects.create(
+        account=account,
+        kind=Flag.Kind.HARDSHIP,
+        opened_reason="own flag",
+        opened_by=world.alice,
+        opened_at=timezone.now(),
+    )
+    task = CallTask.objects.create(
+        account=account,
+        officer=world.alice,
+        due_date=lender_today(),
+        dpd=45,
+        policy_version=PolicyVersion.objects.filter(profile=account.portfolio.policy_profile).latest("version"),
+    )
+    common = {
+        "account_id": str(account.pk),
+        "request_id": str(world.own_request.pk),
+        "flag_id": str(flag.pk),
+        "task_id": str(task.pk),
+    }
+    return [
+        common | {"kind": "borrower", "person_id": str(account.borrower_id)},
+        common | {"kind": "contact", "person_id": str(world.own.contact.pk)},
+    ]
+
+
+def admin_pages() -> list[str]:
+    """Each registered model's list, add form and the change form of its first object."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    pages = []
+    for model in admin.site._registry:
+        opts = model._meta
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+        for pk in model._default_manager.order_by("pk").values_list("pk", flat=True)[:1]:
+            pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk]))
+    return pages
+
+
+def full_phones() -> dict[str, str]:
+    """Every phone of the fixture's people in both full forms, international and national, each with its owner."""
+    phones = {p: "borrower" for p in Borrower.objects.values_list("phone", flat=True)}
+    phones |= {p: "contact" for p in Contact.objects.values_list("phone", flat=True)}
+    forms = {}
+    for phone, owner in phones.items():
+        assert phone.startswith("+86"), phone
+        forms[phone] = owner
+        forms[phone.removeprefix("+86")] = owner
+    return forms
+
+
+# Pages the walk must not open: they sign the user out.
+NOT_WALKED = {"accounts/logout/"}
+
+
+def test_no_page_any_role_can_open_shows_a_full_phone_in_either_form(world: World) -> None:
+    """Officer, approver, auditor and admin open every page of theirs (the family-contact form's contact labels
+    included); not one shows a phone as +8613800000001 or as 13800000001."""
+    value_sets = own_values(world) + foreign_values(world, Route("", "", ("account_id", "request_id")))
+    phones = full_phones()
+    routes = [r for r in walk_routes(get_resolver().url_patterns) if not r.template.startswith("admin/")]
+    problems: list[str] = []
+    opened: dict[str, set[str]] = {}
+    for user in (world.alice, world.carol, world.dave, world.root):
+        client = signed_in(user)
+        urls = {build(route, values) for route in routes if route.template not in NOT_WALKED for values in value_sets}
+        if user.is_superuser:
+            urls |= set(admin_pages())
+        for url in sorted(urls):
+            response = client.get(url)
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode("utf-8", errors="replace")
+            if response.status_code == 200:
+                opened.setdefault(user.username, set()).add(url)
+            shown = sorted(f"{phone} ({owner})" for phone, owner in phones.items() if phone in body)
+            if shown:
+                problems.append(f"{user.username} GET {url} ({response.status_code}): shows {shown}")
+    assert problems == []
+    # The walk means something only if it opened the pages that show people, the contact labels among them.
+    own = world.own.account.pk
+    assert f"/cases/{own}/family-contact/new/" in opened["alice"]
+    assert f"/cases/{own}/" in opened["alice"]
+    assert f"/review/{world.own_request.pk}/" in opened["carol"]
+    assert f"/audit/person/borrower/{world.own.account.borrower_id}/" in opened["dave"]
+    borrower_admin = "/admin/collections_app/borrower/"
+    assert any(url.startswith(borrower_admin) and url.endswith("/change/") for url in opened["root"])
+    form = signed_in(world.alice).get(f"/cases/{own}/family-contact/new/").content.decode()
+    assert mask_phone(world.own.contact.phone) in form, "the contact labels no longer show the masked phone"

@@ -5,7 +5,8 @@ import zoneinfo
 
 from django.contrib.auth.models import User
 
-from collections_app.models import Message, MessageTemplate, PolicyVersion, TemplateVersion
+from collections_app.messaging.outbox import message_enqueue
+from collections_app.models import LoanAccount, Message, MessageTemplate, PolicyVersion, TemplateVersion
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -40,3 +41,16 @@ def family_version(
         version.approved_at = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
         version.save()
     return version
+
+
+def enqueue_borrower_sms(account: LoanAccount, key: str = "k1") -> Message:
+    """A borrower SMS from the overdue ladder template, under the default policy."""
+    return message_enqueue(
+        borrower=account.borrower,
+        account=account,
+        audience="borrower",
+        channel="sms",
+        template_version=ladder_version(),
+        policy_version=policy(),
+        idempotency_key=key,
+    )

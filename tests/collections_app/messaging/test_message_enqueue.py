@@ -11,11 +11,13 @@ from collections_app.messaging.checks import MessageRefused
 from collections_app.messaging.consent import cease_request_record, channel_stop_record, phone_opt_out_record
 from collections_app.messaging.outbox import message_enqueue, message_suppress
 from collections_app.messaging.render import message_render_preview
+from collections_app.messaging.tasks import kick_relay, relay_messages
 from collections_app.models import Message
 from tests.collections_app.messaging.messaging_support import (
     DAYTIME,
     NIGHT,
     SHANGHAI,
+    enqueue_borrower_sms,
     family_version,
     ladder_version,
     policy,
@@ -23,18 +25,6 @@ from tests.collections_app.messaging.messaging_support import (
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
-
-
-def enqueue_borrower_sms(account, key: str = "k1") -> Message:
-    return message_enqueue(
-        borrower=account.borrower,
-        account=account,
-        audience="borrower",
-        channel="sms",
-        template_version=ladder_version(),
-        policy_version=policy(),
-        idempotency_key=key,
-    )
 
 
 def enqueue_family(account, contact, version, key: str = "f1") -> Message:
@@ -174,6 +164,20 @@ def test_enqueue_kicks_the_relay_only_on_commit(django_capture_on_commit_callbac
             enqueue_borrower_sms(account)
             raise RuntimeError("the decision failed")
     assert callbacks == [] and not Message.objects.exists()
+
+
+@time_machine.travel(DAYTIME, tick=False)
+def test_a_committed_enqueue_kicks_the_relay_once(django_capture_on_commit_callbacks, monkeypatch):
+    kicks = []
+    monkeypatch.setattr(relay_messages, "delay", lambda *args, **kwargs: kicks.append((args, kwargs)))
+    account = make_account()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            message = enqueue_borrower_sms(account)
+        assert kicks == [], "the relay was kicked before the message was committed"
+    assert message.status == Message.Status.QUEUED
+    assert callbacks == [kick_relay]
+    assert kicks == [((), {})]
 
 
 def test_preview_renders_without_writing(officer, approver):

@@ -1,4 +1,9 @@
-"""A real Celery worker killed with SIGKILL mid-batch: after a restart every message reaches the gateway once."""
+"""A real Celery worker killed with SIGKILL mid-batch: after a restart every message reaches the gateway once.
+
+The gateway is an HTTP server run by the test on 127.0.0.1: after a number of hand-offs it holds every further
+request open, so the kill always lands mid-batch however fast the machine is. The policy's window covers the whole
+day in a fixed zone, so the real hour of the run (the worker's clock cannot be pinned) never holds a message back.
+"""
 
 import datetime
 import json
@@ -6,8 +11,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-import zoneinfo
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,26 +29,90 @@ from tests.factories import make_account
 
 REPO = Path(__file__).resolve().parents[3]
 MESSAGES = 3000
-CANDIDATE_ZONES = [
-    "Asia/Shanghai",
-    "Europe/London",
-    "America/New_York",
-    "America/Los_Angeles",
-    "Asia/Kolkata",
-    "Pacific/Auckland",
-    "Europe/Moscow",
-    "America/Sao_Paulo",
-    "Asia/Tokyo",
-]
+# Hand-offs the gateway answers before it starts holding requests open: well inside the first batch.
+HOLD_AFTER = 200
+RECIPIENT_ZONE = "UTC"
+# Sweeps sent 10 seconds apart before the test gives up on the recovery.
+SWEEPS = 15
+# The whole day: [00:00, 23:59:59.999999) lets out every instant but the last microsecond of a day.
+WHOLE_DAY = (datetime.time(0, 0), datetime.time.max)
 
 
-def daytime_zone() -> str:
-    """A zone where it is now well inside allowed hours, so the real worker's clock lets messages out."""
-    now = timezone.now()
-    for name in CANDIDATE_ZONES:
-        if 9 <= now.astimezone(zoneinfo.ZoneInfo(name)).hour < 19:
-            return name
-    raise AssertionError("no candidate zone is in daytime")
+class HoldingGateway(ThreadingHTTPServer):
+    """The `http:` gateway of CONTRACT.md: POST hands a message over, GET <url>/<key> says whether it was taken.
+
+    Every POST is recorded as accepted when it arrives (duplicates included, so a resend shows); after
+    `hold_after` POSTs it answers none until `released` is set, as a gateway that stalls mid-batch.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, hold_after: int) -> None:
+        super().__init__(("127.0.0.1", 0), _GatewayHandler)
+        self.hold_after = hold_after
+        self.lock = threading.Lock()
+        self.posts: list[str] = []
+        self.holding = threading.Event()
+        self.released = threading.Event()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/gateway"
+
+    def accepted(self) -> list[str]:
+        with self.lock:
+            return list(self.posts)
+
+
+class _GatewayHandler(BaseHTTPRequestHandler):
+    server: HoldingGateway
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: thousands of requests."""
+
+    def _answer(self, status: int, payload: dict[str, str]) -> None:
+        body = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the worker that asked was killed while the request was held
+
+    def do_POST(self) -> None:
+        key = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["idempotency_key"]
+        with self.server.lock:
+            self.server.posts.append(key)
+            hold = len(self.server.posts) > self.server.hold_after and not self.server.released.is_set()
+        if hold:
+            self.server.holding.set()
+            self.server.released.wait(timeout=300)
+        self._answer(200, {"status": "accepted"})
+
+    def do_GET(self) -> None:
+        key = self.path.rsplit("/", 1)[-1]
+        with self.server.lock:
+            taken = key in self.server.posts
+        if taken:
+            self._answer(200, {"status": "accepted"})
+        else:
+            self._answer(404, {})
+
+
+@pytest.fixture
+def gateway() -> Iterator[HoldingGateway]:
+    server = HoldingGateway(hold_after=HOLD_AFTER)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.released.set()
+        server.shutdown()
+        server.server_close()
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -68,14 +139,6 @@ def kill_hard(worker: subprocess.Popen) -> None:
     worker.wait(timeout=10)
 
 
-def witnessed(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    # Only whole lines: the worker may be appending while the test reads.
-    whole = path.read_text().split("\n")[:-1]
-    return [json.loads(line)["idempotency_key"] for line in whole]
-
-
 def wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -86,10 +149,9 @@ def wait_for(predicate, timeout: float) -> bool:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_sigkilled_worker_mid_batch_then_restart_sends_every_message_exactly_once(tmp_path):
+def test_sigkilled_worker_mid_batch_then_restart_sends_every_message_exactly_once(tmp_path, gateway):
     from config.celery import app
 
-    gateway = tmp_path / "gateway.jsonl"
     database = settings.DATABASES["default"]
     env = {
         **os.environ,
@@ -98,14 +160,13 @@ def test_sigkilled_worker_mid_batch_then_restart_sends_every_message_exactly_onc
             f"{database['PORT'] or 5432}/{connection.settings_dict['NAME']}"
         ),
         "REDIS_URL": settings.CELERY_BROKER_URL,
-        "MESSAGE_GATEWAY": f"file:{gateway}",
+        "MESSAGE_GATEWAY": f"http:{gateway.url}",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PYTHONPATH": str(REPO),
     }
     env.pop("TEST_DB_NAME", None)
     app.control.purge()
 
-    zone = daytime_zone()
     account = make_account()
     version, pv = ladder_version(), policy()
     now = timezone.now()
@@ -116,7 +177,7 @@ def test_sigkilled_worker_mid_batch_then_restart_sends_every_message_exactly_onc
             audience="borrower",
             channel="in_app",
             recipient=f"app:crash-{n}",
-            recipient_timezone=zone,
+            recipient_timezone=RECIPIENT_ZONE,
             body=f"reminder {n}",
             template_version=version,
             policy_version=pv,
@@ -125,20 +186,26 @@ def test_sigkilled_worker_mid_batch_then_restart_sends_every_message_exactly_onc
         )
         for n in range(MESSAGES)
     )
-    # The cap is one in-app message per borrower per day: lift it for this volume test.
-    type(pv).objects.filter(pk=pv.pk).update(max_messages_per_channel_per_day=MESSAGES)
+    # The cap is one in-app message per borrower per day: lift it for this volume test. The window spans the
+    # whole day, so the worker's real clock lets every message out at any hour.
+    type(pv).objects.filter(pk=pv.pk).update(
+        max_messages_per_channel_per_day=MESSAGES, send_window_start=WHOLE_DAY[0], send_window_end=WHOLE_DAY[1]
+    )
 
     log = tmp_path / "worker.log"
     worker = start_worker(env, log)
     try:
         app.send_task("collections_app.relay_messages")
         app.send_task("collections_app.relay_messages")
-        assert wait_for(lambda: len(witnessed(gateway)) > 0, 60), log.read_text()
+        # The gateway holds its answers from the (HOLD_AFTER + 1)th hand-off on: the worker is stuck mid-batch.
+        assert gateway.holding.wait(120), log.read_text()
         kill_hard(worker)
-        handed = len(witnessed(gateway))
-        assert handed < MESSAGES, "the worker finished before it could be killed mid-batch"
+        handed = len(gateway.accepted())
         in_flight = Message.objects.filter(status="sending").count()
+        assert HOLD_AFTER < handed < MESSAGES
+        assert in_flight >= handed, "the kill must leave hand-offs whose outcome the database never recorded"
         print(f"killed after {handed} hand-offs with {in_flight} messages in flight")  # noqa: T201
+        gateway.released.set()
 
         worker = start_worker(env, log)
         # The killed task is not redelivered before the visibility timeout: the sweep is what recovers.
@@ -150,12 +217,16 @@ def test_sigkilled_worker_mid_batch_then_restart_sends_every_message_exactly_onc
         def all_sent() -> bool:
             return Message.objects.exclude(status="sent").count() == 0
 
-        if not wait_for(all_sent, 90):
+        # As beat does every 10 seconds: each sweep reconciles one batch of orphaned hand-offs, and the kill left
+        # two (both workers' batches were stalled at the gateway).
+        for _ in range(SWEEPS):
+            if wait_for(all_sent, 10):
+                break
             app.send_task("collections_app.sweep_outbox")
-            assert wait_for(all_sent, 60), (Message.objects.exclude(status="sent").count(), log.read_text()[-3000:])
+        assert all_sent(), (Message.objects.exclude(status="sent").count(), log.read_text()[-3000:])
     finally:
         kill_hard(worker)
 
-    keys = witnessed(gateway)
+    keys = gateway.accepted()
     assert len(keys) == MESSAGES, f"{len(keys) - len(set(keys))} duplicates; {in_flight} were in flight at the kill"
     assert set(keys) == {f"crash-{n:05d}" for n in range(MESSAGES)}

@@ -12,8 +12,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from collections_app.models import CallTask, Message, PolicyVersion, TemplateVersion
-from tests.collections_app.messaging.messaging_support import ladder_version, policy
-from tests.collections_app.messaging.test_message_enqueue import enqueue_borrower_sms
+from tests.collections_app.messaging.messaging_support import enqueue_borrower_sms, ladder_version, policy
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from collections_app.models import Borrower, Message
-from tests.collections_app.messaging.test_message_enqueue import enqueue_borrower_sms
+from tests.collections_app.messaging.messaging_support import enqueue_borrower_sms
 from tests.factories import make_account, make_borrower
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,0 +1,133 @@
+"""Shared set-up of the collections tests: account history, a bulk caseload, call tasks, and the query budgets."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from collections_app.dpd import lender_today
+from collections_app.models import (
+    Borrower,
+    CallTask,
+    Flag,
+    Interaction,
+    LoanAccount,
+    LoanAccountUserObjectPermission,
+    Message,
+    PlanInstalment,
+    PolicyVersion,
+    PromiseToPay,
+    RepaymentPlan,
+)
+from collections_app.services.accounts import work_permission
+from tests.factories import make_contact, make_payment, make_portfolio
+
+
+def rich_history(account: LoanAccount, officer: User, size: int) -> None:
+    """`size` of each kind of history row on `account`."""
+    now = timezone.now()
+    today = lender_today()
+    for i in range(size):
+        make_contact(account.borrower)
+        make_payment(account, Decimal("10"), paid_at=now - datetime.timedelta(days=i))
+        Interaction.objects.create(
+            account=account, officer=officer, outcome="no_answer", occurred_at=now - datetime.timedelta(hours=i)
+        )
+        PromiseToPay.objects.create(
+            account=account, promised_date=today - datetime.timedelta(days=i), amount=Decimal("50"), created_by=officer
+        )
+        Message.objects.create(
+            borrower=account.borrower,
+            account=account,
+            audience="borrower",
+            channel="sms",
+            recipient=account.borrower.phone,
+            body="您的账单已到期，请及时还款。",
+            idempotency_key=f"k-{account.pk}-{i}",
+        )
+        Flag.objects.create(
+            account=account,
+            kind="dispute",
+            opened_reason="amount wrong",
+            opened_by=officer,
+            opened_at=now - datetime.timedelta(days=i + 1),
+            closed_reason="corrected",
+            closed_by=officer,
+            closed_at=now - datetime.timedelta(days=i),
+        )
+    plan = RepaymentPlan.objects.create(account=account, agreed_at=now, created_by=officer)
+    for i in range(size):
+        PlanInstalment.objects.create(
+            plan=plan, due_date=today + datetime.timedelta(days=30 * i), amount=Decimal("100")
+        )
+
+
+# Session, user, language preference, roles, account, contacts, payments, promises, plans, instalments,
+# flags, interactions, messages, family-contact requests, audit insert.
+ACCOUNT_MAX_QUERIES = 15
+
+
+def bulk_caseload(officer: User, count: int, *, prefix: str = "BULK") -> list[LoanAccount]:
+    """`count` accounts for `officer`, spread over every bucket, with history; a few queries, not thousands."""
+    today = lender_today()
+    portfolio = make_portfolio()
+    borrowers = Borrower.objects.bulk_create(
+        Borrower(external_ref=f"{prefix}-B{i:05d}", name=f"批量{i}", phone=f"+86137{i:08d}", id_number="")
+        for i in range(count)
+    )
+    accounts = LoanAccount.objects.bulk_create(
+        LoanAccount(
+            account_number=f"{prefix}-{i:05d}",
+            borrower=borrower,
+            portfolio=portfolio,
+            officer=officer,
+            principal=Decimal("1000.00"),
+            outstanding=Decimal("1000.00") + i,
+            oldest_unpaid_due_date=today - datetime.timedelta(days=(i % 230) - 5),
+        )
+        for i, borrower in enumerate(borrowers)
+    )
+    permission = work_permission()
+    LoanAccountUserObjectPermission.objects.bulk_create(
+        LoanAccountUserObjectPermission(user=officer, permission=permission, content_object=a) for a in accounts
+    )
+    now = timezone.now()
+    Interaction.objects.bulk_create(
+        Interaction(account=a, officer=officer, outcome="no_answer", occurred_at=now - datetime.timedelta(hours=i))
+        for i, a in enumerate(accounts)
+        if i % 2
+    )
+    PromiseToPay.objects.bulk_create(
+        PromiseToPay(
+            account=a, promised_date=today + datetime.timedelta(days=i % 5 - 2), amount=100, created_by=officer
+        )
+        for i, a in enumerate(accounts)
+        if i % 3 == 0
+    )
+    Flag.objects.bulk_create(
+        Flag(account=a, kind="hardship", opened_reason="lost job", opened_by=officer, opened_at=now)
+        for i, a in enumerate(accounts)
+        if i % 7 == 0
+    )
+    return accounts
+
+
+# Session, user, roles, language preference, portfolios, bucket summary, page rows, payments,
+# the latest family-contact requests, audit insert.
+CASELOAD_MAX_QUERIES = 10
+
+
+def make_task(account: LoanAccount, *, days_ago: int = 0, status: str = CallTask.Status.OPEN) -> CallTask:
+    """A phone-call task on `account` due `days_ago` days before today, as the ladder would create it."""
+    due = lender_today() - datetime.timedelta(days=days_ago)
+    dpd = (due - account.oldest_unpaid_due_date).days if account.oldest_unpaid_due_date else 0
+    return CallTask.objects.create(
+        account=account,
+        officer=account.officer,
+        due_date=due,
+        dpd=dpd,
+        status=status,
+        closed_at=None if status == CallTask.Status.OPEN else timezone.now(),
+        policy_version=PolicyVersion.objects.filter(profile=account.portfolio.policy_profile).latest("version"),
+    )
