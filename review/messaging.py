@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Min
 
 from collections_app.messaging import outbox as messages
-from collections_app.messaging.firewall import Finding
+from collections_app.messaging.firewall.lint import Finding
 from collections_app.models import Contact, LoanAccount, Message, PolicyVersion, TemplateVersion
 from collections_app.selectors.profiles import policy_version_for_account as _policy_version_for_account
 

@@ -36,7 +36,7 @@ from django.utils import timezone
 from audit.services import audit_events_sql, audit_record
 from collections_app.dpd import lender_today
 from collections_app.masking import MaskedName
-from collections_app.messaging.firewall import lint_message
+from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.outbox import kick_relay, template_placeholders_unknown
 from collections_app.models import (
     Borrower,

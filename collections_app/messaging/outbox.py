@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from access.roles import RISK_APPROVER, user_has_role
 from audit.services import audit_events_sql, audit_record
 from collections_app.masking import mask_name
-from collections_app.messaging.firewall import Finding, firewall_profile_get, lint_message
+from collections_app.messaging.firewall.lint import Finding, lint_message
+from collections_app.messaging.firewall.profiles import firewall_profile_get
 from collections_app.messaging.gateways import Outbound, Outcome, Result, current_gateway
 from collections_app.messaging.rules import allowed_hours, daily_cap, is_opt_out_keyword
 from collections_app.models import (

@@ -22,7 +22,7 @@ from access.roles import CASE_OFFICER
 from audit.models import AuditEvent
 from audit.services import audit_record
 from collections_app.importers import ACCOUNT_HEADER, PAYMENT_HEADER
-from collections_app.messaging.firewall import lint_message
+from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.webhooks import signature_for
 from collections_app.models import Borrower, Contact, Interaction, LoanAccount, Payment, PhoneOptOut
 from review.services import family_contact_request_submit
