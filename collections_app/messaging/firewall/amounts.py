@@ -85,7 +85,7 @@ def amount_hits(
     claimed: list[Span],
     hits: list[Hit],
 ) -> None:
-    """Add to hits each of numbers that is an amount, or an identifier its context reveals."""
+    """Add to hits each of numbers that is an amount, or an identifier by its shape or context; skip the rest."""
     blocked = claimed + protected
     for match in numbers:
         start, end = match.span()
