@@ -10,7 +10,7 @@ from django.db.models import Min
 
 from collections_app.messaging import outbox
 from collections_app.messaging.checks import message_lint
-from collections_app.messaging.firewall import Finding
+from collections_app.messaging.firewall.lint import Finding
 from collections_app.messaging.render import message_render_preview
 from collections_app.models import Contact, LoanAccount, Message, PolicyVersion, TemplateVersion
 from collections_app.selectors.profiles import policy_version_for_account as _policy_version_for_account

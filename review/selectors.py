@@ -14,7 +14,7 @@ from django.utils import timezone
 from access.roles import RISK_APPROVER, user_has_role
 from collections_app import account_rules as account_policy
 from collections_app.dpd import BUCKETS_BY_CODE, DaysPastDue, bucket_case, days_past_due, lender_today
-from collections_app.messaging import firewall
+from collections_app.messaging.firewall.lint import Finding
 from collections_app.models import (
     Contact,
     Flag,
@@ -50,7 +50,7 @@ class MessagePreview:
     """The exact text that would be sent and what the firewall found in it."""
 
     body: str
-    findings: tuple[firewall.Finding, ...]
+    findings: tuple[Finding, ...]
 
     @property
     def clean(self) -> bool:

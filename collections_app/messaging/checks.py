@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.messaging.firewall import Finding, lint_message
+from collections_app.messaging.firewall.lint import Finding, lint_message
 from collections_app.models import Borrower, Message, PolicyVersion, TemplateVersion
 from collections_app.selectors.profiles import firewall_profile_for
 

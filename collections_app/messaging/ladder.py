@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from audit.record import audit_events_sql, audit_record
 from collections_app.dpd import lender_today
-from collections_app.messaging.firewall import lint_message
+from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.render import body_expression, render_sql, template_placeholders_unknown
 from collections_app.messaging.tasks import kick_relay
 from collections_app.models import (

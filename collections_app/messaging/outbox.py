@@ -159,19 +159,9 @@ def message_enqueue(
             status_reason=reason,
             not_before=hours.next_open or now,
         )
-        # Field checks only: the related rows are the objects given, and the database holds every constraint
-        # and the unique key (validating those here would cost a query each).
-        message.full_clean(
-            exclude=["borrower", "account", "contact", "template_version", "policy_version", "not_before"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-        try:
-            with transaction.atomic():
-                message.save()
-        except IntegrityError:
-            # Another transaction wrote the same key first: that message stands.
-            return Message.objects.get(idempotency_key=idempotency_key)
+        stored = _insert_once(message)
+        if stored is not message:
+            return stored
         audit_message(
             message,
             status,
@@ -183,6 +173,23 @@ def message_enqueue(
         status_changed(message, "", status)
         if status == Status.QUEUED:
             transaction.on_commit(kick_relay)
+    return message
+
+
+def _insert_once(message: Message) -> Message:
+    """Insert the message, or return the one another transaction wrote first under the same key."""
+    # Field checks only: the related rows are the objects given, and the database holds every constraint
+    # and the unique key (validating those here would cost a query each).
+    message.full_clean(
+        exclude=["borrower", "account", "contact", "template_version", "policy_version", "not_before"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return Message.objects.get(idempotency_key=message.idempotency_key)
     return message
 
 

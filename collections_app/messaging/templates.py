@@ -13,7 +13,8 @@ from django.utils.translation import gettext
 
 from access.roles import RISK_APPROVER, user_has_role
 from audit.record import audit_record
-from collections_app.messaging.firewall import firewall_profile_get, lint_message
+from collections_app.messaging.firewall.lint import lint_message
+from collections_app.messaging.firewall.modes import firewall_profile_get
 from collections_app.messaging.render import PLACEHOLDERS, template_placeholders_unknown
 from collections_app.messaging.status import User
 from collections_app.models import MessageTemplate, TemplateVersion

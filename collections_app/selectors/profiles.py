@@ -14,7 +14,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce, Mod, TruncDate
 
 from collections_app.dpd import DaysPastDue
-from collections_app.messaging.firewall import FirewallProfile, firewall_profile_get
+from collections_app.messaging.firewall.modes import FirewallProfile, firewall_profile_get
 from collections_app.models import (
     ChannelStop,
     Flag,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from collections_app.messaging import firewall
+from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.relay import relay_run
 from collections_app.models import Contact, LoanAccount, MessageTemplate
 from demo.accounts import seed_users
@@ -212,7 +212,7 @@ def test_family_contact_journey(clock, gateway, eager_tasks, browser, live_serve
         assert len(lines) == 1
         sent = lines[0]
         assert sent["audience"] == "family" and sent["recipient"] == e1_contact.phone
-        findings = firewall.lint_message(sent["body"], audience="family")
+        findings = lint_message(sent["body"], audience="family")
         assert findings == [], findings
         assert not re.search(r"逾期|欠|元|天", sent["body"])
         request.refresh_from_db()

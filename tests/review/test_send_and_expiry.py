@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone, translation
 
 from audit.models import AuditEvent
-from collections_app.messaging import firewall
+from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.outbox import message_enqueue
 from collections_app.messaging.relay import relay_run
 from collections_app.models import LoanAccount, Message, PhoneOptOut, RepaymentPlan
@@ -55,7 +55,7 @@ def test_an_approved_message_reaches_the_gateway_once_without_debt_details_and_c
     relay_run()
     [line] = sent_lines(gateway)
     assert line["audience"] == "family" and line["recipient"] == approved.contact.phone
-    assert firewall.lint_message(line["body"], audience="family") == []
+    assert lint_message(line["body"], audience="family") == []
     approved.refresh_from_db()
     assert approved.status == Status.SENT
     assert AuditEvent.objects.filter(action="request_sent", object_id=str(approved.pk)).count() == 1

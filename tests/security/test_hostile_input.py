@@ -25,7 +25,7 @@ from audit.models import AuditEvent
 from audit.record import audit_record
 from collections_app.importers.accounts import ACCOUNT_HEADER
 from collections_app.importers.payments import PAYMENT_HEADER
-from collections_app.messaging.firewall import lint_message
+from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.webhooks import signature_for
 from collections_app.models import Borrower, Contact, Interaction, LoanAccount, Payment, PhoneOptOut
 from collections_app.models.accounts import e164_validator

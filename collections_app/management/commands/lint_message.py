@@ -5,13 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from collections_app.messaging.firewall import (
-    AUDIENCES,
-    PROFILES,
-    UnknownProfileError,
-    firewall_profile_get,
-    lint_message,
-)
+from collections_app.messaging.firewall.lint import AUDIENCES, lint_message
+from collections_app.messaging.firewall.modes import PROFILES, UnknownProfileError, firewall_profile_get
 
 # Matched text goes on one line whatever it holds, so a finding spanning a line break stays one record.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

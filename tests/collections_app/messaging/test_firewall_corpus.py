@@ -6,15 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collections_app.messaging.firewall import (
-    AUDIENCES,
-    CATEGORIES,
+from collections_app.messaging.firewall.categories import CATEGORIES
+from collections_app.messaging.firewall.lint import AUDIENCES, Finding, lint_message
+from collections_app.messaging.firewall.modes import (
     PROFILES,
-    Finding,
     FirewallProfile,
     UnknownProfileError,
     firewall_profile_get,
-    lint_message,
 )
 from tests.collections_app.messaging.firewall_corpus import CORPUS, Case
 
