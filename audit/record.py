@@ -30,6 +30,13 @@ def person_key(kind: str, object_id: int) -> str:
     return f"{kind}:{int(object_id)}"
 
 
+def person_key_sql(kind: str, id_column: str) -> str:
+    """The SQL form of `person_key` over an id column (a trusted column name, never user input)."""
+    if kind not in PERSON_KINDS:
+        raise ValueError(f"an audited person is a borrower or a contact, not {kind!r}")
+    return f"'{kind}:' || {id_column}"
+
+
 class AuditWriteError(Exception):
     """An audit event could not be written; the caller must not show the data."""
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.admin_mixins import AuditedAdmin
+from audit.record import person_key
 from collections_app import masking
 from collections_app.dpd import BUCKETS, BUCKETS_BY_CODE, DaysPastDue, bucket_for, lender_today
 from collections_app.forms import AssignOfficerForm
@@ -37,7 +38,7 @@ from collections_app.services.accounts import account_assign
 
 
 def _borrower_of(obj: Any) -> list[str]:
-    return [f"borrower:{obj.account.borrower_id}"]
+    return [person_key("borrower", obj.account.borrower_id)]
 
 
 class BucketListFilter(admin.SimpleListFilter):
@@ -73,7 +74,7 @@ class BorrowerAdmin(AuditedAdmin):
 
     def audit_persons(self, obj: Borrower) -> list[str]:
         """The borrower."""
-        return [f"borrower:{obj.pk}"]
+        return [person_key("borrower", obj.pk)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Borrowers arrive by import."""
@@ -108,7 +109,7 @@ class ContactAdmin(AuditedAdmin):
 
     def audit_persons(self, obj: Contact) -> list[str]:
         """The contact."""
-        return [f"contact:{obj.pk}"]
+        return [person_key("contact", obj.pk)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Contacts arrive by import, with the borrower's consent."""
@@ -161,7 +162,7 @@ class LoanAccountAdmin(AuditedAdmin):
 
     def audit_persons(self, obj: LoanAccount) -> list[str]:
         """The account's borrower."""
-        return [f"borrower:{obj.borrower_id}"]
+        return [person_key("borrower", obj.borrower_id)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LoanAccount]:
         """Accounts with their DPD, computed in SQL from today's date in the lender's time zone."""

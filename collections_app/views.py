@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import CASE_OFFICER, role_required
-from audit.record import audit_record
+from audit.record import audit_record, person_key
 from collections_app.account_rules import RevealPurpose
 from collections_app.dpd import lender_today
 from collections_app.forms import (
@@ -114,7 +114,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         role=CASE_OFFICER,
         object_type="loanaccount",
-        persons=[f"borrower:{pk}" for pk in data.borrower_ids],
+        persons=[person_key("borrower", pk) for pk in data.borrower_ids],
         fields=CASELOAD_FIELDS,
         detail={
             "filters": {key: str(value) for key, value in filters.items() if value not in (None, "")},

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.roles import CASE_OFFICER, RISK_APPROVER, user_has_role
-from audit.record import audit_record
+from audit.record import audit_record, person_key
 from collections_app.models import Contact, LoanAccount, Message, MessageTemplate, PolicyVersion, Portfolio
 from collections_app.selectors.accounts import loan_accounts_for_user
 from review import messaging
@@ -53,7 +53,7 @@ class DecisionOutcome:
 
 
 def _persons(request: FamilyContactRequest) -> list[str]:
-    return [f"borrower:{request.account.borrower_id}", f"contact:{request.contact_id}"]
+    return [person_key("borrower", request.account.borrower_id), person_key("contact", request.contact_id)]
 
 
 def _transition(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import CASE_OFFICER, RISK_APPROVER, role_required
-from audit.record import AuditWriteError, audit_record
+from audit.record import AuditWriteError, audit_record, person_key
 from audit.responses import audit_unavailable_response
 from collections_app.dpd import BUCKETS, bucket_for, days_past_due, lender_today
 from collections_app.selectors.accounts import loan_account_get_for_user
@@ -139,7 +139,7 @@ def request_new(request: HttpRequest, account_id: int) -> HttpResponse:
         role=CASE_OFFICER,
         object_type="loanaccount",
         object_id=account.pk,
-        persons=[f"borrower:{account.borrower_id}", *(f"contact:{pk}" for pk in contact_ids)],
+        persons=[person_key("borrower", account.borrower_id), *(person_key("contact", pk) for pk in contact_ids)],
         fields=FILING_FIELDS,
         detail={"page": "family_contact_new", "checked": evaluation is not None},
     )
@@ -162,7 +162,7 @@ def _officer_detail(request: HttpRequest, account_id: int, request_id: int, *, s
         role=CASE_OFFICER,
         object_type="familycontactrequest",
         object_id=fcr.pk,
-        persons=[f"borrower:{fcr.account.borrower_id}", f"contact:{fcr.contact_id}"],
+        persons=[person_key("borrower", fcr.account.borrower_id), person_key("contact", fcr.contact_id)],
         fields=OFFICER_REQUEST_FIELDS,
     )
     return render(
@@ -221,7 +221,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         role=RISK_APPROVER,
         object_type="familycontactrequest",
         persons=sorted(
-            {f"borrower:{row.account.borrower_id}" for row in rows} | {f"contact:{row.contact_id}" for row in rows}
+            {person_key("borrower", row.account.borrower_id) for row in rows}
+            | {person_key("contact", row.contact_id) for row in rows}
         ),
         fields=QUEUE_FIELDS,
         detail={"filters": {k: v for k, v in vars(filter_form.filters()).items() if v}, "page": data.page.number},
@@ -263,7 +264,7 @@ def _review_page(
         role=RISK_APPROVER,
         object_type="familycontactrequest",
         object_id=fcr.pk,
-        persons=[f"borrower:{account.borrower_id}", f"contact:{fcr.contact_id}"],
+        persons=[person_key("borrower", account.borrower_id), person_key("contact", fcr.contact_id)],
         fields=REVIEW_FIELDS,
     )
     dpd = days_past_due(account.oldest_unpaid_due_date, lender_today(now))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 import collections_app.importers.csv_rows as csv_rows
 from access.roles import CASE_OFFICER
+from audit.record import person_key
 from collections_app.importers.csv_rows import Problems, Progress
 from collections_app.importers.trail import AuditTrail
 from collections_app.importers.upsert import (
@@ -289,9 +290,9 @@ class _AccountsImport:
 
         bulk_write(Borrower, new, changed, BORROWER_FIELDS)
         for borrower in new:
-            self.trail.record("create", borrower, [f"borrower:{borrower.pk}"], BORROWER_FIELDS)
+            self.trail.record("create", borrower, [person_key("borrower", borrower.pk)], BORROWER_FIELDS)
         for borrower, fields in changed:
-            self.trail.record("update", borrower, [f"borrower:{borrower.pk}"], fields)
+            self.trail.record("update", borrower, [person_key("borrower", borrower.pk)], fields)
         self.trail.flush()
         self.summary.created["borrowers"] = len(new)
         self.summary.updated["borrowers"] = len(changed)
@@ -328,10 +329,10 @@ class _AccountsImport:
         bulk_write(LoanAccount, new, changed, [*ACCOUNT_FIELDS, "updated_at"])
         for account in new:
             fields = ["account_number", "borrower", "portfolio", "principal", "outstanding", "oldest_unpaid_due_date"]
-            self.trail.record("create", account, [f"borrower:{account.borrower_id}"], fields)
+            self.trail.record("create", account, [person_key("borrower", account.borrower_id)], fields)
         for account, fields in changed:
             names = [name.removesuffix("_id") for name in fields]
-            self.trail.record("update", account, [f"borrower:{account.borrower_id}"], names)
+            self.trail.record("update", account, [person_key("borrower", account.borrower_id)], names)
         self.trail.flush()
         call_tasks_cancel_not_due(reason="account_update", account_ids=ladder_changed(changed))
         self._assign(to_assign)
@@ -382,9 +383,9 @@ class _AccountsImport:
         bulk_write(Contact, new, changed, CONTACT_FIELDS)
         for contact in new:
             fields = ["name", "relationship", "phone", "timezone", "consent_at", "consent_basis"]
-            self.trail.record("create", contact, [f"contact:{contact.pk}"], fields)
+            self.trail.record("create", contact, [person_key("contact", contact.pk)], fields)
         for contact, fields in changed:
-            self.trail.record("update", contact, [f"contact:{contact.pk}"], fields)
+            self.trail.record("update", contact, [person_key("contact", contact.pk)], fields)
         self.trail.flush()
         self.summary.created["contacts"] = len(new)
         self.summary.updated["contacts"] = len(changed)

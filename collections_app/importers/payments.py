@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import collections_app.importers.csv_rows as csv_rows
+from audit.record import person_key
 from collections_app.importers.csv_rows import Problems, Progress
 from collections_app.importers.trail import AuditTrail
 from collections_app.importers.upsert import (
@@ -155,12 +156,14 @@ def payments_import(
         paid: dict[str, Decimal] = defaultdict(Decimal)
         for payment in new_payments:
             paid[payment.account.account_number] += payment.amount
-            trail.record("create", payment, [f"borrower:{payment.account.borrower_id}"], ["amount", "paid_at"])
+            trail.record(
+                "create", payment, [person_key("borrower", payment.account.borrower_id)], ["amount", "paid_at"]
+            )
 
         changed_accounts = _lowered_accounts(paid, accounts)
         bulk_write(LoanAccount, [], changed_accounts, ["outstanding", "oldest_unpaid_due_date", "updated_at"])
         for account, changed in changed_accounts:
-            trail.record("update", account, [f"borrower:{account.borrower_id}"], changed)
+            trail.record("update", account, [person_key("borrower", account.borrower_id)], changed)
         trail.flush()
         call_tasks_cancel_not_due(reason="payment", account_ids=ladder_changed(changed_accounts))
         summary.created["payments"] = len(new_payments)

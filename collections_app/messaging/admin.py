@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdmin
+from audit.record import person_key
 from collections_app import masking
 from collections_app.messaging.consent import phone_opt_out_record
 from collections_app.messaging.templates import (
@@ -290,7 +291,7 @@ class ChannelStopAdmin(AuditedAdmin):
 
     def audit_persons(self, obj: ChannelStop) -> list[str]:
         """The borrower who stopped the channel."""
-        return [f"borrower:{obj.borrower_id}"]
+        return [person_key("borrower", obj.borrower_id)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Recorded through `channel_stop_record`."""
@@ -360,9 +361,9 @@ class MessageAdmin(AuditedAdmin):
 
     def audit_persons(self, obj: Message) -> list[str]:
         """The borrower and, for a family message, the contact."""
-        persons = [f"borrower:{obj.borrower_id}"]
+        persons = [person_key("borrower", obj.borrower_id)]
         if obj.contact_id:
-            persons.append(f"contact:{obj.contact_id}")
+            persons.append(person_key("contact", obj.contact_id))
         return persons
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from audit.record import audit_record
+from audit.record import audit_record, person_key
 from collections_app.messaging.rules import is_opt_out_keyword
 from collections_app.messaging.status import User, suppress_pending
 from collections_app.models import Borrower, ChannelStop, Contact, Message, PhoneOptOut
@@ -42,7 +42,8 @@ def phone_opt_out_record(
                 actor=actor,
                 object_type="phoneoptout",
                 object_id=opt_out.pk,
-                persons=[f"contact:{pk}" for pk, _ in contacts] + [f"borrower:{b}" for _, b in contacts],
+                persons=[person_key("contact", pk) for pk, _ in contacts]
+                + [person_key("borrower", b) for _, b in contacts],
                 detail={"source": source},
             )
         suppress_pending(
@@ -79,7 +80,7 @@ def channel_stop_record(
                 actor=actor,
                 object_type="channelstop",
                 object_id=stop.pk,
-                persons=[f"borrower:{borrower.pk}"],
+                persons=[person_key("borrower", borrower.pk)],
                 detail={"channel": channel, "source": source},
             )
         suppress_pending(
@@ -114,7 +115,7 @@ def cease_request_record(
                 actor=actor,
                 object_type="borrower",
                 object_id=borrower.pk,
-                persons=[f"borrower:{borrower.pk}"],
+                persons=[person_key("borrower", borrower.pk)],
                 fields=["cease_requested_at"],
             )
         call_tasks_cancel_not_due(

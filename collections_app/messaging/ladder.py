@@ -33,7 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from audit.record import audit_events_sql, audit_record
+from audit.record import audit_events_sql, audit_record, person_key, person_key_sql
 from collections_app.dpd import lender_today
 from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.render import body_expression, render_sql, template_placeholders_unknown
@@ -271,7 +271,7 @@ def _insert_ladder_postgresql(
         action="message_queued",
         object_type="message",
         object_id="audited_rows.id",
-        persons="jsonb_build_array('borrower:' || audited_rows.borrower_id)",
+        persons=f"jsonb_build_array({person_key_sql('borrower', 'audited_rows.borrower_id')})",
         detail="audited_rows.detail",
     )
     stage_of_version = {(key[1], version.pk): key for key, version in versions.items()}
@@ -410,7 +410,7 @@ def _insert_messages_row_by_row(
             action="message_queued",
             object_type="message",
             object_id=message.pk,
-            persons=[f"borrower:{message.borrower_id}"],
+            persons=[person_key("borrower", message.borrower_id)],
             detail={
                 "audience": message.audience,
                 "channel": channel,

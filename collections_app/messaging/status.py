@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from audit.record import audit_events_sql, audit_record
+from audit.record import audit_events_sql, audit_record, person_key, person_key_sql
 from collections_app.messaging.gates import gates_after_status_change
 from collections_app.models import Message
 
@@ -21,9 +21,9 @@ Status = Message.Status
 
 def audit_message(message: Message, status: str, *, actor: User = None, reason: str = "", **detail: object) -> None:
     """Write the `message_<status>` audit event of one message."""
-    persons = [f"borrower:{message.borrower_id}"]
+    persons = [person_key("borrower", message.borrower_id)]
     if message.contact_id:
-        persons.append(f"contact:{message.contact_id}")
+        persons.append(person_key("contact", message.contact_id))
     audit_record(
         action=f"message_{status}",
         actor=actor,
@@ -51,13 +51,14 @@ def move_batch(
         return set()
     if connection.vendor != "postgresql":
         return _move_batch_row_by_row(ids, to=to, expected=expected, assignments=assignments, params=params)
+    borrower = person_key_sql("borrower", "moved.borrower_id")
     audit_sql, audit_params = audit_events_sql(
         rows="moved",
         action=f"message_{to}",
         object_type="message",
         object_id="moved.id",
-        persons="""CASE WHEN moved.contact_id IS NULL THEN jsonb_build_array('borrower:' || moved.borrower_id)
-                        ELSE jsonb_build_array('borrower:' || moved.borrower_id, 'contact:' || moved.contact_id) END""",
+        persons=f"""CASE WHEN moved.contact_id IS NULL THEN jsonb_build_array({borrower})
+                         ELSE jsonb_build_array({borrower}, {person_key_sql("contact", "moved.contact_id")}) END""",
         detail="jsonb_build_object('audience', moved.audience, 'channel', moved.channel, 'reason', '')",
     )
     sql = f"""

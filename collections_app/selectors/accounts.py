@@ -13,6 +13,7 @@ from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.functional import Promise
 
+from audit.record import person_key
 from collections_app import account_rules as policy
 from collections_app.dpd import (
     bucket_for,
@@ -207,8 +208,8 @@ class AccountDetail:
     @property
     def persons(self) -> list[str]:
         """The borrower and every contact the page shows, as audit person keys."""
-        keys = [f"borrower:{self.account.borrower_id}"]
-        keys += [f"contact:{row.contact.pk}" for row in self.contacts]
+        keys = [person_key("borrower", self.account.borrower_id)]
+        keys += [person_key("contact", row.contact.pk) for row in self.contacts]
         return keys
 
 

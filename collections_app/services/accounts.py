@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.roles import CASE_OFFICER
-from audit.record import audit_record, audit_record_many
+from audit.record import audit_record, audit_record_many, person_key
 from collections_app.account_rules import RevealPurpose, RevealTarget
 from collections_app.dpd import lender_today
 from collections_app.models import (
@@ -59,7 +59,7 @@ def account_assign(
                 actor=actor,
                 object_type="loanaccount",
                 object_id=account.pk,
-                persons=[f"borrower:{account.borrower_id}"],
+                persons=[person_key("borrower", account.borrower_id)],
                 detail={"from_officer_id": previous_id, "to_officer_id": new_id},
             )
             changed += 1
@@ -73,7 +73,7 @@ def user_language_set(*, user: AbstractBaseUser, language: str) -> None:
 
 
 def _borrower_person(account: LoanAccount) -> str:
-    return f"borrower:{account.borrower_id}"
+    return person_key("borrower", account.borrower_id)
 
 
 def interaction_log(
@@ -213,7 +213,7 @@ def call_tasks_cancel_not_due(
                         "role": CASE_OFFICER if getattr(actor, "is_authenticated", False) else "",
                         "object_type": "calltask",
                         "object_id": pk,
-                        "persons": [f"borrower:{borrower_id}"],
+                        "persons": [person_key("borrower", borrower_id)],
                         "detail": {"account_id": account_id, "status": CallTask.Status.CANCELLED, "reason": reason},
                     }
                     for pk, account_id, borrower_id in stale
@@ -315,11 +315,11 @@ def personal_value_reveal(
     if isinstance(person, Contact):
         if person.borrower_id != account.borrower_id or target.person_type != "contact":
             raise ValidationError({"field": _("This contact does not belong to this account.")})
-        person_key = f"contact:{person.pk}"
+        revealed_person = person_key("contact", person.pk)
     else:
         if person.pk != account.borrower_id or target.person_type != "borrower":
             raise ValidationError({"field": _("This borrower does not belong to this account.")})
-        person_key = f"borrower:{person.pk}"
+        revealed_person = person_key("borrower", person.pk)
     with transaction.atomic():
         # The event is written (and committed) before the value leaves: fail closed if it cannot be.
         audit_record(
@@ -328,7 +328,7 @@ def personal_value_reveal(
             role=role,
             object_type="loanaccount",
             object_id=account.pk,
-            persons=[person_key],
+            persons=[revealed_person],
             fields=[target.field],
             purpose=purpose,
         )
