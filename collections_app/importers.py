@@ -28,7 +28,8 @@ from access.roles import CASE_OFFICER
 from audit.services import audit_record_many
 from collections_app.models import Borrower, Contact, LoanAccount, Payment, Portfolio
 from collections_app.models.accounts import e164_validator
-from collections_app.services.accounts import account_assign, call_tasks_cancel_not_due
+from collections_app.services.accounts import account_assign
+from collections_app.services.call_tasks import call_tasks_cancel_not_due
 
 ACCOUNT_HEADER = (
     "account_number",

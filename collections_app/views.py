@@ -39,13 +39,13 @@ from collections_app.selectors.accounts import (
     portfolios_list,
 )
 from collections_app.services.accounts import (
-    call_task_close,
     flag_close,
     flag_open,
     interaction_log,
     personal_value_reveal,
     promise_create,
 )
+from collections_app.services.call_tasks import call_task_close
 from review.selectors import family_contact_latest_by_account, family_contact_requests_for_account
 
 # The personal fields each page shows (masked); the audit event of each page names them.

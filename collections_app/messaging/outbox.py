@@ -27,7 +27,7 @@ from audit.services import audit_events_sql, audit_record
 from collections_app.masking import mask_name
 from collections_app.messaging.firewall import Finding, firewall_profile_get, lint_message
 from collections_app.messaging.gateways import Outbound, Outcome, Result, current_gateway
-from collections_app.messaging.rules import allowed_hours, daily_cap, is_opt_out_keyword
+from collections_app.messaging.rules import CAP_STATUSES, allowed_hours, daily_cap, is_opt_out_keyword
 from collections_app.models import (
     Borrower,
     ChannelStop,
@@ -40,7 +40,7 @@ from collections_app.models import (
     TemplateVersion,
 )
 from collections_app.selectors.profiles import firewall_profile_for
-from collections_app.services.accounts import call_tasks_cancel_not_due
+from collections_app.services.call_tasks import call_tasks_cancel_not_due
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,6 @@ Status = Message.Status
 SQLITE_ORPHAN_AFTER = datetime.timedelta(minutes=5)
 # Namespace of the relay's advisory locks (pg_advisory_lock(int, int)): "msg" in ASCII.
 ADVISORY_NAMESPACE = 0x6D7367
-# Statuses a daily cap counts: handed to the gateway today.
-CAP_STATUSES = (Status.SENDING, Status.SENT, Status.DELIVERED)
 # Forward order of statuses a delivery receipt may move along; failed and suppressed are terminal.
 RECEIPT_RANK = {Status.SENDING: 1, Status.SENT: 2, Status.DELIVERED: 3}
 
