@@ -275,17 +275,13 @@ def _render_sql(
     return f"CASE p.stage {' '.join(whens)} END", params
 
 
-def _insert_ladder_postgresql(
-    policy: PolicyVersion, today: datetime.date, versions: dict[tuple[str, str], TemplateVersion]
-) -> dict[tuple[str, str], int]:
-    """Write the day's messages under `policy` for all usable (stage, channel) at once; counts by stage and channel.
-
-    One statement scans the book once. Per borrower and channel the earliest stage in `STAGES` order wins and,
-    within it, the most overdue account: what stage-by-stage statements would write. If a winner's key was
-    taken earlier in the day (by a message since suppressed or failed), that stage writes nothing for the
-    borrower and a later stage may: the statement is repeated without such stages (only ever on a rerun).
-    """
-    ranks = {key: rank for rank, key in enumerate(versions)}
+def _insert_and_audit_sql(
+    policy: PolicyVersion,
+    today: datetime.date,
+    versions: dict[tuple[str, str], TemplateVersion],
+    ranks: dict[tuple[str, str], int],
+) -> tuple[str, list]:
+    """The CTEs after `sendable`: insert its messages and their audit events; then count both by channel."""
     body_sql, body_params = _render_sql(policy, versions, ranks)
     version_sql = "CASE p.stage " + " ".join("WHEN %s THEN %s::bigint" for _ in versions) + " END"
     version_params = [value for key, version in versions.items() for value in (ranks[key], version.pk)]
@@ -315,52 +311,65 @@ def _insert_ladder_postgresql(
         persons="jsonb_build_array('borrower:' || audited_rows.borrower_id)",
         detail="audited_rows.detail",
     )
+    sql = f"""
+        inserted AS (
+            INSERT INTO {Message._meta.db_table} (
+                borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
+                template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
+                send_date, attempts, last_error, created_at, updated_at
+            )
+            SELECT p.borrower_id, p.e_account, NULL, 'borrower', p.channel,
+                   CASE WHEN p.channel = %s THEN concat('app:', b.external_ref) ELSE b.phone END, b.timezone,
+                   {body_sql}, {version_sql}, 'queued', '', 'esc:' || p.e_account || %s || p.channel, %s,
+                   now(), %s, 0, '', now(), now()
+            FROM sendable AS p
+            JOIN {Borrower._meta.db_table} AS b ON b.id = p.borrower_id
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id, borrower_id, channel, template_version_id
+        ),
+        audited_rows AS (
+            SELECT inserted.id, inserted.borrower_id, detail.detail
+            FROM inserted JOIN (VALUES {details_sql}) AS detail (version, detail)
+                ON detail.version = inserted.template_version_id
+        ),
+        audited AS ({audit_sql})
+        SELECT 'sendable', channel, NULL, count(*) FROM sendable GROUP BY channel
+        UNION ALL
+        SELECT 'inserted', channel, template_version_id, count(*) FROM inserted
+        GROUP BY channel, template_version_id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    params = [
+        Message.Channel.IN_APP,
+        *body_params,
+        *version_params,
+        f":{today.isoformat()}:",
+        policy.pk,
+        today,
+        *[value for detail in details for value in detail],
+        *audit_params,
+    ]
+    return sql, params
+
+
+def _insert_ladder_postgresql(
+    policy: PolicyVersion, today: datetime.date, versions: dict[tuple[str, str], TemplateVersion]
+) -> dict[tuple[str, str], int]:
+    """Write the day's messages under `policy` for all usable (stage, channel) at once; counts by stage and channel.
+
+    One statement scans the book once. Per borrower and channel the earliest stage in `STAGES` order wins and,
+    within it, the most overdue account: what stage-by-stage statements would write. If a winner's key was
+    taken earlier in the day (by a message since suppressed or failed), that stage writes nothing for the
+    borrower and a later stage may: the statement is repeated without such stages (only ever on a rerun).
+    """
+    ranks = {key: rank for rank, key in enumerate(versions)}
+    insert_sql, insert_params = _insert_and_audit_sql(policy, today, versions, ranks)
     stage_of_version = {(key[1], version.pk): key for key, version in versions.items()}
     counts: dict[tuple[str, str], int] = dict.fromkeys(versions, 0)
     skipped: list[tuple[int, str, int]] = []
     while True:
         ladder_sql, ladder_params = _ladder_sql(policy, today, ranks, skipped)
-        sql = f"""
-            {ladder_sql},
-            inserted AS (
-                INSERT INTO {Message._meta.db_table} (
-                    borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
-                    template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
-                    send_date, attempts, last_error, created_at, updated_at
-                )
-                SELECT p.borrower_id, p.e_account, NULL, 'borrower', p.channel,
-                       CASE WHEN p.channel = %s THEN concat('app:', b.external_ref) ELSE b.phone END, b.timezone,
-                       {body_sql}, {version_sql}, 'queued', '', 'esc:' || p.e_account || %s || p.channel, %s,
-                       now(), %s, 0, '', now(), now()
-                FROM sendable AS p
-                JOIN {Borrower._meta.db_table} AS b ON b.id = p.borrower_id
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id, borrower_id, channel, template_version_id
-            ),
-            audited_rows AS (
-                SELECT inserted.id, inserted.borrower_id, detail.detail
-                FROM inserted JOIN (VALUES {details_sql}) AS detail (version, detail)
-                    ON detail.version = inserted.template_version_id
-            ),
-            audited AS ({audit_sql})
-            SELECT 'sendable', channel, NULL, count(*) FROM sendable GROUP BY channel
-            UNION ALL
-            SELECT 'inserted', channel, template_version_id, count(*) FROM inserted
-            GROUP BY channel, template_version_id
-        """  # noqa: S608 - table names come from model metadata, values are parameters
-        params = [
-            *ladder_params,
-            Message.Channel.IN_APP,
-            *body_params,
-            *version_params,
-            f":{today.isoformat()}:",
-            policy.pk,
-            today,
-            *[value for detail in details for value in detail],
-            *audit_params,
-        ]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(f"{ladder_sql}, {insert_sql}", [*ladder_params, *insert_params])
             rows = cursor.fetchall()
         for kind, channel, version_pk, n in rows:
             if kind == "inserted":
