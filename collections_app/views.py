@@ -40,13 +40,13 @@ from collections_app.selectors.accounts import (
 )
 from collections_app.selectors.caseload import caseload_get
 from collections_app.services.accounts import (
-    call_task_close,
     flag_close,
     flag_open,
     interaction_log,
     personal_value_reveal,
     promise_create,
 )
+from collections_app.services.call_tasks import call_task_close
 
 # The personal fields each page shows (masked); the audit event of each page names them.
 CASELOAD_FIELDS = ("borrower.name",)

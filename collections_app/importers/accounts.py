@@ -35,7 +35,8 @@ from collections_app.importers.upsert import (
     ladder_changed,
 )
 from collections_app.models import Borrower, Contact, LoanAccount, Portfolio
-from collections_app.services.accounts import account_assign, call_tasks_cancel_not_due
+from collections_app.services.accounts import account_assign
+from collections_app.services.call_tasks import call_tasks_cancel_not_due
 
 ACCOUNT_HEADER = (
     "account_number",

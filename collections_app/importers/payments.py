@@ -28,7 +28,7 @@ from collections_app.importers.upsert import (
     ladder_changed,
 )
 from collections_app.models import LoanAccount, Payment
-from collections_app.services.accounts import call_tasks_cancel_not_due
+from collections_app.services.call_tasks import call_tasks_cancel_not_due
 
 PAYMENT_HEADER = ("account_number", "paid_at", "amount", "reference")
 

@@ -14,7 +14,7 @@ from audit.record import audit_record, person_key
 from collections_app.messaging.rules import is_opt_out_keyword
 from collections_app.messaging.status import User, suppress_pending
 from collections_app.models import Borrower, ChannelStop, Contact, Message, PhoneOptOut
-from collections_app.services.accounts import call_tasks_cancel_not_due
+from collections_app.services.call_tasks import call_tasks_cancel_not_due
 
 
 def phone_opt_out_record(

@@ -2,7 +2,7 @@
 
 For each policy profile in force, one `INSERT ... SELECT ... ON CONFLICT DO NOTHING` scans the book once and
 writes the day's borrower messages of every stage and channel (and, in the same statement, their
-`message_queued` audit events); one more writes the day's phone-call tasks. Keys are
+`message_queued` audit events); the call-task half (`ladder_calls`) writes the day's phone-call tasks. Keys are
 `esc:<account>:<date>:<channel>` and (account, date) for call tasks, so running twice on a day queues nothing
 twice. It never writes family messages. The SQLite demo writes the same rows stage by stage, row by row.
 """
@@ -10,51 +10,50 @@ twice. It never writes family messages. The SQLite demo writes the same rows sta
 import datetime
 import json
 import threading
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
-    Count,
     Exists,
     F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from audit.record import audit_events_sql, audit_record, person_key, person_key_sql
 from collections_app.dpd import lender_today
 from collections_app.messaging.firewall.lint import lint_message
+from collections_app.messaging.ladder_calls import CallTaskCounts, write_call_tasks
 from collections_app.messaging.render import body_expression, render_sql, template_placeholders_unknown
+from collections_app.messaging.rules import (
+    LADDER_MESSAGES_PER_CHANNEL_PER_DAY,
+    daily_cap_messages,
+    daily_cap_probe_sql,
+    daily_cap_q,
+)
 from collections_app.messaging.tasks import kick_relay
 from collections_app.models import (
     Borrower,
-    CallTask,
     ChannelStop,
-    Interaction,
     LoanAccount,
     Message,
     PolicyVersion,
     TemplateVersion,
 )
 from collections_app.selectors.profiles import (
-    call_task_accounts,
     current_policy_versions,
     firewall_profile_for,
     ladder_accounts,
 )
-from collections_app.services.accounts import call_tasks_cancel_not_due
 
 # One escalation run at a time (pg_advisory_xact_lock key): "escalate" in spirit.
 ESCALATION_LOCK = 0x657363
@@ -124,10 +123,8 @@ def _message_select(
     if dpd_q is None:
         return None
     stopped = ChannelStop.objects.filter(borrower=OuterRef("borrower_id"), channel=channel)
-    # At most one message per channel per borrower per day: skip borrowers who already have one today.
-    already = Message.objects.filter(
-        borrower=OuterRef("borrower_id"), channel=channel, audience=Message.Audience.BORROWER, send_date=today
-    ).exclude(status__in=[Message.Status.SUPPRESSED, Message.Status.FAILED])
+    # The daily cap: skip borrowers who already have today's message on this channel.
+    counted = daily_cap_messages(borrower=OuterRef("borrower_id"), channel=channel, day=today, queueing=True)
     recipient = (
         Concat(Value("app:"), F("borrower__external_ref"), output_field=CharField())
         if channel == Message.Channel.IN_APP
@@ -137,7 +134,7 @@ def _message_select(
         ladder_accounts(policy, today)
         .filter(dpd_q)
         .exclude(Exists(stopped))
-        .exclude(Exists(already))
+        .filter(daily_cap_q(counted, limit=LADDER_MESSAGES_PER_CHANNEL_PER_DAY))
         .annotate(
             e_account=F("pk"),
             e_borrower=F("borrower_id"),
@@ -187,6 +184,13 @@ def _ladder_sql(
 ) -> tuple[str, list]:
     """CTEs ending in `sendable`: per borrower and channel, the account and stage rank that sends today."""
     candidates_sql, candidates_params = _ladder_candidates(policy, today, ranks).query.sql_with_params()
+    capped_sql, capped_params = daily_cap_probe_sql(
+        borrower_sql="picked.borrower_id",
+        channel_sql="picked.channel",
+        day=today,
+        limit=LADDER_MESSAGES_PER_CHANNEL_PER_DAY,
+        queueing=True,
+    )
     lanes = ", ".join(f"(%s, e.e_{channel}_stage)" for channel in CHANNELS)
     not_skipped = (
         "AND (borrower_id, channel, stage) NOT IN (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::int[]))"
@@ -216,35 +220,25 @@ def _ladder_sql(
             ORDER BY borrower_id, channel, stage
         ),
         sendable AS (
-            -- At most one message per channel per borrower per day: none if one is already on its way. A probe
-            -- per row, so that no misestimate of today's messages can turn this into a quadratic join.
+            -- The daily cap: none if the borrower's message on the channel is already on its way today.
             SELECT picked.* FROM picked
-            LEFT JOIN LATERAL (
-                SELECT 1 AS found FROM {Message._meta.db_table} AS m
-                WHERE m.borrower_id = picked.borrower_id AND m.channel = picked.channel AND m.send_date = %s
-                  AND m.audience = 'borrower' AND m.status NOT IN ('suppressed', 'failed')
-                LIMIT 1
-            ) AS already ON TRUE
-            WHERE already.found IS NULL
+            LEFT JOIN LATERAL ({capped_sql}) AS capped ON TRUE
+            WHERE capped.id IS NULL
         )
     """  # noqa: S608 - table names come from model metadata, values are parameters
     params = [*candidates_params, *CHANNELS]
     if skipped:
         params += [[row[0] for row in skipped], [row[1] for row in skipped], [row[2] for row in skipped]]
-    return sql, [*params, today]
+    return sql, [*params, *capped_params]
 
 
-def _insert_ladder_postgresql(
-    policy: PolicyVersion, today: datetime.date, versions: dict[tuple[str, str], TemplateVersion]
-) -> dict[tuple[str, str], int]:
-    """Write the day's messages under `policy` for all usable (stage, channel) at once; counts by stage and channel.
-
-    One statement scans the book once. Per borrower and channel the earliest stage in `STAGES` order wins and,
-    within it, the most overdue account: what stage-by-stage statements would write. If a winner's key was
-    taken earlier in the day (by a message since suppressed or failed), that stage writes nothing for the
-    borrower and a later stage may: the statement is repeated without such stages (only ever on a rerun).
-    """
-    ranks = {key: rank for rank, key in enumerate(versions)}
+def _insert_and_audit_sql(
+    policy: PolicyVersion,
+    today: datetime.date,
+    versions: dict[tuple[str, str], TemplateVersion],
+    ranks: dict[tuple[str, str], int],
+) -> tuple[str, list]:
+    """The CTEs after `sendable`: insert its messages and their audit events; then count both by channel."""
     body_sql, body_params = render_sql(policy, versions, ranks)
     version_sql = "CASE p.stage " + " ".join("WHEN %s THEN %s::bigint" for _ in versions) + " END"
     version_params = [value for key, version in versions.items() for value in (ranks[key], version.pk)]
@@ -274,52 +268,65 @@ def _insert_ladder_postgresql(
         persons=f"jsonb_build_array({person_key_sql('borrower', 'audited_rows.borrower_id')})",
         detail="audited_rows.detail",
     )
+    sql = f"""
+        inserted AS (
+            INSERT INTO {Message._meta.db_table} (
+                borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
+                template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
+                send_date, attempts, last_error, created_at, updated_at
+            )
+            SELECT p.borrower_id, p.e_account, NULL, 'borrower', p.channel,
+                   CASE WHEN p.channel = %s THEN concat('app:', b.external_ref) ELSE b.phone END, b.timezone,
+                   {body_sql}, {version_sql}, 'queued', '', 'esc:' || p.e_account || %s || p.channel, %s,
+                   now(), %s, 0, '', now(), now()
+            FROM sendable AS p
+            JOIN {Borrower._meta.db_table} AS b ON b.id = p.borrower_id
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id, borrower_id, channel, template_version_id
+        ),
+        audited_rows AS (
+            SELECT inserted.id, inserted.borrower_id, detail.detail
+            FROM inserted JOIN (VALUES {details_sql}) AS detail (version, detail)
+                ON detail.version = inserted.template_version_id
+        ),
+        audited AS ({audit_sql})
+        SELECT 'sendable', channel, NULL, count(*) FROM sendable GROUP BY channel
+        UNION ALL
+        SELECT 'inserted', channel, template_version_id, count(*) FROM inserted
+        GROUP BY channel, template_version_id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    params = [
+        Message.Channel.IN_APP,
+        *body_params,
+        *version_params,
+        f":{today.isoformat()}:",
+        policy.pk,
+        today,
+        *[value for detail in details for value in detail],
+        *audit_params,
+    ]
+    return sql, params
+
+
+def _insert_ladder_postgresql(
+    policy: PolicyVersion, today: datetime.date, versions: dict[tuple[str, str], TemplateVersion]
+) -> dict[tuple[str, str], int]:
+    """Write the day's messages under `policy` for all usable (stage, channel) at once; counts by stage and channel.
+
+    One statement scans the book once. Per borrower and channel the earliest stage in `STAGES` order wins and,
+    within it, the most overdue account: what stage-by-stage statements would write. If a winner's key was
+    taken earlier in the day (by a message since suppressed or failed), that stage writes nothing for the
+    borrower and a later stage may: the statement is repeated without such stages (only ever on a rerun).
+    """
+    ranks = {key: rank for rank, key in enumerate(versions)}
+    insert_sql, insert_params = _insert_and_audit_sql(policy, today, versions, ranks)
     stage_of_version = {(key[1], version.pk): key for key, version in versions.items()}
     counts: dict[tuple[str, str], int] = dict.fromkeys(versions, 0)
     skipped: list[tuple[int, str, int]] = []
     while True:
         ladder_sql, ladder_params = _ladder_sql(policy, today, ranks, skipped)
-        sql = f"""
-            {ladder_sql},
-            inserted AS (
-                INSERT INTO {Message._meta.db_table} (
-                    borrower_id, account_id, contact_id, audience, channel, recipient, recipient_timezone, body,
-                    template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before,
-                    send_date, attempts, last_error, created_at, updated_at
-                )
-                SELECT p.borrower_id, p.e_account, NULL, 'borrower', p.channel,
-                       CASE WHEN p.channel = %s THEN concat('app:', b.external_ref) ELSE b.phone END, b.timezone,
-                       {body_sql}, {version_sql}, 'queued', '', 'esc:' || p.e_account || %s || p.channel, %s,
-                       now(), %s, 0, '', now(), now()
-                FROM sendable AS p
-                JOIN {Borrower._meta.db_table} AS b ON b.id = p.borrower_id
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id, borrower_id, channel, template_version_id
-            ),
-            audited_rows AS (
-                SELECT inserted.id, inserted.borrower_id, detail.detail
-                FROM inserted JOIN (VALUES {details_sql}) AS detail (version, detail)
-                    ON detail.version = inserted.template_version_id
-            ),
-            audited AS ({audit_sql})
-            SELECT 'sendable', channel, NULL, count(*) FROM sendable GROUP BY channel
-            UNION ALL
-            SELECT 'inserted', channel, template_version_id, count(*) FROM inserted
-            GROUP BY channel, template_version_id
-        """  # noqa: S608 - table names come from model metadata, values are parameters
-        params = [
-            *ladder_params,
-            Message.Channel.IN_APP,
-            *body_params,
-            *version_params,
-            f":{today.isoformat()}:",
-            policy.pk,
-            today,
-            *[value for detail in details for value in detail],
-            *audit_params,
-        ]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(f"{ladder_sql}, {insert_sql}", [*ladder_params, *insert_params])
             rows = cursor.fetchall()
         for kind, channel, version_pk, n in rows:
             if kind == "inserted":
@@ -331,43 +338,6 @@ def _insert_ladder_postgresql(
         with connection.cursor() as cursor:
             cursor.execute(f"{ladder_sql} SELECT borrower_id, channel, stage FROM sendable", ladder_params)  # noqa: S608
             skipped += cursor.fetchall()
-
-
-def _call_task_select(policy: PolicyVersion, today: datetime.date) -> QuerySet:
-    """Accounts that get a phone-call task today, within the profile's call caps."""
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-    def since(days: int) -> datetime.datetime:
-        """The start of the lender-local day `days - 1` days before today."""
-        return datetime.datetime.combine(today - datetime.timedelta(days=days - 1), datetime.time(), tzinfo=zone)
-
-    def counted(calls: QuerySet) -> Coalesce:
-        total = calls.order_by().values("account__borrower").annotate(n=Count("pk")).values("n")
-        return Coalesce(Subquery(total, output_field=IntegerField()), 0)
-
-    calls = Interaction.objects.filter(account__borrower=OuterRef("borrower_id"), channel=Interaction.Channel.PHONE)
-    connected = calls.filter(outcome__in=Interaction.CONNECTED_OUTCOMES)
-    accounts = call_task_accounts(policy, today)
-    if policy.max_connected_calls_per_day is not None:
-        accounts = accounts.annotate(connected_today=counted(connected.filter(occurred_at__gte=since(1)))).filter(
-            connected_today__lt=policy.max_connected_calls_per_day
-        )
-    if policy.max_call_attempts is not None:
-        window = since(max(policy.call_attempts_window_days, 1))
-        accounts = accounts.annotate(attempts_in_window=counted(calls.filter(occurred_at__gte=window))).filter(
-            attempts_in_window__lt=policy.max_call_attempts
-        )
-    # A call already made today, answered or not, is the call the ladder would ask for.
-    called_today = Interaction.objects.filter(
-        account=OuterRef("pk"), channel=Interaction.Channel.PHONE, occurred_at__gte=since(1), occurred_at__lt=since(0)
-    )
-    accounts = accounts.exclude(Exists(called_today))
-    if policy.no_calls_after_conversation_days:
-        recent = connected.filter(occurred_at__gte=since(policy.no_calls_after_conversation_days))
-        accounts = accounts.exclude(Exists(recent))
-    return accounts.annotate(e_account=F("pk"), e_officer=F("officer_id"), e_dpd=F("ladder_dpd")).values(
-        "e_account", "e_officer", "e_dpd"
-    )
 
 
 def _insert_messages_row_by_row(
@@ -421,42 +391,6 @@ def _insert_messages_row_by_row(
             },
         )
     return len(created)
-
-
-def _insert_call_tasks(policy: PolicyVersion, today: datetime.date) -> int:
-    """INSERT the day's call tasks; an account that already has one today keeps it."""
-    if connection.vendor != "postgresql":
-        # The SQLite demo: its single writer makes the existence check safe.
-        rows = list(_call_task_select(policy, today))
-        existing = set(
-            CallTask.objects.filter(due_date=today, account_id__in=[r["e_account"] for r in rows]).values_list(
-                "account_id", flat=True
-            )
-        )
-        return len(
-            CallTask.objects.bulk_create(
-                CallTask(
-                    account_id=row["e_account"],
-                    officer_id=row["e_officer"],
-                    due_date=today,
-                    dpd=row["e_dpd"],
-                    status="open",
-                    policy_version=policy,
-                )
-                for row in rows
-                if row["e_account"] not in existing
-            )
-        )
-    select_sql, select_params = _call_task_select(policy, today).query.sql_with_params()
-    sql = f"""
-        INSERT INTO {CallTask._meta.db_table} (account_id, officer_id, due_date, dpd, status, policy_version_id,
-                                              created_at, closed_at)
-        SELECT e_account, e_officer, %s, e_dpd, 'open', %s, now(), NULL FROM ({select_sql}) AS picked
-        ON CONFLICT (account_id, due_date) DO NOTHING
-    """  # noqa: S608 - the table name comes from model metadata, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [today, policy.pk, *select_params])
-        return cursor.rowcount
 
 
 def _serialise_escalation_postgresql(lock: int = ESCALATION_LOCK) -> None:
@@ -551,7 +485,7 @@ def escalation_run(
                     stats.messages += written
                     stats.steps.append(f"{label}: {written}")
                     report(f"{label}: {written} messages")
-            call_tasks = None if beside else _write_call_tasks(policies, today)
+            call_tasks = None if beside else write_call_tasks(policies, today)
             if stats.messages:
                 transaction.on_commit(kick_relay)
     except BaseException:
@@ -562,19 +496,7 @@ def escalation_run(
     return stats
 
 
-@dataclass
-class _CallTaskCounts:
-    cancelled: int
-    written: list[tuple[PolicyVersion, int]]
-
-
-def _write_call_tasks(policies: list[PolicyVersion], today: datetime.date) -> _CallTaskCounts:
-    """Cancel the open tasks the ladder no longer asks for, then write today's; in the caller's transaction."""
-    cancelled = call_tasks_cancel_not_due(reason="escalation", today=today)
-    return _CallTaskCounts(cancelled, [(policy, _insert_call_tasks(policy, today)) for policy in policies])
-
-
-def _count_call_tasks(stats: EscalationStats, report: Callable[[str], None], counts: _CallTaskCounts) -> None:
+def _count_call_tasks(stats: EscalationStats, report: Callable[[str], None], counts: CallTaskCounts) -> None:
     stats.call_tasks_cancelled = counts.cancelled
     stats.steps.append(f"call tasks cancelled: {counts.cancelled}")
     report(f"call tasks cancelled (paid, paused or stopped): {counts.cancelled}")
@@ -590,7 +512,7 @@ class _CallTasksBeside(threading.Thread):
     def __init__(self, policies: list[PolicyVersion], today: datetime.date) -> None:
         super().__init__(name="escalation-call-tasks", daemon=True)
         self.policies, self.today = policies, today
-        self.counts = _CallTaskCounts(0, [])
+        self.counts = CallTaskCounts(0, [])
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -598,13 +520,13 @@ class _CallTasksBeside(threading.Thread):
         try:
             with transaction.atomic():
                 _serialise_escalation_postgresql(CALL_TASK_LOCK)
-                self.counts = _write_call_tasks(self.policies, self.today)
+                self.counts = write_call_tasks(self.policies, self.today)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             self.error = exc
         finally:
             connection.close()  # this thread's own connection
 
-    def result(self) -> _CallTaskCounts:
+    def result(self) -> CallTaskCounts:
         """Wait for the thread; its counts, or its error raised here."""
         self.join()
         if self.error:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from collections_app.messaging.checks import findings_error, message_lint, suppression_reason, template_usable_reason
 from collections_app.messaging.gates import gates_before_send
 from collections_app.messaging.gateways import Outbound, Outcome, Result, current_gateway
-from collections_app.messaging.rules import HoursDecision, allowed_hours, daily_cap
+from collections_app.messaging.rules import HoursDecision, allowed_hours, daily_cap, daily_cap_counted
 from collections_app.messaging.status import Status, audit_message, move_batch, status_changed
 from collections_app.models import Borrower, ChannelStop, Message, PhoneOptOut, PolicyVersion
 
@@ -28,8 +28,6 @@ from collections_app.models import Borrower, ChannelStop, Message, PhoneOptOut, 
 SQLITE_ORPHAN_AFTER = datetime.timedelta(minutes=5)
 # Namespace of the relay's advisory locks (pg_advisory_lock(int, int)): "msg" in ASCII.
 ADVISORY_NAMESPACE = 0x6D7367
-# Statuses a daily cap counts: handed to the gateway today.
-CAP_STATUSES = (Status.SENDING, Status.SENT, Status.DELIVERED)
 
 
 @dataclass
@@ -86,12 +84,8 @@ def _read_claimed(messages: Sequence[Message], now: datetime.datetime) -> _Claim
     stopped = set(ChannelStop.objects.filter(borrower_id__in=borrower_ids).values_list("borrower_id", "channel"))
     claimed = _Claimed(borrowers=borrowers, opted_out=opted_out, stopped=stopped)
     for row in (
-        Message.objects.filter(
-            borrower_id__in=borrower_ids,
-            audience=Message.Audience.BORROWER,
-            status__in=CAP_STATUSES,
-            send_date__gte=now.date() - datetime.timedelta(days=1),
-        )
+        daily_cap_counted(queueing=False)
+        .filter(borrower_id__in=borrower_ids, send_date__gte=now.date() - datetime.timedelta(days=1))
         .values("borrower_id", "channel", "send_date")
         .annotate(n=Count("pk"))
     ):

@@ -14,7 +14,8 @@ from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.models import CallTask, Interaction, LoanAccount, PolicyVersion
 from collections_app.selectors.caseload import CALLS_DUE_LIMIT
-from collections_app.services.accounts import call_task_close, interaction_log
+from collections_app.services.accounts import interaction_log
+from collections_app.services.call_tasks import call_task_close
 from tests.audit.helpers import audit_mark, events_since
 from tests.collections_app.support import (
     ACCOUNT_MAX_QUERIES,
@@ -270,7 +271,7 @@ def test_the_call_and_its_task_closing_are_one_transaction(officer: User, monkey
             raise AuditWriteError("database refused the insert")
         return real_audit_record(**kwargs)
 
-    monkeypatch.setattr("collections_app.services.accounts.audit_record", refuse_task_events)
+    monkeypatch.setattr("collections_app.services.call_tasks.audit_record", refuse_task_events)
     before = AuditEvent.objects.count()
     with pytest.raises(AuditWriteError):
         interaction_log(account=account, officer=officer, outcome="no_answer")

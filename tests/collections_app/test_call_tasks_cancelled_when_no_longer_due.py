@@ -16,7 +16,8 @@ from collections_app.importers.accounts import ACCOUNT_HEADER
 from collections_app.messaging.consent import cease_request_record, channel_stop_record
 from collections_app.messaging.ladder import escalation_run
 from collections_app.models import CallTask, LoanAccount, Message, PlanInstalment, RepaymentPlan
-from collections_app.services.accounts import call_tasks_cancel_not_due, flag_open, promise_create
+from collections_app.services.accounts import flag_open, promise_create
+from collections_app.services.call_tasks import call_tasks_cancel_not_due
 from tests.audit.helpers import audit_mark, events_since
 from tests.collections_app.support import make_task
 from tests.factories import make_account, make_portfolio

@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 
-import collections_app.messaging.ladder as escalation
+import collections_app.messaging.ladder_calls as call_half
 from audit.models import AuditEvent
 from collections_app.messaging.ladder import escalation_run
 from collections_app.models import CallTask, Message
@@ -38,7 +38,7 @@ def test_a_failing_call_task_half_is_reported_and_the_messages_stand(monkeypatch
     def fail(policy, today) -> int:
         raise RuntimeError("call tasks failed")
 
-    monkeypatch.setattr(escalation, "_insert_call_tasks", fail)
+    monkeypatch.setattr(call_half, "insert_call_tasks", fail)
     with pytest.raises(RuntimeError, match="call tasks failed"):
         escalation_run(today=TODAY)
     assert Message.objects.exists() and not CallTask.objects.exists()
