@@ -24,6 +24,7 @@ def _require_auditor(user: AbstractBaseUser | AnonymousUser) -> None:
 
 def _with_person(queryset: QuerySet[AuditEvent], person: str) -> QuerySet[AuditEvent]:
     """Events naming `person`; on PostgreSQL a containment the GIN index on `persons` answers."""
+    # Two bodies because the ORM has no one: Django's JSON `contains` is PostgreSQL's only (no benchmark).
     if connection.vendor == "postgresql":
         return queryset.filter(persons__contains=[person])
     exists = RawSQL(

@@ -67,6 +67,9 @@ def bucket_for(dpd: int | None) -> Bucket | None:
 class DaysPastDue(Func):
     """SQL: whole days from a date column to a date parameter (NULL when the column is NULL)."""
 
+    # One expression, compiled per vendor: the ORM's date subtraction gives a duration, whose days SQLite
+    # cannot extract (no native duration type). No benchmark.
+
     output_field = IntegerField()
 
     def __init__(self, today: datetime.date, field: str = "oldest_unpaid_due_date") -> None:

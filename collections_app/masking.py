@@ -34,6 +34,8 @@ class MaskedName(Func):
         "ELSE left(%(expressions)s, 1) || repeat('*', greatest(char_length(%(expressions)s) - 1, 1)) END)"
     )
 
+    # Kept as SQL rather than ORM functions: `render_sql` puts this template into the escalation's one
+    # INSERT ... SELECT, for bench_escalation.
     def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
         """SQLite has no repeat(): a zero blob's hex digits, each pair turned into one star."""
         template = (

@@ -41,6 +41,7 @@ def event_columns(alias: str) -> str:
 
 def entry_for(event_id: int, seq: int) -> bytes:
     """The entry the event's current columns give at `seq` (what sealing stores, and what verify expects)."""
+    # PostgreSQL: the SQL encoder bench_audit's seal (3b) needs, here so the tests hold it to Python's.
     if postgres():
         with raw_cursor() as cursor:
             cursor.execute(
@@ -88,6 +89,7 @@ def stream_sealed(extra_columns: str = "", *, with_events: bool = False) -> Iter
     joins each to its event (`e`)."""
     join = " LEFT JOIN audit_auditevent AS e ON e.id = c.event_id" if with_events else ""
     sql = f"SELECT c.seq, c.entry, c.hash{extra_columns} FROM audit_chainentry AS c{join} ORDER BY c.seq"  # noqa: S608
+    # PostgreSQL: binary pages fetched beside the hashing, for bench_audit 2 (verify_audit over 1,000,000 events).
     if postgres():
         yield from prefetched_pages(sql)
     else:

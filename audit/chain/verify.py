@@ -67,6 +67,7 @@ SELECT CASE WHEN c.seq IS NULL OR e.seq < c.seq THEN e.seq ELSE c.seq END,
 
 def _event_side_findings() -> tuple[int | None, list[int]]:
     """(first seq the chain and the events place differently, seqs whose event row was written since its seal)."""
+    # PostgreSQL also compares xmin (PostgreSQL only by nature), so bench_audit 2 rebuilds only rewritten rows.
     on_postgres = postgres()
     sql = _EVENT_SIDE_SQL.format(
         xmin=", xmin" if on_postgres else "", rewritten=" OR e.xmin <> c.xmin" if on_postgres else ""
@@ -88,6 +89,7 @@ def _event_side_findings_beside() -> Callable[[], tuple[int | None, list[int]]]:
     PostgreSQL joins the tables on one core while this thread hashes the chain on the other. Inside a
     transaction (a test's, say) another connection would not see its rows: it runs later, on this one.
     """
+    # A second connection on PostgreSQL only, for bench_audit 2 (verify_audit over 1,000,000 events).
     if connection.in_atomic_block or not postgres():
         return _event_side_findings
     outcome: list[Any] = []
@@ -221,7 +223,8 @@ def _walk_chain(
     segment_end, sealed_xmin = next(segments)
     leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
     sha_chain, leaf, add_leaf, rebuild = chain_hash, leaf_hash, leaves.append, walk.to_rebuild.append
-    # PostgreSQL: the transaction that wrote each chain entry. SQLite: the event, whose entry is rebuilt.
+    # PostgreSQL: the transaction that wrote each chain entry (xmin, so bench_audit 2 rebuilds only the rows
+    # written since their seal). SQLite: the event, whose entry is rebuilt.
     extra_columns = ", c.xmin" if on_postgres else f", e.seq, {event_columns('e')}"
     for row in stream_sealed(extra_columns, with_events=not on_postgres):
         seq, entry, digest = row[0], row[1], row[2]
@@ -320,7 +323,7 @@ def verify(
         result.events = walk.events
         misplaced, rewritten = event_side()
         walk.to_rebuild.extend(rewritten)
-        if on_postgres:
+        if on_postgres:  # the rows to rebuild are compared in SQL, for bench_audit 2 (verify over 1,000,000)
             # Transactions started meanwhile may have brought a vouched id round: then trust no xmin.
             wrapped = by_xmin and xmin_segments(checkpoints, transaction_clock()) != vouched
             everything = full or wrapped or len(walk.to_rebuild) > REBUILD_BY_SEQ_LIMIT

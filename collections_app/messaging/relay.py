@@ -61,7 +61,8 @@ class _Claimed:
 
 def _advisory(function: str, ids: Iterable[int]) -> None:
     ids = list(ids)
-    # PostgreSQL only: the SQLite demo's relay runs in one process, and its sweep waits out a grace period instead.
+    # PostgreSQL only by nature (advisory locks, no benchmark): the SQLite demo's relay runs in one process, and
+    # its sweep waits out a grace period instead.
     if ids and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -292,6 +293,7 @@ def relay_reconcile(*, batch_size: int = 200) -> RelayStats:
         if not candidates:
             return stats
         now = timezone.now()
+        # PostgreSQL only by nature (advisory locks, no benchmark): see `_advisory`.
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(

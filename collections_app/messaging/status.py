@@ -49,6 +49,7 @@ def move_batch(
     """
     if not ids:
         return set()
+    # PostgreSQL: one data-modifying CTE, for bench_relay (messages per second); the ORM has none.
     if connection.vendor != "postgresql":
         return _move_batch_row_by_row(ids, to=to, expected=expected, assignments=assignments, params=params)
     borrower = person_key_sql("borrower", "moved.borrower_id")

@@ -125,6 +125,7 @@ class JSONArrayAgg(Aggregate):
     It lets a page carry a short list inside a query it already runs instead of spending one more query on it.
     """
 
+    # One aggregate under two names: Django has no JSON array aggregate but PostgreSQL's. No benchmark.
     function = "JSONB_AGG"
     output_field = JSONField()
 

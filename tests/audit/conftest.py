@@ -31,7 +31,15 @@ def audit_keys(settings, tmp_path: Path) -> Path:
 
 @contextmanager
 def triggers_disabled() -> Iterator[None]:
-    """Act as a superuser who turned the audit triggers off (PostgreSQL): how an attacker with DBA rights tampers."""
+    """Act as a superuser who turned the audit triggers off: how an attacker with DBA rights tampers.
+
+    PostgreSQL: `session_replication_role = replica` for this session. SQLite has no switch for triggers,
+    so the audit tables' triggers are dropped and then created again from the SQL SQLite kept of them.
+    """
+    if connection.vendor == "sqlite":
+        with _sqlite_audit_triggers_dropped():
+            yield
+        return
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
     try:
@@ -39,6 +47,23 @@ def triggers_disabled() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = origin")
+
+
+@contextmanager
+def _sqlite_audit_triggers_dropped() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(tbl_name, 1, 6) = 'audit_'"
+        )
+        triggers = cursor.fetchall()
+        for name, _ in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for _, sql in triggers:
+                cursor.execute(sql)
 
 
 def raw(sql: str, params: list | tuple = ()) -> list[tuple]:

@@ -11,7 +11,8 @@ from audit.models import AuditEvent, ChainHead
 from audit.record import audit_record
 from tests.audit.conftest import raw
 
-pytestmark = pytest.mark.django_db
+# Seal horizons are PostgreSQL transaction ids read from pg_current_snapshot(); SQLite has none.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql_only]
 
 
 def _current_transaction() -> int:

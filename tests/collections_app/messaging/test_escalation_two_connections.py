@@ -14,7 +14,8 @@ from collections_app.messaging.ladder import escalation_run
 from collections_app.models import CallTask, Message
 from tests.factories import make_account
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The second connection is PostgreSQL's alone: on SQLite escalation writes both halves on one connection.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql_only]
 TODAY = datetime.date(2026, 3, 10)
 
 

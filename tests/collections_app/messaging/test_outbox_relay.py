@@ -1,6 +1,9 @@
 """The relay hands each message to the gateway exactly once and records every outcome."""
 
+import datetime
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -25,6 +28,30 @@ def gateway_file(settings, tmp_path):
     path = tmp_path / "gateway.jsonl"
     settings.MESSAGE_GATEWAY = f"file:{path}"
     return path
+
+
+@contextmanager
+def worker_gone_for_a_while() -> Iterator[None]:
+    """Later than the crashed hand-off by more than SQLite's orphan window (PostgreSQL asks the advisory locks)."""
+    with time_machine.travel(
+        DAYTIME + message_services.SQLITE_ORPHAN_AFTER + datetime.timedelta(minutes=1), tick=False
+    ):
+        yield
+
+
+@contextmanager
+def worker_alive(message: Message) -> Iterator[None]:
+    """A worker still handing `message` over: on PostgreSQL it holds the message's advisory lock; on SQLite,
+    which has none, its hand-off is younger than the orphan window (the clock stands still)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as live_worker:
+        live_worker.execute("SELECT pg_advisory_lock(%s, %s)", [message_services.ADVISORY_NAMESPACE, message.pk])
+        yield
 
 
 def witnessed(path) -> list[str]:
@@ -72,9 +99,10 @@ def test_sending_message_already_accepted_is_reconciled_not_resent(gateway_file)
     relay_run()
     # The worker died after the gateway took it but before recording `sent`.
     Message.objects.filter(pk=message.pk).update(status="sending", sent_at=None)
-    stats = relay_reconcile()
-    assert stats.reconciled == 1
-    relay_run()
+    with worker_gone_for_a_while():
+        stats = relay_reconcile()
+        assert stats.reconciled == 1
+        relay_run()
     message.refresh_from_db()
     assert message.status == "sent"
     assert witnessed(gateway_file) == ["crashed-after-handoff"]
@@ -84,8 +112,9 @@ def test_sending_message_already_accepted_is_reconciled_not_resent(gateway_file)
 def test_sending_message_never_accepted_is_sent_exactly_once_after_reconciling(gateway_file):
     message = enqueue(make_account(), "crashed-before-handoff")
     Message.objects.filter(pk=message.pk).update(status="sending", send_date=DAYTIME.date())
-    assert relay_reconcile().requeued == 1
-    relay_run()
+    with worker_gone_for_a_while():
+        assert relay_reconcile().requeued == 1
+        relay_run()
     message.refresh_from_db()
     assert message.status == "sent"
     assert witnessed(gateway_file) == ["crashed-before-handoff"]
@@ -95,11 +124,7 @@ def test_sending_message_never_accepted_is_sent_exactly_once_after_reconciling(g
 def test_sending_message_of_a_live_worker_is_left_alone(gateway_file):
     message = enqueue(make_account(), "in-flight")
     Message.objects.filter(pk=message.pk).update(status="sending", send_date=DAYTIME.date())
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as live_worker:
-        live_worker.execute("SELECT pg_advisory_lock(%s, %s)", [message_services.ADVISORY_NAMESPACE, message.pk])
+    with worker_alive(message):
         stats = relay_reconcile()
     assert stats.reconciled == 0 and stats.requeued == 0
     message.refresh_from_db()
