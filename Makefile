@@ -40,7 +40,7 @@ messages:
 	@for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 2; done
 
 run: venv messages
-	$(PY) -m config.demo --port $(PORT)
+	$(PY) -m config.demo_launcher --port $(PORT)
 
 services:
 	@bash .ci/services.sh

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from collections_app.dpd import lender_today
-from collections_app.messaging.templates import template_version_approve, template_version_create
+from collections_app.messaging.message_templates import template_version_approve, template_version_create
 from collections_app.models import (
     Borrower,
     Contact,

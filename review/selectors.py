@@ -32,7 +32,7 @@ from collections_app.models import (
     TemplateVersion,
 )
 from collections_app.selectors.accounts import loan_account_get_for_user, loan_accounts_for_user
-from review import messaging
+from review import family_messages
 from review.models import ApproverPortfolio, FamilyContactRequest
 from review.policy import EligibilityFacts, Evaluation, evaluate
 
@@ -78,10 +78,10 @@ def message_preview(
     *, account: LoanAccount, contact: Contact, template_version: TemplateVersion, policy_version: PolicyVersion
 ) -> MessagePreview:
     """Render the family message exactly as it would be sent and run the firewall on it."""
-    body = messaging.render_family_message(
+    body = family_messages.render_family_message(
         template_version=template_version, account=account, policy_version=policy_version
     )
-    findings = messaging.family_message_lint(body=body, policy_version=policy_version)
+    findings = family_messages.family_message_lint(body=body, policy_version=policy_version)
     return MessagePreview(body=body, findings=tuple(findings))
 
 
@@ -231,7 +231,7 @@ def eligibility_evaluate(
     exclude_message_id: int | None = None,
 ) -> tuple[Evaluation, MessagePreview, PolicyVersion]:
     """Evaluate rules 1-7 under the account's policy version; returns the evaluation, the preview and the version."""
-    policy_version = policy_version or messaging.policy_version_for_account(account)
+    policy_version = policy_version or family_messages.policy_version_for_account(account)
     preview = message_preview(
         account=account, contact=contact, template_version=template_version, policy_version=policy_version
     )
@@ -364,7 +364,7 @@ def review_queue(user: User, filters: QueueFilters, *, page_number: int | str = 
     """Submitted requests in the approver's scope, oldest first, with waiting time and counts (fixed queries)."""
     now = timezone.now()
     today = lender_today(now)
-    overdue_hours = messaging.queue_overdue_hours()
+    overdue_hours = family_messages.queue_overdue_hours()
     overdue_before = now - datetime.timedelta(hours=overdue_hours)
     base = reviewable_requests(user).filter(status=FamilyContactRequest.Status.SUBMITTED)
     if filters.portfolio:

@@ -15,7 +15,7 @@ from access.roles import CASE_OFFICER, RISK_APPROVER, user_has_role
 from audit.record import audit_record, person_key
 from collections_app.models import Contact, LoanAccount, Message, MessageTemplate, PolicyVersion, Portfolio
 from collections_app.selectors.accounts import loan_accounts_for_user
-from review import messaging
+from review import family_messages
 from review.models import JUSTIFICATION_MIN_LENGTH, ApproverPortfolio, FamilyContactRequest
 from review.policy import Evaluation
 from review.selectors import MessagePreview, eligibility_evaluate, reviewable_requests, template_current_version
@@ -254,7 +254,7 @@ def _approve(
             detail={"stage": "decision", "failed_rules": [result.rule for result in evaluation.failed]},
         )
         return DecisionOutcome(request, decided=False)
-    message = messaging.family_message_enqueue(
+    message = family_messages.family_message_enqueue(
         account=request.account,
         contact=request.contact,
         template_version=request.template_version,
@@ -327,7 +327,7 @@ def family_contact_request_cancel(
         request = _lock(request_id)
         request = _transition(request, Status.CANCELLED, actor=actor, now=now, status_reason=reason[:500])
         if request.message_id is not None:
-            messaging.message_suppress(message=request.message, reason=reason[:200], actor=actor)
+            family_messages.message_suppress(message=request.message, reason=reason[:200], actor=actor)
         return request
 
 
@@ -360,7 +360,7 @@ def family_contact_requests_expire(*, now: datetime.datetime | None = None) -> i
                     continue  # moved on since the candidate query
                 _transition(request, Status.EXPIRED, actor=None, now=now, status_reason=reason)
                 if request.message_id is not None:
-                    messaging.message_suppress(message=request.message, reason=reason)
+                    family_messages.message_suppress(message=request.message, reason=reason)
                 expired += 1
     return expired
 

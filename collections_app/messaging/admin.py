@@ -19,7 +19,7 @@ from audit.admin_mixins import AuditedAdmin
 from audit.record import person_key
 from collections_app import masking
 from collections_app.messaging.consent import phone_opt_out_record
-from collections_app.messaging.templates import (
+from collections_app.messaging.message_templates import (
     template_body_problems,
     template_version_approve,
     template_version_create,

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from audit.models import AuditEvent
-from demo.security import DEMO_TOTP_SECRETS, demo_totp_devices_enrol
+from demo.totp_devices import DEMO_TOTP_SECRETS, demo_totp_devices_enrol
 from tests.conftest import signed_in
 from tests.factories import make_user
 from tests.security.conftest import PASSWORD

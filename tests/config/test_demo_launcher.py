@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
-from config import demo
+from config import demo_launcher as demo
 
 
 def test_env_file_is_generated_with_demo_flags_and_a_matching_ed25519_key_pair(tmp_path: Path) -> None:

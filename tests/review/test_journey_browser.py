@@ -28,7 +28,7 @@ from collections_app.messaging.relay import relay_run
 from collections_app.models import Contact, LoanAccount, MessageTemplate
 from demo.accounts import seed_users
 from demo.family_contact import seed_family_contact_demo
-from demo.security import demo_totp_devices_enrol
+from demo.totp_devices import demo_totp_devices_enrol
 from review.models import FamilyContactRequest
 from tests.audit.cleanup import audit_tables_cleared_on_flush  # noqa: F401 - flushes past the audit triggers
 

@@ -12,7 +12,7 @@ from collections_app.dpd import lender_today
 from collections_app.models import LoanAccount
 from demo import accounts as demo
 from demo.family_contact import seed_family_contact_demo
-from demo.security import demo_totp_devices_enrol
+from demo.totp_devices import demo_totp_devices_enrol
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
-from collections_app.messaging.templates import template_version_approve, template_version_create
+from collections_app.messaging.message_templates import template_version_approve, template_version_create
 from collections_app.models import MessageTemplate, TemplateVersion
 from tests.conftest import signed_in as signed_in_plain
 from tests.factories import make_user
