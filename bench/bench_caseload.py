@@ -30,17 +30,17 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.support import (  # noqa: E402
     analyze,
     book_fill,
     book_prepare,
+    diagnose,
     env_int,
     figure_line,
     in_test_database,
+    measure,
     p95,
     timed,
 )
@@ -52,22 +52,6 @@ INTERACTIONS = env_int("BENCH_INTERACTIONS", 3)
 RUNS = env_int("BENCH_RUNS", 30)
 # Server-time goal per page (ms, median): the issue's 150 ms at 1,000,000 accounts.
 GOAL_MS = 150.0
-
-
-def measure(client: Client, url: str, runs: int) -> tuple[int, list[float]]:
-    """Queries of one request and server times (ms) of `runs` requests to `url`."""
-    client.get(url)  # warm: the session's first request writes a few rows once
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    count = len(queries)
-    assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return count, times
 
 
 def time_call(func: object, runs: int) -> list[float]:
@@ -97,9 +81,9 @@ def run(officer_count: int, per_officer: int, runs: int) -> int:
 
     book = book_prepare(officer_count, per_officer)
     # The measured officer sits in the middle of the book; the small book is the first SMALL of its accounts.
-    measured = officer_count // 2
-    first, small = measured * per_officer, min(SMALL, per_officer)
-    officer = User.objects.get(pk=book.officer_ids[measured])
+    middle = officer_count // 2
+    first, small = middle * per_officer, min(SMALL, per_officer)
+    officer = User.objects.get(pk=book.officer_ids[middle])
     client = Client()
     client.force_login(officer)
     account_id = book.account_id(first)  # DPD -5, in the small book too
@@ -113,7 +97,7 @@ def run(officer_count: int, per_officer: int, runs: int) -> int:
 
     book_fill(book, first, first + small, interactions=INTERACTIONS)
     analyze()
-    few = {name: measure(client, url, 1)[0] for name, url in pages.items()}
+    few = {name: measure(client, url, 1).queries for name, url in pages.items()}
 
     started = time.perf_counter()
     timed("accounts before the measured officer's", lambda: book_fill(book, 0, first, interactions=INTERACTIONS))
@@ -127,9 +111,10 @@ def run(officer_count: int, per_officer: int, runs: int) -> int:
 
     grew = []
     for name, url in pages.items():
-        queries, times = measure(client, url, runs)
-        print(figure_line(f"caseload_{name}", queries, few[name], f"{small:,} accounts", times, GOAL_MS), flush=True)
-        if queries != few[name]:
+        measured = measure(client, url, runs)
+        print(figure_line(f"caseload_{name}", measured, few[name], f"{small:,} accounts", GOAL_MS), flush=True)
+        diagnose(client, url, slow=statistics.median(measured.times) > GOAL_MS)
+        if measured.queries != few[name]:
             grew.append(name)
 
     scope_figures(officer, runs)

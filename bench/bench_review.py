@@ -16,6 +16,7 @@ page's query count grew with the book.
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,6 @@ from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.support import (  # noqa: E402
@@ -42,9 +42,11 @@ from bench.support import (  # noqa: E402
     analyze,
     book_fill,
     book_prepare,
+    diagnose,
     env_int,
     figure_line,
     in_test_database,
+    measure,
     reserve_ids,
     timed,
 )
@@ -130,23 +132,6 @@ def fill(book: Book, params: dict[str, object], lo: int, hi: int, pending: int, 
                     cursor.execute(REJECT_SQL, {**params, "text": DECIDED_TEXT})
 
 
-def measure(client: Client, url: str, runs: int) -> tuple[int, list[float]]:
-    """Queries of one request and server times (ms) of `runs` requests to `url`."""
-    client.get(url)  # warm: the session's first request writes a few rows once
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    # Counted now: every request start resets the connection's query log.
-    count = len(queries)
-    assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return count, times
-
-
 def main() -> int:
     """Build the database, measure each page, print the figures; exit 1 only if a query count grew with the book."""
     # Not setup_test_environment(): its instrumented template rendering copies every context and would
@@ -203,7 +188,7 @@ def run() -> int:
         "queue_deep_page": f"/review/?page={max(PENDING // 50 * 3 // 4, 1)}",
         "request": f"/review/{first.pk}/",
     }
-    few = {name: measure(client, url, 1)[0] for name, url in pages.items()}
+    few = {name: measure(client, url, 1).queries for name, url in pages.items()}
 
     started = time.perf_counter()
     timed(
@@ -220,9 +205,10 @@ def run() -> int:
     )
     grew = []
     for name, url in pages.items():
-        queries, times = measure(client, url, RUNS)
-        print(figure_line(f"review_{name}", queries, few[name], f"{small:,} accounts", times, GOAL_MS), flush=True)
-        if queries != few[name]:
+        measured = measure(client, url, RUNS)
+        print(figure_line(f"review_{name}", measured, few[name], f"{small:,} accounts", GOAL_MS), flush=True)
+        diagnose(client, url, slow=statistics.median(measured.times) > GOAL_MS)
+        if measured.queries != few[name]:
             grew.append(name)
     if grew:
         print("query count grew with the book: " + ", ".join(grew), file=sys.stderr)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
-from django.test.utils import override_settings, setup_databases, teardown_databases
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings, setup_databases, teardown_databases
 
 # Rows per INSERT ... SELECT: one statement per chunk keeps each transaction's deferred checks small
 # and prints progress on a long build.
@@ -44,14 +45,49 @@ def in_test_database(run: Callable[[], int]) -> int:
         teardown_databases(old_config, verbosity=0)
 
 
-def figure_line(name: str, queries: int, small_queries: int, small_size: str, times: list[float], goal: float) -> str:
+@dataclass(frozen=True)
+class Measured:
+    """One page's figures: its query count and SQL time in one request, wall and CPU time of each timed request."""
+
+    queries: int
+    sql_ms: float
+    times: list[float]
+    cpu_times: list[float]
+
+
+def measure(client: Client, url: str, runs: int) -> Measured:
+    """Queries of one request and server times (ms) of `runs` requests to `url`.
+
+    CPU time is this process's alone (Python: middleware, views, rendering; not PostgreSQL's): on a busy
+    machine wall time also counts waiting for a core, CPU time much less so.
+    """
+    client.get(url)  # warm: the session's first request writes a few rows once
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    # Counted now: every request start resets the connection's query log.
+    count = len(queries)
+    sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    times, cpu_times = [], []
+    for _ in range(runs):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        cpu_times.append((time.process_time() - cpu_started) * 1000)
+        assert response.status_code == 200
+    return Measured(count, sql_ms, times, cpu_times)
+
+
+def figure_line(name: str, measured: Measured, small_queries: int, small_size: str, goal: float) -> str:
     """One page's figure: query count beside the small book's, median and p95 with their ratios to the goal."""
+    times = measured.times
     median, high = statistics.median(times), p95(times)
-    same = "same" if queries == small_queries else "DIFFERS"
+    same = "same" if measured.queries == small_queries else "DIFFERS"
     return (
-        f"{name}: queries={queries} (at {small_size}: {small_queries}, {same}) "
+        f"{name}: queries={measured.queries} (at {small_size}: {small_queries}, {same}) "
         f"median_ms={median:.1f} p95_ms={high:.1f} min_ms={min(times):.1f} max_ms={max(times):.1f} "
-        f"goal_ms={goal:.0f} median_ratio_to_goal={median / goal:.2f} p95_ratio_to_goal={high / goal:.2f}"
+        f"goal_ms={goal:.0f} median_ratio_to_goal={median / goal:.2f} p95_ratio_to_goal={high / goal:.2f} "
+        f"python_cpu_median_ms={statistics.median(measured.cpu_times):.1f} sql_ms_one_request={measured.sql_ms:.1f}"
     )
 
 
@@ -220,3 +256,32 @@ def timed(label: str, func: Callable[[], object]) -> None:
     started = time.perf_counter()
     func()
     print(f"  {label}: {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def slowest_queries(client: Client, url: str, top: int = 3) -> list[tuple[float, str]]:
+    """The `top` slowest queries of one request to `url`, as (ms, SQL with its values), slowest first."""
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    # Read at once: the next request start empties the connection's query log.
+    timed_queries = [(float(q["time"]) * 1000, q["sql"]) for q in queries.captured_queries]
+    return sorted(timed_queries, key=lambda item: -item[0])[:top]
+
+
+def explain(sql: str) -> str:
+    """EXPLAIN ANALYZE of a read (never run for a write: the audit log is append-only)."""
+    if not sql.lstrip().upper().startswith("SELECT"):
+        return "(not a SELECT: not explained)"
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def diagnose(client: Client, url: str, slow: bool) -> None:
+    """Print a page's slowest queries; for a page over its goal, the plan of the slowest read as well."""
+    found = slowest_queries(client, url)
+    for ms, sql in found:
+        print(f"    {ms:7.1f} ms  {' '.join(sql.split())[:240]}")
+    if slow:
+        reads = [sql for _, sql in found if sql.lstrip().upper().startswith("SELECT")]
+        if reads:
+            print("    plan of the slowest read:\n      " + explain(reads[0]).replace("\n", "\n      "), flush=True)
