@@ -102,7 +102,7 @@ def run(officer_count: int, per_officer: int, runs: int) -> int:
     started = time.perf_counter()
     timed("accounts before the measured officer's", lambda: book_fill(book, 0, first, interactions=INTERACTIONS))
     timed("the rest", lambda: book_fill(book, first + small, book.size, interactions=INTERACTIONS))
-    timed("ANALYZE", analyze)
+    timed("VACUUM ANALYZE", analyze)
     print(
         f"accounts: {book.size:,} ({officer_count} officers x {per_officer:,}), built in "
         f"{time.perf_counter() - started:.0f} s; {runs} timed requests per page; small book: {small:,} accounts",

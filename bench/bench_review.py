@@ -195,7 +195,7 @@ def run() -> int:
         "the rest of the book",
         lambda: fill(book, params, small, book.size, PENDING - small_pending, DECIDED - DECIDED * small // book.size),
     )
-    timed("ANALYZE", analyze)
+    timed("VACUUM ANALYZE", analyze)
     counts = dict(FamilyContactRequest.objects.values_list("status").annotate(n=Count("id")).order_by())
     print(
         f"accounts: {book.size:,} ({OFFICERS} officers x {PER_OFFICER:,}), {book.size * CONTACTS:,} contacts, "
