@@ -1,12 +1,11 @@
 """Roles are Django groups; this module is the one place that names them and checks them."""
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+
+from audit.permissions import access_required
 
 CASE_OFFICER = "case_officer"
 RISK_APPROVER = "risk_approver"
@@ -32,27 +31,4 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
 
 def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Decorate a view: anonymous users go to login, users without `role` get 403 (audited)."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
-                return redirect_to_login(request.get_full_path())
-            if not user_has_role(request.user, role):
-                from audit.record import audit_record
-
-                audit_record(
-                    action="permission_denied",
-                    actor=request.user,
-                    outcome="denied",
-                    detail={"path": request.path[:200], "required_role": role},
-                )
-                raise PermissionDenied
-            request.acting_role = role
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+    return access_required(allowed=lambda user: user_has_role(user, role), role=role)

@@ -36,23 +36,33 @@ def user_can_audit(user: AbstractBaseUser | AnonymousUser) -> bool:
     return cached
 
 
-def auditor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Decorate an auditor's page: anonymous users go to login, users without the permission get 403 (audited)."""
+View = Callable[..., HttpResponse]
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user_can_audit(request.user):
-            # The same event access.roles.role_required writes for a missing role.
-            audit_record(
-                action="permission_denied",
-                actor=request.user,
-                outcome="denied",
-                detail={"path": request.path[:200], "required_role": AUDITOR_ROLE},
-            )
-            raise PermissionDenied
-        request.acting_role = AUDITOR_ROLE
-        return view(request, *args, **kwargs)
 
-    return wrapped
+def access_required(*, allowed: Callable[[AbstractBaseUser], bool], role: str) -> Callable[[View], View]:
+    """Decorate a view: anonymous users go to login; users `allowed` refuses get 403 and a `permission_denied`
+    event naming the role they lacked; the others act in `role`."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not allowed(request.user):
+                audit_record(
+                    action="permission_denied",
+                    actor=request.user,
+                    outcome="denied",
+                    detail={"path": request.path[:200], "required_role": role},
+                )
+                raise PermissionDenied
+            request.acting_role = role
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# An auditor's page: the permission through a group, or 403 (audited).
+auditor_required = access_required(allowed=user_can_audit, role=AUDITOR_ROLE)
