@@ -33,7 +33,12 @@ from audit.record import audit_events_sql, audit_record, person_key, person_key_
 from collections_app.dpd import lender_today
 from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.ladder_calls import CallTaskCounts, write_call_tasks
-from collections_app.messaging.render import body_expression, render_sql, template_placeholders_unknown
+from collections_app.messaging.render import (
+    body_expression,
+    fill_placeholders,
+    render_sql,
+    template_placeholders_unknown,
+)
 from collections_app.messaging.rules import (
     LADDER_MESSAGES_PER_CHANNEL_PER_DAY,
     daily_cap_messages,
@@ -422,8 +427,9 @@ def _usable_versions(
             if version is None or template_placeholders_unknown(version.body):
                 stats.skipped.append(f"{label}: no usable template in {policy.message_language}")
                 continue
-            sample = version.body.format_map(
-                {"borrower_name": "张*", "lender_name": policy.lender_name, "hotline": "", "opt_out": ""}
+            # The template's own words are linted: the profile's hotline and opt-out line are checked where set.
+            sample = fill_placeholders(
+                version.body, borrower_name="张*", lender_name=policy.lender_name, hotline="", opt_out=""
             )
             if lint_message(sample, audience=Message.Audience.BORROWER, profile=profile):
                 stats.skipped.append(f"{label}: template fails the firewall")

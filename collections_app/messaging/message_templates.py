@@ -15,7 +15,7 @@ from access.roles import RISK_APPROVER, user_has_role
 from audit.record import audit_record
 from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.firewall.modes import firewall_profile_get
-from collections_app.messaging.render import PLACEHOLDERS, template_placeholders_unknown
+from collections_app.messaging.render import PLACEHOLDERS, fill_placeholders, template_placeholders_unknown
 from collections_app.messaging.status import User
 from collections_app.models import MessageTemplate, TemplateVersion
 
@@ -29,7 +29,7 @@ def template_body_problems(*, audience: str, firewall_profile: str, body: str) -
             % {"names": ", ".join(unknown), "allowed": allowed}
         ]
     # The placeholders are filled with masked or profile values at send time, and checked again then.
-    text = body.format_map(dict.fromkeys(PLACEHOLDERS, ""))
+    text = fill_placeholders(body, borrower_name="", lender_name="", hotline="", opt_out="")
     findings = lint_message(text, audience=audience, profile=firewall_profile_get(firewall_profile))
     return [f"{f.category} [{f.start}:{f.end}] {f.text!r}" for f in findings]
 

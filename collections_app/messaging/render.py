@@ -28,16 +28,21 @@ def template_placeholders_unknown(body: str) -> list[str]:
     return sorted({name for name in names if name not in PLACEHOLDERS})
 
 
+def fill_placeholders(body: str, *, borrower_name: str, lender_name: str, hotline: str, opt_out: str) -> str:
+    """`body` with each of the fixed placeholders replaced by the value given: the one placeholder filler."""
+    return body.format_map(
+        {"borrower_name": borrower_name, "lender_name": lender_name, "hotline": hotline, "opt_out": opt_out}
+    )
+
+
 def _fill(body: str, *, borrower_name: str, policy_version: PolicyVersion) -> str:
     """`body` with the name given as is and the profile's values filled in."""
-    hotlines = policy_version.service_hotlines or [""]
-    return body.format_map(
-        {
-            "borrower_name": borrower_name,
-            "lender_name": policy_version.lender_name,
-            "hotline": hotlines[0],
-            "opt_out": policy_version.opt_out_line,
-        }
+    return fill_placeholders(
+        body,
+        borrower_name=borrower_name,
+        lender_name=policy_version.lender_name,
+        hotline=(policy_version.service_hotlines or [""])[0],
+        opt_out=policy_version.opt_out_line,
     )
 
 
