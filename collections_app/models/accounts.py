@@ -79,6 +79,8 @@ class LoanAccount(models.Model):
         indexes = [
             models.Index(fields=["oldest_unpaid_due_date"], name="account_due_idx"),
             models.Index(fields=["officer", "oldest_unpaid_due_date"], name="account_officer_due_idx"),
+            # account_review_join_idx (id INCLUDE due date, portfolio, officer) for the review queue's join is
+            # created by migration 0011 on PostgreSQL alone: an `include` here would warn on SQLite (W040).
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(outstanding__gte=0), name="account_outstanding_nonnegative"),

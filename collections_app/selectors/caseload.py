@@ -1,7 +1,7 @@
 """The caseload page's reads: the bucket summary, one page of the table, and the calls due, in fixed queries."""
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -91,16 +91,30 @@ class Caseload:
 
 
 class _CountedPaginator(Paginator):
-    """A paginator told its count, because the bucket summary already counted the rows."""
+    """A paginator told its count, because the bucket summary already counted the rows.
 
-    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
+    It asks `page_rows(bottom, top)` for a page's rows instead of slicing one big query: the rows query puts its
+    per-row subqueries on the page's ids alone, which a slice of the annotated query would not.
+    """
+
+    def __init__(self, page_rows: Callable[[int, int], QuerySet[LoanAccount]], per_page: int, count: int) -> None:
+        super().__init__([], per_page)
+        self._page_rows = page_rows
         self._known_count = count
 
     @cached_property
     def count(self) -> int:
         """The number of rows, known in advance."""
         return self._known_count
+
+    def page(self, number: int | str | None) -> Page:
+        """The page `number`, its rows from `page_rows` (bounds computed as Paginator.page does)."""
+        valid = self.validate_number(number)
+        bottom = (valid - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self._page_rows(bottom, top), valid, self)
 
 
 def caseload_get(
@@ -135,7 +149,9 @@ def caseload_get(
     else:
         count = total_count
 
-    paginator = _CountedPaginator(_caseload_rows_query(accounts, today), CASELOAD_PAGE_SIZE, count)
+    paginator = _CountedPaginator(
+        lambda bottom, top: _caseload_rows_query(accounts, today, bottom, top), CASELOAD_PAGE_SIZE, count
+    )
     page = paginator.get_page(page_number)
     page_accounts: list[LoanAccount] = list(page.object_list)
 
@@ -201,12 +217,23 @@ def _bucket_summaries(grouped: dict[str, dict[str, Any]], bucket: str) -> list[B
     ]
 
 
-def _caseload_rows_query(accounts: QuerySet[LoanAccount], today: datetime.date) -> QuerySet[LoanAccount]:
-    """The caseload table's rows, each with what its row shows and what its next action depends on."""
+def _caseload_rows_query(
+    accounts: QuerySet[LoanAccount], today: datetime.date, bottom: int, top: int
+) -> QuerySet[LoanAccount]:
+    """Rows `bottom` to `top` of the caseload table, each with what its row shows and its next action's facts.
+
+    One query still: the page's ids come from a sliced subquery, so the per-row subqueries run for these rows
+    only, not for every row an OFFSET skips. Both sort by DPD descending (paid accounts last), then id: the
+    same order as the due date ascending, but an expression, so PostgreSQL starts from the user's permission
+    rows instead of walking the whole book along the due-date index until it meets enough of them.
+    """
+    order = (F("dpd").desc(nulls_last=True), "pk")
+    page_ids = accounts.alias(dpd=DaysPastDue(today)).order_by(*order).values("pk")[bottom:top]
     latest_interaction = Interaction.objects.filter(account=OuterRef("pk")).order_by("-occurred_at", "-pk")
     latest_promise = PromiseToPay.objects.filter(account=OuterRef("pk")).order_by("-created_at", "-pk")
     return (
-        accounts.select_related("borrower", "portfolio")
+        LoanAccount.objects.filter(pk__in=page_ids)
+        .select_related("borrower", "portfolio")
         .annotate(
             dpd=DaysPastDue(today),
             last_interaction_at=Subquery(latest_interaction.values("occurred_at")[:1]),
@@ -229,7 +256,7 @@ def _caseload_rows_query(accounts: QuerySet[LoanAccount], today: datetime.date) 
             ),
             grace_days=grace_days_subquery("portfolio__policy_profile_id"),
         )
-        .order_by(F("oldest_unpaid_due_date").asc(nulls_last=True), "pk")
+        .order_by(*order)
     )
 
 

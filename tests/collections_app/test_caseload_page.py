@@ -88,6 +88,36 @@ def test_fifty_rows_a_page(officer: User) -> None:
     assert not {r.account.pk for r in first.rows} & {r.account.pk for r in third.rows}
 
 
+def test_pages_follow_the_due_date_then_id_with_ties_and_paid_accounts_last(officer: User) -> None:
+    # Two accounts on every due date (ties broken by id) and paid accounts (no due date), over several pages, on
+    # the plain, bucket and search paths: the page is picked in a subquery sorted by DPD, and the order must
+    # stay that of the due date ascending, paid last, then id.
+    accounts = bulk_caseload(officer, 60) + bulk_caseload(officer, 60, prefix="TIE")
+    accounts += [make_account(officer, dpd=None) for _ in range(7)]
+    client = signed_in(officer)
+
+    def every_page(**params: object) -> list[int]:
+        listed: list[int] = []
+        for number in range(1, 4):
+            caseload = client.get("/cases/", {**params, "page": number}).context["caseload"]
+            listed += [row.account.pk for row in caseload.rows]
+            if number == caseload.page.paginator.num_pages:
+                return listed
+        return listed
+
+    def expected(keep: object) -> list[int]:
+        chosen = [a for a in accounts if keep(a)]  # type: ignore[operator]
+        chosen.sort(key=lambda a: (a.oldest_unpaid_due_date is None, a.oldest_unpaid_due_date or 0, a.pk))
+        return [a.pk for a in chosen]
+
+    today = lender_today()
+    assert every_page() == expected(lambda a: True)
+    assert every_page(bucket="1-30") == expected(
+        lambda a: a.oldest_unpaid_due_date is not None and 1 <= (today - a.oldest_unpaid_due_date).days <= 30
+    )
+    assert every_page(q="TIE") == expected(lambda a: a.account_number.startswith("TIE"))
+
+
 def test_borrower_names_are_masked_on_the_caseload(officer: User) -> None:
     account = make_account(officer)
     content = signed_in(officer).get("/cases/").content.decode()
