@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 CASE_OFFICER = "case_officer"
 RISK_APPROVER = "risk_approver"
 COMPLIANCE_AUDITOR = "compliance_auditor"
-ALL_ROLES = (CASE_OFFICER, RISK_APPROVER, COMPLIANCE_AUDITOR)
+TEAM_LEAD = "team_lead"
+ALL_ROLES = (CASE_OFFICER, RISK_APPROVER, COMPLIANCE_AUDITOR, TEAM_LEAD)
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django_otp import user_has_device
 
-from access.roles import COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
+from access.roles import COMPLIANCE_AUDITOR, RISK_APPROVER, TEAM_LEAD, user_roles
 from audit.record import audit_record
 
 # Session keys this module owns.
@@ -29,7 +29,7 @@ LAST_SEEN_KEY = "_security_last_seen"
 # The idle clock is refreshed at most this often, so a page view does not always cost a session write.
 LAST_SEEN_RESOLUTION = 60
 
-MFA_ROLES = frozenset({RISK_APPROVER, COMPLIANCE_AUDITOR})
+MFA_ROLES = frozenset({RISK_APPROVER, COMPLIANCE_AUDITOR, TEAM_LEAD})
 
 # Pages an authenticated but not yet OTP-verified user may still reach.
 _MFA_EXEMPT_PREFIXES = ("/accounts/login/", "/accounts/mfa/", "/accounts/logout/", "/hooks/")
@@ -37,7 +37,7 @@ _MFA_EXEMPT_EXACT = ("/healthz", "/readyz")
 
 
 def user_needs_mfa(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether `user` must pass a TOTP second factor: approvers, auditors and superusers, unless demo mode."""
+    """Whether `user` must pass a TOTP second factor: the MFA roles and superusers, unless demo mode."""
     if settings.DEMO_SKIP_MFA or not user.is_authenticated:
         return False
     return bool(user.is_superuser or MFA_ROLES & user_roles(user))
