@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from access.models import AccessChange, Team
 from access.portfolio_grants import portfolio_grants
 from access.roles import ALL_ROLES
-from access.security import user_sessions_end
+from access.security import database_audit_silence, user_sessions_end
 from audit.record import audit_record
 
 Kind = AccessChange.Kind
@@ -94,13 +93,6 @@ def access_change_validate(change: AccessChange) -> None:
     errors = _kind_errors(change) or _rule_errors(change)
     if errors:
         raise ValidationError(errors)
-
-
-def _mark_applying(change_id: int | str) -> None:
-    # The database's audit trigger on groups and flags stays silent while this is set: the service audits itself.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.access_change', %s, true)", [str(change_id)])
 
 
 def _audit(change: AccessChange, action: str, actor: User, **detail: Any) -> None:
@@ -181,7 +173,8 @@ def access_change_apply(change: AccessChange, actor: User) -> None:
         # Serialise with any other approval that might take a superuser away, then count again.
         list(User.objects.select_for_update().filter(is_superuser=True).values_list("pk", flat=True))
     access_change_validate(change)
-    _mark_applying(change.pk)
+    # The database's audit trigger on groups and flags stays silent meanwhile: the appliers audit with the actor.
+    database_audit_silence(f"access_change:{change.pk}")
     _APPLIERS[change.kind](change, actor)
     # Cleared at once (not at commit): a later change in the same transaction is not the service's.
-    _mark_applying("")
+    database_audit_silence("")

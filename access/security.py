@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -135,9 +135,21 @@ def user_sessions_end(*, user: User) -> int:
     return ended
 
 
+def database_audit_silence(tag: str) -> None:
+    """Tell the database's group and flag audit trigger (access migration 0004) that the app audits this change.
+
+    Set for the current transaction only (`set_config(..., true)`); `tag` names the change, "" ends the silence.
+    Only PostgreSQL has that trigger.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.access_change', %s, true)", [tag])
+
+
 def user_deactivate(*, user: User, actor: User | None) -> int:
     """Deactivate `user` and end all their sessions at once (audited); returns how many sessions ended."""
     with transaction.atomic():
+        database_audit_silence(f"user_deactivate:{user.pk}")
         user.is_active = False
         user.save(update_fields=["is_active"])
         ended = user_sessions_end(user=user)
@@ -149,4 +161,5 @@ def user_deactivate(*, user: User, actor: User | None) -> int:
             fields=["is_active"],
             detail={"is_active": False, "sessions_ended": ended},
         )
+        database_audit_silence("")
     return ended
