@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -96,6 +97,29 @@ class MfaRequiredMiddleware:
         if not _is_mfa_exempt(request.path_info) and mfa_pending(request.user):
             target = reverse("mfa_verify") if user_has_device(request.user) else reverse("mfa_enrol")
             return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class AdminStaffOnlyMiddleware:
+    """A signed-in user who is not active staff gets 403 (audited) at /admin/, not the admin's login redirect.
+
+    The admin sends such a user to its login page, which leads to the one sign-in, which sends a signed-in user
+    back to /admin/: a loop. Anonymous users still go to the sign-in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if request.path_info.startswith("/admin/") and user.is_authenticated and not (user.is_active and user.is_staff):
+            audit_record(
+                action="permission_denied",
+                actor=user,
+                outcome="denied",
+                detail={"path": request.path[:200], "required": "staff"},
+            )
+            raise PermissionDenied
         return self.get_response(request)
 
 

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "audit.middleware.AuditContextMiddleware",
     "access.security.SessionTimeoutMiddleware",
     "access.security.MfaRequiredMiddleware",
+    "access.security.AdminStaffOnlyMiddleware",
     "config.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
