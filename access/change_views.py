@@ -80,6 +80,13 @@ def administrator_required(view: Callable[..., HttpResponse]) -> Callable[..., H
     return wrapped
 
 
+def _flag_value(kind: str, given: str) -> bool | None:
+    # CONTRACT.md names no field for the flag kinds: set_staff / set_superuser alone set it; `value=false` clears it.
+    if kind not in (AccessChange.Kind.SET_STAFF, AccessChange.Kind.SET_SUPERUSER):
+        return None
+    return _BOOLEANS.get(given, True)
+
+
 def _page(request: HttpRequest, form: AccessChangeForm | None = None, status: int = 200) -> HttpResponse:
     pending = list(
         AccessChange.objects.filter(status=AccessChange.Status.PENDING).select_related("user", "requested_by", "team")
@@ -116,7 +123,7 @@ def change_new(request: HttpRequest) -> HttpResponse:
                 role=data["role"],
                 portfolio=data["portfolio"].strip(),
                 team=data["team"],
-                value=_BOOLEANS.get(data["value"]),
+                value=_flag_value(data["change"], data["value"]),
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -127,7 +127,7 @@ def test_invalid_input_answers_200_and_writes_nothing(admins) -> None:
         {"user": "olga", "change": "grant_role", "role": ""},
         {"user": "olga", "change": "grant_portfolio", "portfolio": "no-such"},
         {"user": "olga", "change": "add_to_team", "team": "no-such"},
-        {"user": "olga", "change": "set_staff"},
+        {"user": "olga", "change": "set_staff", "value": "maybe"},
         {"user": "olga", "change": "grant_all_portfolios"},
         {"user": "olga", "change": "fly"},
     ):
@@ -170,7 +170,7 @@ def test_portfolio_team_flag_and_credential_kinds_apply(admins) -> None:
     steps = [
         {"change": "grant_portfolio", "portfolio": "cn-consumer"},
         {"change": "add_to_team", "team": "East"},
-        {"change": "set_staff", "value": "true"},
+        {"change": "set_staff"},
         {"change": "reset_password"},
         {"change": "reset_mfa"},
         {"change": "deactivate"},
