@@ -195,3 +195,14 @@ def test_portfolio_team_flag_and_credential_kinds_apply(admins) -> None:
         decide(signed_in(root2), AccessChange.objects.latest("pk").pk)
     assert not ApproverPortfolio.objects.filter(user=carol).exists()
     assert not team.members.exists() and fresh(carol).is_active
+
+
+def test_an_administrator_with_a_change_to_decide_lands_on_the_access_changes(admins) -> None:
+    from access.views import landing_url
+
+    root, root2, _ = admins
+    assert landing_url(root2) == "/admin/"
+    make_user("olga", CASE_OFFICER)
+    request_change(signed_in(root), user="olga", change="grant_role", role=RISK_APPROVER)
+    assert landing_url(root2) == "/access/changes/"
+    assert landing_url(root) == "/admin/"  # the requester has nothing to decide
