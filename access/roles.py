@@ -10,7 +10,8 @@ from audit.permissions import access_required
 CASE_OFFICER = "case_officer"
 RISK_APPROVER = "risk_approver"
 COMPLIANCE_AUDITOR = "compliance_auditor"
-ALL_ROLES = (CASE_OFFICER, RISK_APPROVER, COMPLIANCE_AUDITOR)
+TEAM_LEAD = "team_lead"
+ALL_ROLES = (CASE_OFFICER, RISK_APPROVER, COMPLIANCE_AUDITOR, TEAM_LEAD)
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:

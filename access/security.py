@@ -11,7 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django_otp import user_has_device
 
-from access.roles import COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
+from access.roles import COMPLIANCE_AUDITOR, RISK_APPROVER, TEAM_LEAD, user_roles
 from audit.record import audit_record
 
 # Session keys this module owns.
@@ -29,7 +30,7 @@ LAST_SEEN_KEY = "_security_last_seen"
 # The idle clock is refreshed at most this often, so a page view does not always cost a session write.
 LAST_SEEN_RESOLUTION = 60
 
-MFA_ROLES = frozenset({RISK_APPROVER, COMPLIANCE_AUDITOR})
+MFA_ROLES = frozenset({RISK_APPROVER, COMPLIANCE_AUDITOR, TEAM_LEAD})
 
 # Pages an authenticated but not yet OTP-verified user may still reach.
 _MFA_EXEMPT_PREFIXES = ("/accounts/login/", "/accounts/mfa/", "/accounts/logout/", "/hooks/")
@@ -37,7 +38,7 @@ _MFA_EXEMPT_EXACT = ("/healthz", "/readyz")
 
 
 def user_needs_mfa(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether `user` must pass a TOTP second factor: approvers, auditors and superusers, unless demo mode."""
+    """Whether `user` must pass a TOTP second factor: the MFA roles and superusers, unless demo mode."""
     if settings.DEMO_SKIP_MFA or not user.is_authenticated:
         return False
     return bool(user.is_superuser or MFA_ROLES & user_roles(user))
@@ -99,6 +100,29 @@ class MfaRequiredMiddleware:
         return self.get_response(request)
 
 
+class AdminStaffOnlyMiddleware:
+    """A signed-in user who is not active staff gets 403 (audited) at /admin/, not the admin's login redirect.
+
+    The admin sends such a user to its login page, which leads to the one sign-in, which sends a signed-in user
+    back to /admin/: a loop. Anonymous users still go to the sign-in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if request.path_info.startswith("/admin/") and user.is_authenticated and not (user.is_active and user.is_staff):
+            audit_record(
+                action="permission_denied",
+                actor=user,
+                outcome="denied",
+                detail={"path": request.path[:200], "required": "staff"},
+            )
+            raise PermissionDenied
+        return self.get_response(request)
+
+
 @receiver(user_logged_in, dispatch_uid="access.security.start_session_clocks")
 def _start_session_clocks(sender: type, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
@@ -135,9 +159,21 @@ def user_sessions_end(*, user: User) -> int:
     return ended
 
 
+def database_audit_silence(tag: str) -> None:
+    """Tell the database's group and flag audit trigger (access migration 0004) that the app audits this change.
+
+    Set for the current transaction only (`set_config(..., true)`); `tag` names the change, "" ends the silence.
+    Only PostgreSQL has that trigger.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.access_change', %s, true)", [tag])
+
+
 def user_deactivate(*, user: User, actor: User | None) -> int:
     """Deactivate `user` and end all their sessions at once (audited); returns how many sessions ended."""
     with transaction.atomic():
+        database_audit_silence(f"user_deactivate:{user.pk}")
         user.is_active = False
         user.save(update_fields=["is_active"])
         ended = user_sessions_end(user=user)
@@ -149,4 +185,5 @@ def user_deactivate(*, user: User, actor: User | None) -> int:
             fields=["is_active"],
             detail={"is_active": False, "sessions_ended": ended},
         )
+        database_audit_silence("")
     return ended

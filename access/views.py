@@ -30,6 +30,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from access.models import AccessChange
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
 from access.security import mfa_pending, user_is_verified, user_needs_mfa
 from audit.record import audit_record
@@ -56,6 +57,11 @@ class OtpTokenForm(forms.Form):
         return token
 
 
+def _access_changes_await(user: AbstractBaseUser) -> bool:
+    pending = AccessChange.objects.filter(status=AccessChange.Status.PENDING)
+    return pending.exclude(requested_by=user).exclude(user=user).exists()
+
+
 def landing_url(user: AbstractBaseUser | AnonymousUser) -> str:
     """Where a user lands after signing in: their main page by role."""
     roles = user_roles(user)
@@ -66,7 +72,8 @@ def landing_url(user: AbstractBaseUser | AnonymousUser) -> str:
     if COMPLIANCE_AUDITOR in roles:
         return "/audit/"
     if user.is_superuser:
-        return "/admin/"
+        # An access change waiting for this administrator's decision comes first: it is in force only once decided.
+        return "/access/changes/" if _access_changes_await(user) else "/admin/"
     # No role yet: the root page says so instead of sending the user into a 403.
     return "/"
 

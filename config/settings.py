@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "audit.middleware.AuditContextMiddleware",
     "access.security.SessionTimeoutMiddleware",
     "access.security.MfaRequiredMiddleware",
+    "access.security.AdminStaffOnlyMiddleware",
     "config.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -257,3 +258,6 @@ LOGGING = {
 # What other apps add to the officer's caseload and account page (collections_app/panels.py): named here, as
 # the authentication backends are, so that collections_app never imports review.
 ACCOUNT_PAGE_PANELS = ["review.panels.FamilyContactPanel"]
+# Who applies an approved portfolio access change (access/portfolio_grants.py): review owns the approver's portfolio
+# rows, and access never imports review.
+ACCESS_PORTFOLIO_GRANTS = "review.access_grants.ApproverPortfolioGrants"

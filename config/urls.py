@@ -20,6 +20,7 @@ urlpatterns = [
     path("cases/", include("collections_app.urls")),
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),
+    path("access/", include("access.urls")),
     path("hooks/", include("collections_app.messaging.urls")),
     # One sign-in for everyone: the admin's own login page would skip the second factor.
     path("admin/login/", auth_views.admin_login_redirect),

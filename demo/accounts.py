@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from stdnum.cn import ric
 
-from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, TEAM_LEAD
 from collections_app.dpd import days_past_due
 from collections_app.importers.accounts import AccountRow, ContactRow, accounts_import
 from collections_app.importers.upsert import ImportSummary
@@ -51,7 +51,10 @@ DEMO_USERS: dict[str, str | None] = {
     "approver1": RISK_APPROVER,
     "approver2": RISK_APPROVER,
     "auditor1": COMPLIANCE_AUDITOR,
+    "lead1": TEAM_LEAD,
     "admin": None,
+    # The second superuser: every access change admin requests needs another administrator's approval.
+    "admin2": None,
 }
 DEMO_OFFICERS = ("officer1", "officer2")
 DEMO_BORROWER_PREFIX = "DEMO-B"

@@ -74,6 +74,9 @@ ROUTES: dict[str, str] = {
     "hooks/gateway/inbound/": "skip: gateway webhook (POST, signed)",
     "hooks/gateway/receipt/": "skip: gateway webhook (POST, signed)",
     "admin/login/": "skip: redirects to the one sign-in",
+    "access/changes/": "plain",
+    "access/changes/new/": "skip: POST-only, as the decide routes",
+    "access/changes/<int:change_id>/decide/": "skip: POST-only",
 }
 # Admin routes by their shape: every model's changelist and pages, walked for the superuser.
 ADMIN_SHAPES = {

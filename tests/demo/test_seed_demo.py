@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, TEAM_LEAD, user_roles
 from audit.models import AuditEvent
 from collections_app.dpd import bucket_for, days_past_due, lender_today
 from collections_app.models import (
@@ -33,7 +33,7 @@ def seed(*extra: str) -> str:
 
 def row_counts() -> dict[str, int]:
     """Rows in every table the app owns (and users, groups, permissions, audit events)."""
-    labels = {"collections_app", "review", "audit", "auth", "guardian", "otp_totp", "otp_static"}
+    labels = {"collections_app", "review", "audit", "auth", "guardian", "otp_totp", "otp_static", "access"}
     return {model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.app_label in labels}
 
 
@@ -48,14 +48,16 @@ def test_seed_creates_the_contract_users_with_their_roles_and_the_demo_password(
         "approver1": {RISK_APPROVER},
         "approver2": {RISK_APPROVER},
         "auditor1": {COMPLIANCE_AUDITOR},
+        "lead1": {TEAM_LEAD},
         "admin": set(),
+        "admin2": set(),
     }
     for username, roles in expected.items():
         user = User.objects.get(username=username)
         assert user.check_password("another-demo-pass-1"), username
         assert user.is_active
         assert set(user_roles(user)) == roles
-    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="admin").is_superuser and User.objects.get(username="admin2").is_superuser
     assert not User.objects.get(username="officer1").is_superuser
 
 
@@ -118,7 +120,20 @@ def test_seed_includes_the_family_contact_accounts_in_officer1s_caseload_and_tot
     numbers = set(LoanAccount.objects.filter(officer=officer1).values_list("account_number", flat=True))
     assert {f"DEMO-E{n}" for n in (1, 2, 3)} | {f"DEMO-N{n}" for n in (1, 2, 3, 4)} <= numbers
     devices = set(TOTPDevice.objects.filter(confirmed=True).values_list("user__username", flat=True))
-    assert devices == {"approver1", "approver2", "auditor1", "admin"}
+    assert devices == {"approver1", "approver2", "auditor1", "lead1", "admin", "admin2"}
+
+
+@pytest.mark.django_db
+def test_seed_puts_lead1s_team_together_and_leaves_admin2_an_access_change_to_decide() -> None:
+    from access.models import AccessChange, Team
+
+    seed()
+
+    team = Team.objects.get(lead__username="lead1")
+    assert set(team.members.values_list("username", flat=True)) == {"officer1", "officer2"}
+    change = AccessChange.objects.get(status="pending")
+    assert change.requested_by.username == "admin" and change.user.username != "admin2"
+    assert change.kind in AccessChange.Kind.values
 
 
 @pytest.mark.django_db

@@ -26,14 +26,18 @@ from tests.security.routes import Route, build, walk_routes
 pytestmark = pytest.mark.django_db
 
 # The role each URL namespace requires; `scoped` says whether holding the role still leaves objects out of reach.
+# Not a role: what NAMESPACE_ROLES names for pages that only an active superuser may open.
+SUPERUSER = "superuser"
 NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     "collections": (CASE_OFFICER, True),
     "review_officer": (CASE_OFFICER, True),
     "review": (RISK_APPROVER, True),
     # An auditor may look up anyone's access report: there is no object outside an auditor's reach.
     "audit": (COMPLIANCE_AUDITOR, False),
+    # Access changes are for superusers (who hold no role): every other user is refused, superusers see them all.
+    "access": (SUPERUSER, False),
 }
-ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id"}
+ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id", "change_id"}
 
 CANARY_NAME = "金丝雀甲"
 CANARY_PHONE = "+8613912345678"
@@ -138,6 +142,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "task_id": str(world.foreign_task.pk),
         "kind": "borrower",
         "person_id": str(account.borrower_id),
+        "change_id": "1",
     }
     sets = [full]
     # Alice's own account with Bob's request, flag or call task: the pair must be checked together, not one by one.
@@ -174,6 +179,8 @@ def expected_status(user: User, route: Route) -> int | None:
     role, scoped = NAMESPACE_ROLES[route.namespace]
     from access.roles import user_has_role
 
+    if role == SUPERUSER:
+        return None if user.is_superuser else 403
     if not user_has_role(user, role):
         return 403
     return 404 if scoped else None
@@ -263,6 +270,7 @@ def own_values(world: World) -> list[dict[str, str]]:
         "request_id": str(world.own_request.pk),
         "flag_id": str(flag.pk),
         "task_id": str(task.pk),
+        "change_id": "1",
     }
     return [
         common | {"kind": "borrower", "person_id": str(account.borrower_id)},

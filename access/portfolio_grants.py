@@ -1,0 +1,54 @@
+"""Portfolio grants as seen from access: the app that owns portfolios supplies them, named in a setting.
+
+Access imports nothing of collections_app or review (docs/architecture.md), yet an access change may grant
+an approver a portfolio. The object doing it is named in `settings.ACCESS_PORTFOLIO_GRANTS`, as Django names
+its authentication backends: review's `review.access_grants.ApproverPortfolioGrants` today.
+"""
+
+from functools import cache
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.module_loading import import_string
+
+
+class PortfolioGrants:
+    """The interface: subclass it and name the subclass in `ACCESS_PORTFOLIO_GRANTS`."""
+
+    def exists(self, code: str) -> bool:
+        """Whether a portfolio with this code exists."""
+        raise NotImplementedError
+
+    def held(self, user: AbstractBaseUser) -> list[str]:
+        """The codes of the portfolios granted to `user`, sorted."""
+        raise NotImplementedError
+
+    def grant(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
+        """Grant `user` the portfolio `code` (audited by the owning app, in the caller's transaction)."""
+        raise NotImplementedError
+
+    def revoke(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
+        """Take the portfolio `code` from `user` (audited by the owning app, in the caller's transaction)."""
+        raise NotImplementedError
+
+
+class NoPortfolioGrants(PortfolioGrants):
+    """Used when no app supplies portfolios: no portfolio exists, none is held."""
+
+    def exists(self, code: str) -> bool:
+        """No portfolio exists."""
+        return False
+
+    def held(self, user: AbstractBaseUser) -> list[str]:
+        """None is held."""
+        return []
+
+
+@cache
+def _load(path: str) -> PortfolioGrants:
+    return import_string(path)() if path else NoPortfolioGrants()
+
+
+def portfolio_grants() -> PortfolioGrants:
+    """The portfolio grants named in `settings.ACCESS_PORTFOLIO_GRANTS`."""
+    return _load(getattr(settings, "ACCESS_PORTFOLIO_GRANTS", ""))
