@@ -1,13 +1,8 @@
 """The access-change pages: superusers only; thin views over access/changes.py."""
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django import forms
 from django.contrib.auth.models import User
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 from access.changes import AccessChangeConflict, access_change_decide, access_change_request, user_is_administrator
 from access.models import AccessChange, Team
 from access.roles import ALL_ROLES
+from audit.admin_mixins import ADMIN_ROLE
+from audit.permissions import access_required
 from audit.record import audit_record
 
 _BOOLEANS = {"true": True, "false": False}
@@ -60,24 +57,8 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-def administrator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous users go to login; anyone but an active superuser gets 403 (audited)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user_is_administrator(request.user):
-            audit_record(
-                action="permission_denied",
-                actor=request.user,
-                outcome="denied",
-                detail={"path": request.path[:200], "required": "superuser"},
-            )
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# The access-change pages: active superusers only (the role recorded on their events is "admin", as the admin's).
+administrator_required = access_required(allowed=user_is_administrator, role=ADMIN_ROLE)
 
 
 def _flag_value(kind: str, given: str) -> bool | None:
