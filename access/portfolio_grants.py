@@ -6,34 +6,31 @@ its authentication backends: review's `review.access_grants.ApproverPortfolioGra
 """
 
 from functools import cache
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.module_loading import import_string
 
 
-class PortfolioGrants:
-    """The interface: subclass it and name the subclass in `ACCESS_PORTFOLIO_GRANTS`."""
+class PortfolioGrants(Protocol):
+    """The interface: a class with these methods, named in `ACCESS_PORTFOLIO_GRANTS`."""
 
     def exists(self, code: str) -> bool:
         """Whether a portfolio with this code exists."""
-        raise NotImplementedError
 
     def held(self, user: AbstractBaseUser) -> list[str]:
         """The codes of the portfolios granted to `user`, sorted."""
-        raise NotImplementedError
 
     def grant(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
         """Grant `user` the portfolio `code` (audited by the owning app, in the caller's transaction)."""
-        raise NotImplementedError
 
     def revoke(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
         """Take the portfolio `code` from `user` (audited by the owning app, in the caller's transaction)."""
-        raise NotImplementedError
 
 
-class NoPortfolioGrants(PortfolioGrants):
-    """Used when no app supplies portfolios: no portfolio exists, none is held."""
+class NoPortfolioGrants:
+    """Used when no app supplies portfolios: no portfolio exists, none is held, so none can be granted."""
 
     def exists(self, code: str) -> bool:
         """No portfolio exists."""
@@ -42,6 +39,14 @@ class NoPortfolioGrants(PortfolioGrants):
     def held(self, user: AbstractBaseUser) -> list[str]:
         """None is held."""
         return []
+
+    def grant(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
+        """Refused: the access-change form checks `exists` first, so this is never reached from it."""
+        raise LookupError(f"no app supplies portfolios, so {code!r} cannot be granted")
+
+    def revoke(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
+        """Refused, as `grant`."""
+        raise LookupError(f"no app supplies portfolios, so {code!r} cannot be revoked")
 
 
 @cache

@@ -6,14 +6,13 @@ through this class, so access (which must not import review) applies it with rev
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from access.portfolio_grants import PortfolioGrants
 from collections_app.models import Portfolio
 from review.models import ApproverPortfolio
 from review.services import approver_portfolio_grant, approver_portfolio_revoke
 
 
-class ApproverPortfolioGrants(PortfolioGrants):
-    """Portfolio grants are `review.ApproverPortfolio` rows."""
+class ApproverPortfolioGrants:
+    """Portfolio grants are `review.ApproverPortfolio` rows (access.portfolio_grants.PortfolioGrants)."""
 
     def exists(self, code: str) -> bool:
         """Whether a portfolio with this code exists."""
