@@ -54,7 +54,9 @@ class DecisionForm(forms.Form):
     """`decision` (approve or reject) and `reason`."""
 
     decision = forms.ChoiceField(label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))])
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=1000
+    )
 
 
 # The access-change pages: active superusers only (the role recorded on their events is "admin", as the admin's).

@@ -210,3 +210,15 @@ def test_an_administrator_with_a_change_to_decide_lands_on_the_access_changes(ad
     request_change(signed_in(root), user="olga", change="grant_role", role=RISK_APPROVER)
     assert landing_url(root2) == "/access/changes/"
     assert landing_url(root) == "/admin/"  # the requester has nothing to decide
+
+
+def test_an_overlong_reason_is_a_field_error_and_decides_nothing(admins) -> None:
+    root, root2, _ = admins
+    make_user("olga", CASE_OFFICER)
+    request_change(signed_in(root), user="olga", change="grant_role", role=TEAM_LEAD)
+    change = AccessChange.objects.get()
+    response = decide(signed_in(root2), change.pk, "reject", "x" * 1001)
+    assert response.status_code == 200
+    assert response.context["form"].has_error("reason", "max_length")
+    change.refresh_from_db()
+    assert change.status == AccessChange.Status.PENDING
