@@ -161,3 +161,10 @@ class AssignOfficerForm(forms.Form):
         self.fields["officer"].queryset = (
             get_user_model().objects.filter(groups__name=CASE_OFFICER, is_active=True).order_by("username")
         )
+
+
+class InboxPageForm(forms.Form):
+    """The compliance inbox's keyset cursor: replies with ids below `before`."""
+
+    # Bounded by the id column's range: a larger cursor is a field error, not a database error.
+    before = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False, widget=forms.HiddenInput)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:account_id>/communication/", views.communication_request, name="communication_request"),
     path("<int:account_id>/flags/<int:flag_id>/close/", views.flag_close_view, name="flag_close"),
     path("<int:account_id>/call-tasks/<int:task_id>/close/", views.call_task_close_view, name="call_task_close"),
+    path("<int:account_id>/replies/<int:reply_id>/read/", views.inbound_reply_read, name="inbound_reply_read"),
 ]

@@ -27,6 +27,8 @@ from collections_app.forms import (
     RevealForm,
 )
 from collections_app.messaging.consent import cease_request_record, channel_stop_record, phone_opt_out_record
+from collections_app.messaging.inbound import inbound_reply_mark_read
+from collections_app.messaging.selectors import inbound_replies_for_account, inbound_reply_get_for_account
 from collections_app.models import LoanAccount
 from collections_app.panels import account_sections, caseload_columns
 from collections_app.selectors.accounts import (
@@ -59,6 +61,8 @@ ACCOUNT_DETAIL_FIELDS = (
     "contact.relationship",
     "message.recipient",
     "message.body",
+    "inbound_reply.phone",
+    "inbound_reply.text",
 )
 
 T = TypeVar("T")
@@ -155,6 +159,8 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "flag_close_form": FlagCloseForm(auto_id=False),
         "communication_form": CommunicationRequestForm(contacts=[row.contact for row in detail.contacts]),
         "reveal_purposes": RevealPurpose.choices,
+        # The inbox: replies from the borrower's number and their contacts' (masked numbers, their text).
+        "replies": inbound_replies_for_account(account=detail.account),
         # Other apps' sections (the family-contact requests, from review), named in ACCOUNT_PAGE_PANELS.
         "account_sections": account_sections(request.user, detail.account),
     }
@@ -317,6 +323,17 @@ def call_task_close_view(request: HttpRequest, account_id: int, task_id: int) ->
             return _redirect_303(account.get_absolute_url())
     title = _("Close the call task of %(date)s") % {"date": task.due_date.isoformat()}
     return _form_page(request, account, form, title=title, action=request.path)
+
+
+@role_required(CASE_OFFICER)
+@require_POST
+def inbound_reply_read(request: HttpRequest, account_id: int, reply_id: int) -> HttpResponse:
+    """Mark a reply in the account's inbox read."""
+    account = _account(request, account_id)
+    reply = _in_scope(request, account_id, lambda: inbound_reply_get_for_account(account=account, reply_id=reply_id))
+    inbound_reply_mark_read(reply=reply, actor=request.user, role=CASE_OFFICER)
+    messages.success(request, _("Reply marked read."))
+    return _redirect_303(account.get_absolute_url())
 
 
 def _reveal_refused(request: HttpRequest, message: str) -> HttpResponse:

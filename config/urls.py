@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("access/", include("access.urls")),
     path("hooks/", include("collections_app.messaging.urls")),
+    path("inbox/", include("collections_app.messaging.inbox_urls")),
     # One sign-in for everyone: the admin's own login page would skip the second factor.
     path("admin/login/", auth_views.admin_login_redirect),
     path("admin/", admin.site.urls),

@@ -1,4 +1,4 @@
-"""Consent: phone opt-outs, stopped channels and cease-communication requests, and inbound opt-out replies.
+"""Consent: phone opt-outs, stopped channels and cease-communication requests (inbound replies: `inbound`).
 
 Each is recorded once (idempotent) with its audit event, and in the same transaction suppresses every message
 it forbids that has not left yet; the relay checks them again just before each hand-off.
@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from audit.record import audit_record, person_key
-from collections_app.messaging.rules import is_opt_out_keyword
 from collections_app.messaging.status import User, suppress_pending
 from collections_app.models import Borrower, ChannelStop, Contact, Message, PhoneOptOut
 from collections_app.services.call_tasks import call_tasks_cancel_not_due
@@ -122,26 +121,3 @@ def cease_request_record(
             reason="cease", account_ids=borrower.accounts.values_list("pk", flat=True), actor=actor
         )
     return borrower
-
-
-def inbound_sms_take(*, phone: str, text: str, received_at: datetime.datetime) -> str:
-    """Act on an inbound SMS: an opt-out keyword from a family contact's number opts the number out, from a
-    borrower's number stops SMS for that borrower. Returns what was done (for the log)."""
-    if not is_opt_out_keyword(text):
-        return "ignored"
-    done = []
-    with transaction.atomic():
-        borrowers = list(Borrower.objects.filter(phone=phone))
-        for borrower in borrowers:
-            channel_stop_record(
-                borrower=borrower,
-                channel=Message.Channel.SMS,
-                source=PhoneOptOut.Source.SMS_REPLY,
-                received_at=received_at,
-            )
-            done.append("channel_stopped")
-        # A number that is not a borrower's can only have been written to as a family contact: opt it out.
-        if Contact.objects.filter(phone=phone).exists() or not borrowers:
-            phone_opt_out_record(phone=phone, source=PhoneOptOut.Source.SMS_REPLY, received_at=received_at)
-            done.append("opt_out")
-    return ",".join(done)

@@ -1,4 +1,4 @@
-"""Contact rules, each written once: quiet hours, the daily cap on messages, the caps on calls; and opt-out words.
+"""Contact rules, each written once: quiet hours, the daily cap on messages, the caps on calls.
 
 Quiet hours: a message goes out only inside the policy's allowed hours, [`send_window_start`,
 `send_window_end`) in the recipient's time zone; the rest of the day is quiet and a message waits for the
@@ -223,11 +223,3 @@ def no_calls_after_conversation_q(*, today: datetime.date, days: int) -> Q:
         outcome__in=Interaction.CONNECTED_OUTCOMES, occurred_at__gte=lender_day_start(_first_day(today, days))
     )
     return ~Q(Exists(recent))
-
-
-OPT_OUT_KEYWORDS = frozenset({"td", "退订", "stop"})
-
-
-def is_opt_out_keyword(text: str) -> bool:
-    """Whether an inbound SMS is an opt-out: TD, 退订 or STOP, any case, surrounding spaces ignored."""
-    return text.strip().casefold() in OPT_OUT_KEYWORDS

@@ -1,4 +1,4 @@
-"""The message gateway's webhooks: inbound SMS (opt-outs) and delivery receipts.
+"""The message gateway's webhooks: inbound SMS (opt-outs and replies) and delivery receipts.
 
 Both are signed: `X-Signature: sha256=<hex HMAC-SHA256 of "<X-Timestamp>.<body>">` with
 GATEWAY_WEBHOOK_SECRET; a timestamp more than 300 s away or a signature already used is refused (401).
@@ -18,9 +18,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from collections_app.messaging.consent import inbound_sms_take
+from collections_app.messaging.inbound import inbound_sms_take
 from collections_app.messaging.receipts import message_receipt_take
-from collections_app.models import Message, WebhookSignature
+from collections_app.models import InboundReply, Message, WebhookSignature
 from collections_app.models.accounts import e164_validator
 
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -56,6 +56,18 @@ def _parse_moment(value: Any) -> datetime.datetime | None:
     return moment
 
 
+def _storable_text(value: Any) -> bool:
+    """Whether an inbound text can be kept as it came: a string of at most an SMS's length that PostgreSQL
+    can store (no NUL, no lone surrogate)."""
+    if not isinstance(value, str) or len(value) > InboundReply.TEXT_MAX_LENGTH or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _signed_json(request: HttpRequest, endpoint: str) -> tuple[dict[str, Any] | None, HttpResponse | None]:
     """Check the signature and record it (a replay is refused); then parse the body as a JSON object."""
     header = request.headers.get("X-Signature", "")
@@ -84,14 +96,14 @@ def _signed_json(request: HttpRequest, endpoint: str) -> tuple[dict[str, Any] | 
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest) -> HttpResponse:
-    """An inbound SMS: TD/退订/STOP opts a family contact's number out, or stops SMS for a borrower."""
+    """An inbound SMS: an opt-out stops SMS for a borrower or opts the number out; any other reply is kept."""
     with transaction.atomic():
         payload, refusal = _signed_json(request, "inbound")
         if refusal is not None:
             return refusal
         phone, text = payload.get("from"), payload.get("text")
         received_at = _parse_moment(payload.get("received_at"))
-        if not isinstance(phone, str) or not isinstance(text, str) or received_at is None:
+        if not isinstance(phone, str) or not _storable_text(text) or received_at is None:
             return HttpResponse(status=400)
         try:
             e164_validator(phone)

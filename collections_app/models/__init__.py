@@ -18,6 +18,7 @@ from collections_app.models.accounts import (
 from collections_app.models.call_tasks import CallTask
 from collections_app.models.messaging import (
     ChannelStop,
+    InboundReply,
     Message,
     MessageTemplate,
     PhoneOptOut,
@@ -32,6 +33,7 @@ __all__ = [
     "ChannelStop",
     "Contact",
     "Flag",
+    "InboundReply",
     "Interaction",
     "LoanAccount",
     "LoanAccountGroupObjectPermission",

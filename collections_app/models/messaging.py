@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.models.accounts import Borrower, Contact, LoanAccount
+from collections_app.models.accounts import Borrower, Contact, LoanAccount, e164_validator
 from collections_app.models.profiles import PolicyVersion
 
 
@@ -267,3 +267,68 @@ class WebhookSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class InboundReply(models.Model):
+    """An inbound SMS that is no opt-out: kept for the borrower's officer, or for compliance, to read.
+
+    A number that matches exactly one borrower (as the borrower's own phone or one of their contacts') goes to
+    that borrower's accounts; one that matches none, or several borrowers, is a compliance matter. No reply is
+    dropped: the webhook stores every one it takes.
+    """
+
+    # A concatenated SMS is at most a few hundred characters; a longer body is not an SMS.
+    TEXT_MAX_LENGTH = 2000
+
+    phone = models.CharField(_("from"), max_length=16, validators=[e164_validator])
+    text = models.TextField(_("text"), max_length=TEXT_MAX_LENGTH, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    borrower = models.ForeignKey(
+        Borrower, on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_replies"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # How many borrowers the number matched when the reply came in: exactly one routes it to their accounts.
+    matched_borrowers = models.PositiveIntegerField(_("borrowers matched"))
+    compliance = models.BooleanField(_("for compliance"))
+    # The people the number matched then (`borrower:<id>`, `contact:<id>`): whom reading the reply concerns.
+    persons = models.JSONField(_("persons"), default=list, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inbound reply")
+        verbose_name_plural = _("inbound replies")
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            models.Index(fields=["borrower", "received_at"], name="inbound_reply_borrower_idx"),
+            # The compliance inbox pages through its replies by id, newest first.
+            models.Index(fields=["id"], condition=models.Q(compliance=True), name="inbound_reply_compliance_idx"),
+        ]
+        constraints = [
+            # A reply is the compliance inbox's exactly when it does not match one borrower.
+            models.CheckConstraint(
+                condition=models.Q(compliance=False, matched_borrowers=1, borrower__isnull=False)
+                | (models.Q(compliance=True, borrower__isnull=True) & ~models.Q(matched_borrowers=1)),
+                name="inbound_reply_compliance_when_unmatched",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=True) | models.Q(borrower__isnull=False),
+                name="inbound_reply_contact_has_borrower",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(read_at__isnull=True, read_by__isnull=True)
+                | models.Q(read_at__isnull=False, read_by__isnull=False),
+                name="inbound_reply_read_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Inbound reply')} #{self.pk}"
+
+    @property
+    def is_read(self) -> bool:
+        """Whether someone has marked the reply read."""
+        return self.read_at is not None
