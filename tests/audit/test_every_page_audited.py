@@ -14,12 +14,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEvent, ChainEntry
 from audit.record import person_key
 from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
-from collections_app.models import Borrower, Contact, Message
+from collections_app.messaging.inbound import inbound_reply_record
+from collections_app.models import Borrower, Contact, InboundReply, Message
 from review.models import ApproverPortfolio, FamilyContactRequest
 from tests.audit.helpers import assert_no_personal_values, audit_mark, events_since
 from tests.conftest import signed_in
@@ -60,6 +62,7 @@ ROUTES: dict[str, str] = {
     "cases/<int:account_id>/communication/": "plain",
     "cases/<int:account_id>/flags/<int:flag_id>/close/": "plain",
     "cases/<int:account_id>/call-tasks/<int:task_id>/close/": "skip: POST-only, as the withdraw and decide routes",
+    "cases/<int:account_id>/replies/<int:reply_id>/read/": "skip: POST-only",
     "cases/<int:account_id>/family-contact/new/": "personal",
     "cases/<int:account_id>/family-contact/<int:request_id>/": "personal",
     "cases/<int:account_id>/family-contact/<int:request_id>/withdraw/": "skip: POST-only",
@@ -71,6 +74,8 @@ ROUTES: dict[str, str] = {
     "audit/verify/": "plain",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/": "audited",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\\.csv": "audited",
+    "inbox/compliance/": "audited",
+    "inbox/compliance/<int:reply_id>/read/": "skip: POST-only",
     "hooks/gateway/inbound/": "skip: gateway webhook (POST, signed)",
     "hooks/gateway/receipt/": "skip: gateway webhook (POST, signed)",
     "admin/login/": "skip: redirects to the one sign-in",
@@ -103,6 +108,7 @@ ADMIN_SHAPES = {
 SHOWN_SOMEWHERE = {
     "cases/",
     "cases/<int:account_id>/",
+    "inbox/compliance/",
     "review/<int:request_id>/",
     "admin/collections_app/borrower/",
     "admin/collections_app/borrower/<path:object_id>/change/",
@@ -205,6 +211,17 @@ def world(officer: User, approver: User, auditor: User, admin_user: User) -> Wor
         recipient=BORROWER_PHONE,
         body="您的账单已到期，请及时还款。",
         idempotency_key=f"walk-{account.pk}",
+    )
+    # A reply from the contact's number on the account's inbox, and one the compliance inbox holds because the
+    # number matched several borrowers when it came in.
+    inbound_reply_record(phone=CONTACT_PHONE, text="他出差了", received_at=timezone.now())
+    InboundReply.objects.create(
+        phone=CONTACT_PHONE,
+        text="这个号码是谁的？",
+        received_at=timezone.now(),
+        matched_borrowers=2,
+        compliance=True,
+        persons=[person_key("borrower", borrower.pk), person_key("contact", contact.pk)],
     )
     return World(
         users=[officer, approver, auditor, admin_user],

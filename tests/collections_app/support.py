@@ -11,6 +11,7 @@ from collections_app.models import (
     Borrower,
     CallTask,
     Flag,
+    InboundReply,
     Interaction,
     LoanAccount,
     LoanAccountUserObjectPermission,
@@ -29,7 +30,19 @@ def rich_history(account: LoanAccount, officer: User, size: int) -> None:
     now = timezone.now()
     today = lender_today()
     for i in range(size):
-        make_contact(account.borrower)
+        contact = make_contact(account.borrower)
+        # Replies from the contact, every other one read: the inbox shows them with a fixed number of queries.
+        InboundReply.objects.create(
+            phone=contact.phone,
+            text="收到",
+            received_at=now - datetime.timedelta(minutes=i),
+            borrower=account.borrower,
+            contact=contact,
+            matched_borrowers=1,
+            compliance=False,
+            read_at=now if i % 2 else None,
+            read_by=officer if i % 2 else None,
+        )
         make_payment(account, Decimal("10"), paid_at=now - datetime.timedelta(days=i))
         Interaction.objects.create(
             account=account, officer=officer, outcome="no_answer", occurred_at=now - datetime.timedelta(hours=i)
@@ -64,8 +77,8 @@ def rich_history(account: LoanAccount, officer: User, size: int) -> None:
 
 
 # Session, user, language preference, roles, account, contacts, payments, promises, plans, instalments,
-# flags, interactions, messages, family-contact requests, audit insert.
-ACCOUNT_MAX_QUERIES = 15
+# flags, interactions, messages, family-contact requests, inbound replies, audit insert.
+ACCOUNT_MAX_QUERIES = 16
 
 
 def bulk_caseload(officer: User, count: int, *, prefix: str = "BULK") -> list[LoanAccount]:
