@@ -1,8 +1,8 @@
-"""The auditor's filter over the log, as the query string of /audit/ and /audit/export.csv gives it."""
+"""The auditor's filters over the log, as the query strings of /audit/ and /audit/exceptions/ give them."""
 
 import datetime
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from django import forms
@@ -11,6 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 PERSON_RE = re.compile(r"^(borrower|contact):\d+$")
 OBJECT_RE = re.compile(r"^[a-z][a-z0-9_.]{0,59}:[^\s:]{1,64}$")
+RULE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+# A call logged against the contact gate's answer (CONTRACT.md): its detail lists the rules broken under
+# `rules` (the gate's reason codes) and names the policy version under `profile_version`.
+COMPLIANCE_EXCEPTION = "compliance_exception"
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class AuditFilter:
     object: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
+    # A rule code the event's `detail["rules"]` lists (compliance exceptions).
+    rule: str = ""
 
     def as_detail(self) -> dict[str, str]:
         """The filter as the export event records it."""
@@ -89,3 +96,26 @@ class AuditFilterForm(forms.Form):
             date_from=data.get("from"),
             date_to=data.get("to"),
         )
+
+
+class ExceptionFilterForm(AuditFilterForm):
+    """Query parameters of the compliance exceptions: `actor`, `rule`, `from`, `to`, and the cursor `before`."""
+
+    # The action is fixed, and an exception's object is always an interaction: those filters do not apply.
+    action = None
+    person = None
+    object = None
+    rule = forms.RegexField(
+        label=_("Rule"),
+        regex=RULE_RE,
+        required=False,
+        error_messages={"invalid": _("Use a rule code, e.g. outside_hours.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_fields(["actor", "rule", "from", "to", "before"])
+
+    def audit_filter(self) -> AuditFilter:
+        """The validated filter over compliance exceptions (call after is_valid())."""
+        return replace(super().audit_filter(), action=COMPLIANCE_EXCEPTION, rule=self.cleaned_data.get("rule") or "")

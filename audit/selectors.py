@@ -1,6 +1,6 @@
 """Reads of the audit log, for auditors only (`audit.permissions`), with keyset pagination."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -15,6 +15,9 @@ from audit.permissions import user_can_audit
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
+# The detail keys of a compliance exception (see `audit.forms.COMPLIANCE_EXCEPTION`), shown and exported.
+EXCEPTION_RULES = "rules"
+EXCEPTION_DETAIL_KEYS = (EXCEPTION_RULES, "profile_version")
 
 
 def _require_auditor(user: AbstractBaseUser | AnonymousUser) -> None:
@@ -22,17 +25,28 @@ def _require_auditor(user: AbstractBaseUser | AnonymousUser) -> None:
         raise PermissionDenied
 
 
-def _with_person(queryset: QuerySet[AuditEvent], person: str) -> QuerySet[AuditEvent]:
-    """Events naming `person`; on PostgreSQL a containment the GIN index on `persons` answers."""
+def _array_holds(queryset: QuerySet[AuditEvent], lookup: str, sqlite_array: str, value: str) -> QuerySet[AuditEvent]:
+    """Events whose JSON array at `lookup` (SQLite: the `json_each` arguments `sqlite_array`) holds `value`."""
     # Two bodies because the ORM has no one: Django's JSON `contains` is PostgreSQL's only (no benchmark).
     if connection.vendor == "postgresql":
-        return queryset.filter(persons__contains=[person])
-    exists = RawSQL(
-        "EXISTS (SELECT 1 FROM json_each(audit_auditevent.persons) WHERE json_each.value = %s)",
-        [person],
+        return queryset.filter(**{f"{lookup}__contains": [value]})
+    # `sqlite_array` is one of this module's constants, never input; the value is a parameter.
+    exists = RawSQL(  # noqa: S611
+        f"EXISTS (SELECT 1 FROM json_each({sqlite_array}) WHERE json_each.value = %s)",  # noqa: S608
+        [value],
         output_field=BooleanField(),
     )
     return queryset.filter(exists)
+
+
+def _with_person(queryset: QuerySet[AuditEvent], person: str) -> QuerySet[AuditEvent]:
+    """Events naming `person`; on PostgreSQL a containment the GIN index on `persons` answers."""
+    return _array_holds(queryset, "persons", "audit_auditevent.persons", person)
+
+
+def _with_rule(queryset: QuerySet[AuditEvent], rule: str) -> QuerySet[AuditEvent]:
+    """Events whose detail lists `rule` among the rules broken (compliance exceptions)."""
+    return _array_holds(queryset, f"detail__{EXCEPTION_RULES}", f"audit_auditevent.detail, '$.{EXCEPTION_RULES}'", rule)
 
 
 def audit_events_filtered(*, user: AbstractBaseUser | AnonymousUser, audit_filter: AuditFilter) -> QuerySet[AuditEvent]:
@@ -48,6 +62,8 @@ def audit_events_filtered(*, user: AbstractBaseUser | AnonymousUser, audit_filte
         queryset = queryset.filter(object_type=object_type, object_id=object_id)
     if audit_filter.person:
         queryset = _with_person(queryset, audit_filter.person)
+    if audit_filter.rule:
+        queryset = _with_rule(queryset, audit_filter.rule)
     if since := audit_filter.since():
         queryset = queryset.filter(occurred_at__gte=since)
     if until := audit_filter.until():
@@ -69,9 +85,15 @@ def audit_event_page(
     audit_filter: AuditFilter,
     before: int | None = None,
     size: int = PAGE_SIZE,
+    with_detail: bool = False,
 ) -> Page:
-    """One page of matching events with ids below `before`, newest first (no OFFSET: constant cost per page)."""
-    queryset = audit_events_filtered(user=user, audit_filter=audit_filter).defer("detail")
+    """One page of matching events with ids below `before`, newest first (no OFFSET: constant cost per page).
+
+    The detail is loaded only `with_detail`: the log's table does not show it.
+    """
+    queryset = audit_events_filtered(user=user, audit_filter=audit_filter)
+    if not with_detail:
+        queryset = queryset.defer("detail")
     if before is not None:
         queryset = queryset.filter(id__lt=before)
     events = list(queryset.order_by("-id")[: size + 1])
@@ -115,10 +137,24 @@ def audit_export_bounds(*, user: AbstractBaseUser | AnonymousUser, audit_filter:
     return ExportBounds(summary["first_id"], summary["last_id"], summary["rows"])
 
 
+def detail_cell(value: object) -> str:
+    """One detail value as an export cell: a list joined with `;`, nothing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    return str(value)
+
+
 def audit_export_rows(
-    *, user: AbstractBaseUser | AnonymousUser, audit_filter: AuditFilter, bounds: ExportBounds
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    audit_filter: AuditFilter,
+    bounds: ExportBounds,
+    detail_keys: Sequence[str] = (),
 ) -> Iterator[tuple[object, ...]]:
-    """The exported rows in id order, as EXPORT_COLUMNS (values, never personal data: the log holds none)."""
+    """The exported rows in id order, as EXPORT_COLUMNS and then each of `detail_keys` (values, never personal
+    data: the log holds none)."""
     if bounds.last_id is None:
         return
     queryset = (
@@ -139,6 +175,7 @@ def audit_export_rows(
             "outcome",
             "request_id",
             "ip",
+            *(("detail",) if detail_keys else ()),
         )
     )
     for (
@@ -155,7 +192,9 @@ def audit_export_rows(
         outcome,
         request_id,
         ip,
+        *detail,
     ) in queryset.iterator(chunk_size=EXPORT_CHUNK):
+        details = tuple(detail_cell(detail[0].get(key)) for key in detail_keys) if detail else ()
         yield (
             seq if seq is not None else "",
             at.isoformat(),
@@ -169,6 +208,7 @@ def audit_export_rows(
             outcome,
             request_id,
             ip or "",
+            *details,
         )
 
 

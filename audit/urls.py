@@ -8,6 +8,8 @@ app_name = "audit"
 urlpatterns = [
     path("", views.audit_log, name="log"),
     path("export.csv", views.audit_export, name="export"),
+    path("exceptions/", views.compliance_exceptions, name="exceptions"),
+    path("exceptions.csv", views.compliance_exceptions_csv, name="exceptions_csv"),
     path("verify/", views.verification, name="verification"),
     re_path(r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/$", views.person_report, name="person"),
     re_path(

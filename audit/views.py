@@ -1,11 +1,12 @@
-"""The auditor's pages: the log, its CSV export, the last verification and a person's access report.
+"""The auditor's pages: the log, its CSV export, the compliance exceptions (and theirs), the last verification
+and a person's access report.
 
 Each page is itself audited (`list` or `export`) before anything is sent. The log holds field names and
 ids, never personal values, so nothing here needs masking.
 """
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -13,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from audit.forms import AuditFilter, AuditFilterForm
+from audit.forms import AuditFilter, AuditFilterForm, ExceptionFilterForm
 from audit.permissions import AUDITOR_ROLE, auditor_required
 from audit.record import audit_record, person_key
 from audit.selectors import (
+    EXCEPTION_DETAIL_KEYS,
     EXPORT_COLUMNS,
     audit_event_page,
     audit_export_bounds,
@@ -39,9 +41,9 @@ class _Echo:
         return value
 
 
-def _csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
+def _csv_lines(rows: Iterable[Iterable[object]], columns: Sequence[str]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
+    yield writer.writerow(columns)
     for row in rows:
         yield writer.writerow([neutralise(cell) for cell in row])
 
@@ -50,16 +52,19 @@ def _persons_of(events: Iterable) -> list[str]:
     return sorted({person for event in events for person in event.persons})
 
 
-@never_cache
-@require_GET
-@auditor_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    """The log, filtered, newest first, one keyset page at a time."""
-    form = AuditFilterForm(request.GET)
+def _filtered_log(
+    request: HttpRequest, form: AuditFilterForm, template: str, *, with_detail: bool = False, **detail: object
+) -> HttpResponse:
+    """A filtered page of the log, newest first, audited as a `list` event (`detail` added to its detail)."""
     page = None
     if form.is_valid():
         audit_filter = form.audit_filter()
-        page = audit_event_page(user=request.user, audit_filter=audit_filter, before=form.cleaned_data["before"])
+        page = audit_event_page(
+            user=request.user,
+            audit_filter=audit_filter,
+            before=form.cleaned_data["before"],
+            with_detail=with_detail,
+        )
         audit_record(
             action="list",
             actor=request.user,
@@ -67,6 +72,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             object_type="auditevent",
             persons=_persons_of(page.events),
             detail={
+                **detail,
                 "filter": audit_filter.as_detail(),
                 "before": form.cleaned_data["before"],
                 "rows": len(page.events),
@@ -79,14 +85,29 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             role=AUDITOR_ROLE,
             object_type="auditevent",
             outcome="invalid",
-            detail={"errors": sorted(form.errors)},
+            detail={**detail, "errors": sorted(form.errors)},
         )
     query = request.GET.copy()
     query.pop("before", None)
-    return render(request, "audit/auditevent_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
 
 
-def _export_response(request: HttpRequest, audit_filter: AuditFilter, filename: str, **event: object) -> HttpResponse:
+@never_cache
+@require_GET
+@auditor_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The log, filtered, newest first, one keyset page at a time."""
+    return _filtered_log(request, AuditFilterForm(request.GET), "audit/auditevent_list.html")
+
+
+def _export_response(
+    request: HttpRequest,
+    audit_filter: AuditFilter,
+    filename: str,
+    *,
+    detail_keys: Sequence[str] = (),
+    **event: object,
+) -> HttpResponse:
     bounds = audit_export_bounds(user=request.user, audit_filter=audit_filter)
     # Written (and committed) before the first byte goes out: filter, keyset bounds and row count.
     audit_record(
@@ -101,8 +122,9 @@ def _export_response(request: HttpRequest, audit_filter: AuditFilter, filename: 
         },
         **event,
     )
-    rows = audit_export_rows(user=request.user, audit_filter=audit_filter, bounds=bounds)
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    rows = audit_export_rows(user=request.user, audit_filter=audit_filter, bounds=bounds, detail_keys=detail_keys)
+    lines = _csv_lines(rows, (*EXPORT_COLUMNS, *detail_keys))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -117,6 +139,29 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         return render(request, "audit/auditevent_list.html", {"form": form, "page": None, "query": ""}, status=400)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     return _export_response(request, form.audit_filter(), f"audit-{stamp}.csv", object_type="auditevent")
+
+
+@never_cache
+@require_GET
+@auditor_required
+def compliance_exceptions(request: HttpRequest) -> HttpResponse:
+    """Calls logged against the contact gate's answer, with the rules they broke: filtered, newest first."""
+    form = ExceptionFilterForm(request.GET)
+    return _filtered_log(request, form, "audit/exceptions.html", with_detail=True, report="compliance_exceptions")
+
+
+@require_GET
+@auditor_required
+def compliance_exceptions_csv(request: HttpRequest) -> HttpResponse:
+    """The filtered compliance exceptions as CSV: the log's columns, then the rules broken and the policy version."""
+    form = ExceptionFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/exceptions.html", {"form": form, "page": None, "query": ""}, status=400)
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    filename = f"compliance-exceptions-{stamp}.csv"
+    return _export_response(
+        request, form.audit_filter(), filename, detail_keys=EXCEPTION_DETAIL_KEYS, object_type="auditevent"
+    )
 
 
 @never_cache

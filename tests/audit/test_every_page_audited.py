@@ -71,6 +71,8 @@ ROUTES: dict[str, str] = {
     "review/<int:request_id>/decide/": "skip: POST-only",
     "audit/": "audited",
     "audit/export.csv": "audited",
+    "audit/exceptions/": "audited",
+    "audit/exceptions.csv": "audited",
     "audit/verify/": "plain",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/": "audited",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\\.csv": "audited",
