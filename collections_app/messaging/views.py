@@ -6,7 +6,7 @@ audited as a `list` naming the people the shown numbers matched; marking a reply
 """
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -52,11 +52,23 @@ def compliance_inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "collections_app/inboundreply_compliance.html", {"page": page})
 
 
-@require_POST
 @auditor_required
+@require_POST
 def compliance_reply_read(request: HttpRequest, reply_id: int) -> HttpResponse:
-    """Mark a reply of the compliance inbox read."""
-    reply = compliance_reply_get(user=request.user, reply_id=reply_id)
+    """Mark a reply of the compliance inbox read; any other reply id is a 404, audited as a denied access."""
+    try:
+        reply = compliance_reply_get(user=request.user, reply_id=reply_id)
+    except Http404:
+        audit_record(
+            action="permission_denied",
+            actor=request.user,
+            role=AUDITOR_ROLE,
+            object_type="inboundreply",
+            object_id=reply_id,
+            outcome="not_found",
+            detail={"path": request.path[:200]},
+        )
+        raise
     inbound_reply_mark_read(reply=reply, actor=request.user, role=AUDITOR_ROLE)
     messages.success(request, _("Reply marked read."))
     response = redirect("inbox:compliance")

@@ -15,7 +15,8 @@ from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
-from collections_app.models import Borrower, CallTask, Contact, Flag, PolicyVersion
+from collections_app.messaging.inbound import inbound_reply_record
+from collections_app.models import Borrower, CallTask, Contact, Flag, InboundReply, PolicyVersion
 from review.models import ApproverPortfolio, FamilyContactRequest
 from review.services import family_contact_request_submit
 from tests.conftest import signed_in
@@ -36,8 +37,10 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     "audit": (COMPLIANCE_AUDITOR, False),
     # Access changes are for superusers (who hold no role): every other user is refused, superusers see them all.
     "access": (SUPERUSER, False),
+    # The compliance inbox holds only the replies no caseload shows: an account's reply is out of an auditor's reach.
+    "inbox": (COMPLIANCE_AUDITOR, True),
 }
-ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id", "change_id"}
+ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id", "change_id", "reply_id"}
 
 CANARY_NAME = "金丝雀甲"
 CANARY_PHONE = "+8613912345678"
@@ -74,6 +77,7 @@ class World:
     foreign_request: FamilyContactRequest
     foreign_flag: Flag
     foreign_task: CallTask
+    foreign_reply: InboundReply
 
 
 @pytest.fixture
@@ -116,6 +120,8 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         dpd=45,
         policy_version=PolicyVersion.objects.filter(profile=south.policy_profile).latest("version"),
     )
+    # A reply from Bob's borrower, in the inbox of Bob's account.
+    foreign_reply = inbound_reply_record(phone=CANARY_PHONE, text="canary reply", received_at=timezone.now())
     return World(
         alice=officer,
         bob=other_officer,
@@ -129,6 +135,7 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         foreign_request=foreign_request,
         foreign_flag=foreign_flag,
         foreign_task=foreign_task,
+        foreign_reply=foreign_reply,
     )
 
 
@@ -140,6 +147,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "request_id": str(request.pk),
         "flag_id": str(flag.pk),
         "task_id": str(world.foreign_task.pk),
+        "reply_id": str(world.foreign_reply.pk),
         "kind": "borrower",
         "person_id": str(account.borrower_id),
         "change_id": "1",
@@ -155,7 +163,7 @@ def canaries(world: World) -> list[str]:
     """Values of Bob's borrower that must not appear, raw or masked, in any answer to someone else."""
     values = [CANARY_NAME, CANARY_PHONE, CANARY_ID, CANARY_CONTACT_NAME, CANARY_CONTACT_PHONE, CANARY_JUSTIFICATION]
     values += [mask_name(CANARY_NAME), mask_phone(CANARY_PHONE), mask_phone(CANARY_CONTACT_PHONE), CANARY_ACCOUNT]
-    values += ["canary dispute", CANARY_PHONE[3:]]
+    values += ["canary dispute", "canary reply", CANARY_PHONE[3:]]
     return values
 
 
@@ -265,11 +273,13 @@ def own_values(world: World) -> list[dict[str, str]]:
         dpd=45,
         policy_version=PolicyVersion.objects.filter(profile=account.portfolio.policy_profile).latest("version"),
     )
+    reply = inbound_reply_record(phone=account.borrower.phone, text="own reply", received_at=timezone.now())
     common = {
         "account_id": str(account.pk),
         "request_id": str(world.own_request.pk),
         "flag_id": str(flag.pk),
         "task_id": str(task.pk),
+        "reply_id": str(reply.pk),
         "change_id": "1",
     }
     return [
