@@ -10,7 +10,10 @@ import re
 from collections.abc import Iterable
 
 CN_DIGITS = "零〇一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
-CN_SMALL_UNITS = "十拾"
+# The colloquial 仨 (three) and 俩 (two) start a numeral only before a unit (俩万, 仨千): 咱俩一块 is "we two, together".
+CN_COLLOQUIAL_DIGITS = "仨俩倆"
+# With the colloquial 廿, 卅, 卌 (twenty, thirty, forty) among the tens.
+CN_SMALL_UNITS = "十拾廿卅卌"
 CN_BIG_UNITS = "百千万亿佰仟萬億"
 CN_NUMERAL = f"[{CN_DIGITS}{CN_SMALL_UNITS}{CN_BIG_UNITS}]"
 EN_NUMBER_WORDS = (
