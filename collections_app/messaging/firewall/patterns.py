@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterable
 
 CN_DIGITS = "零〇一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
-# The colloquial 仨 (three) and 俩 (two) start a numeral only before a unit (俩万, 仨千): 咱俩一块 is "we two, together".
+# The colloquial 仨 (three) and 俩 (two) start a numeral only before a unit (俩万, 仨千):
+# 咱俩一块 is "we two, together".
 CN_COLLOQUIAL_DIGITS = "仨俩倆"
 # With the colloquial 廿, 卅, 卌 (twenty, thirty, forty) among the tens.
 CN_SMALL_UNITS = "十拾廿卅卌"
@@ -60,6 +61,14 @@ def trie(words: Iterable[str]) -> list[str]:
         return "(?:" + body + ")?" if "" in node else body
 
     return [escape(ch) + emit(child) for ch, child in sorted(root.items())]
+
+
+def trie_led(heads: Iterable[str], tail: str) -> list[str]:
+    """Alternatives matching any of the head words followed by tail: one per first character, as `trie` shapes them.
+
+    Fewer top-level alternatives than `led` when many heads share their first character (通知, 通报).
+    """
+    return [branch + tail for branch in trie(heads)]
 
 
 def led(heads: Iterable[str], tail: str) -> list[str]:
