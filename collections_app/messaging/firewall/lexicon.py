@@ -147,9 +147,11 @@ _EXPOSURE_CN = (
 _EXPOSED_EN = (
     "employer|boss|manager|supervisor|colleagues|coworkers|co-workers|workplace|office|company|work|job|hr|"
     "neighbors|neighbours|neighborhood|neighbourhood|village|hometown|community|church|landlord|school|"
-    "friends|contacts|whole\s+(?:village|town|street|neighborhood|neighbourhood|office|family)"
+    r"friends|contacts|whole\s+(?:village|town|street|neighborhood|neighbourhood|office|family)"
 )
-_SOCIAL_EN = "social\s+media|facebook|instagram|twitter|tiktok|wechat|whatsapp|linkedin|the\s+internet|the\s+web|online"
+_SOCIAL_EN = (
+    r"social\s+media|facebook|instagram|twitter|tiktok|wechat|whatsapp|linkedin|the\s+internet|the\s+web|online"
+)
 _EXPOSURE_EN = (
     # tell your employer, notify his neighbours, email all of their contacts
     *trie_led(
