@@ -25,6 +25,8 @@ from collections_app.messaging.firewall.patterns import (
     english,
     english_matches,
     overlaps,
+    tailed,
+    trie,
 )
 
 _CN_UPPER = frozenset("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億")
@@ -48,8 +50,10 @@ _EN_AMOUNT = english(
 )
 # A number in words without a currency word ("five thousand", "two hundred and fifty") is money when it runs
 # to hundreds, or from ten up after an amount cue ("owes fifty"), unless a count follows or an idiom holds it.
-_EN_NUMBER = english(_EN_WORDS_NUMBER)
-_EN_NUMBER_CUE = re.compile("hundred|thousand|million|billion|owe|owing|amount|balance|total|sum|due|debt|pay")
+_EN_NUMBER = english(*trie(tailed(EN_NUMBER_WORDS.split("|"), rf"(?:[\s-]+(?:and[\s-]+)?(?:{EN_NUMBER_WORDS}))*")))
+_EN_NUMBER_CUE = re.compile(
+    "|".join(trie("hundred thousand million billion owe owing amount balance total sum due debt pay".split()))
+)
 _EN_QUANTIFIER_BEFORE = re.compile(r"(?:(?<![a-z])a(?:\s+(?:couple(?:\s+of)?|few))?|several)\s+\Z")
 _EN_IDIOM_BEFORE = re.compile(r"(?:thanks|thank\s+you|in)\s+a\s+\Z")
 _EN_NOT_MONEY_AFTER = re.compile(

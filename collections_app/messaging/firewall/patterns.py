@@ -38,37 +38,38 @@ def escape(text: str) -> str:
     return "".join(r"\s+" if ch == " " else re.escape(ch) for ch in text)
 
 
-def trie(words: Iterable[str]) -> list[str]:
+def trie(words: Iterable[str | tuple[str, str]]) -> list[str]:
     """Top-level alternatives matching any of the literal words, shaped as a trie.
 
     Python's regex engine tries alternatives one by one at each position; a trie tries one branch per
     character instead. Returned as a list so callers put the branches at the top level of their pattern,
     where all starting with a literal lets the engine skip ahead to candidates. Longer words win (欠款 over
-    欠, "past due" over "past") because every optional tail is greedy.
+    欠, "past due" over "past") because every optional tail is greedy. A word may also be a literal head with
+    a pattern to follow it (see `tailed`), so that word lists and phrase patterns share one trie.
     """
     root: dict[str, dict] = {}
     for word in words:
+        head, tail = (word, "") if isinstance(word, str) else word
         node = root
-        for ch in word:
+        for ch in head:
             node = node.setdefault(ch, {})
-        node[""] = {}
+        node.setdefault("", {})[tail] = {}
 
     def emit(node: dict[str, dict]) -> str:
+        tails = node.get("", {})
         branches = [escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        branches += [f"(?:{tail})" for tail in tails if tail]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return "(?:" + body + ")?" if "" in node else body
+        return "(?:" + body + ")?" if "" in tails else body
 
-    return [escape(ch) + emit(child) for ch, child in sorted(root.items())]
+    return [escape(ch) + emit(child) for ch, child in sorted(root.items()) if ch]
 
 
-def trie_led(heads: Iterable[str], tail: str) -> list[str]:
-    """Alternatives matching any of the head words followed by tail: one per first character, as `trie` shapes them.
-
-    Fewer top-level alternatives than `led` when many heads share their first character (通知, 通报).
-    """
-    return [branch + tail for branch in trie(heads)]
+def tailed(heads: Iterable[str], tail: str) -> list[tuple[str, str]]:
+    """Each literal head word with the pattern tail to follow it, as `trie` takes them."""
+    return [(head, tail) for head in heads]
 
 
 def led(heads: Iterable[str], tail: str) -> list[str]:
