@@ -29,7 +29,8 @@ from collections_app.messaging.firewall.patterns import (
     trie,
 )
 
-_CN_UPPER = frozenset("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億")
+# The capital numerals written on cheques; 拾 alone does not count, as 收拾一下 ("tidy up") has it.
+_CN_UPPER = frozenset("壹贰貳叁參肆伍陆陸柒捌玖佰仟萬億")
 _CURRENCY_BEFORE = re.compile(r"(?:[$¥£€]|(?<![a-z])(?:us\$|hk\$|rmb|cny|usd|gbp|eur|hkd)|人民币)\s?\Z")
 _CURRENCY_AFTER = re.compile(
     r"(?:多|余|来)?\s?(?:元|块钱?|圆|人民币|美元|美金|英镑|港币|港元|欧元|"

@@ -106,12 +106,18 @@ THIRD_PARTY_EN = english(
 # media; violence; arrest. Words that are threats wherever they stand join the word lists; the rest need the
 # shape of a threat (a verb of telling or publishing, a "your"), so that "请联系公司客服" and "Follow us on
 # social media" stay clean.
-_THREAT_VIOLENCE_ARREST_CN = (
-    "弄死 打死 砍死 砍你 杀了你 杀你 揍你 打断你 打残 弄残 废了你 收拾你 让你好看 要你好看 给你点颜色 泼油漆 泼粪 "
-    "血光之灾 见血 要你命 要你的命 人身安全 不得好死 出门小心 走夜路小心 别想好过 找人收拾 "
-    "监狱 蹲大牢 大牢 牢饭 牢房 入狱 服刑 拘捕 刑拘 立案 通缉 警方 公安局 经侦 刑警 被抓 抓起来 抓走 手铐 "
-    "全村 村口 大字报 张贴 传单 悬赏 社死"
-).split()
+_THREAT_VIOLENCE_ARREST_CN = [
+    *(
+        "弄死 打死 砍死 打残 弄残 泼油漆 泼粪 血光之灾 见血 人身安全 不得好死 出门小心 走夜路小心 别想好过 找人收拾 "
+        "监狱 蹲大牢 大牢 牢饭 牢房 入狱 服刑 拘捕 刑拘 立案 通缉 警方 公安局 经侦 刑警 被抓 抓起来 抓走 手铐 "
+        "全村 村口 大字报 张贴 传单 悬赏 社死"
+    ).split(),
+    # 砍你, 打断他的腿, 要你的命, 让他好看: said to the borrower, or about them to the family.
+    *tailed("砍 杀 杀了 揍 打断 废了 收拾".split(), "(?:你|您|他|她)"),
+    *tailed(("要",), "(?:你|您|他|她)的?命|(?:你|您|他|她)好看"),
+    *tailed(("让",), "(?:你|您|他|她)好看"),
+    *tailed(("给",), "(?:你|您|他|她)点颜色"),
+]
 _EXPOSED_TO_CN = (
     "单位 公司 同事 领导 上司 老板 人事 hr 学校 老师 同学 邻居 街坊 邻里 小区 物业 居委 居委会 村里 村委 "
     "村委会 村民 乡亲 老乡 老家 家乡 亲朋好友 通讯录 联系人 朋友圈 微信群 qq群 群里 社交媒体 微博 抖音 快手 贴吧 小红书"
@@ -185,7 +191,8 @@ _EXPOSURE_EN = [
     ),
 ]
 _THREAT_VIOLENCE_ARREST_EN = (
-    "hurt you|hurt your|break your|beat you|kill you|kill your|watch your back|you'll be sorry|you will be sorry|"
+    "hurt you|hurt your|hurt him|break your|break his|beat you|beat him|kill you|kill your|kill him|"
+    "watch your back|you'll be sorry|you will be sorry|"
     "teach you a lesson|sort you out|make you pay|pay you a visit|your safety|bodily harm|violence|burn your|"
     "smash your|something bad will happen|something bad could happen|handcuffs|handcuffed|locked up|lock you up|"
     "behind bars|charged with|press charges|custody|detained|detention|sheriff|law enforcement"
