@@ -148,8 +148,8 @@ _EXPOSURE_CN = [
         ("让", "叫"),
         f"{_PERSON_CN}?(?:的|们的?)?(?:所有|全部)?(?:{_TO_CN}|所有人|大家)(?:人)?(?:都|也|全)?(?:知道|看到)",
     ),
-    # 你的同事都会知道, 他的邻居也会看到: led by the place or people told, which are rarer than 你 and 他, with
-    # whose they are checked behind them.
+    # 你的同事都会知道, 他的邻居也会看到: led by the place or the people told (rarer characters than 你 and 他,
+    # so the engine tries fewer positions), with the 你/他 they belong to checked behind them.
     *(
         (
             target,
@@ -184,7 +184,7 @@ _EXPOSURE_EN = [
         rf"\s+(?:(?:{_EXPOSED_EN}|village|town|street|you\s+know)\s+)?(?:will|are\s+going\s+to|is\s+going\s+to|"
         r"would|gonna)\s+(?:all\s+)?(?:be\s+(?:told|notified|contacted|informed)|know|find\s+out|hear|learn|see)",
     ),
-    # we will come to your house, knock on your door, pay you a visit at work
+    # we will come to your house, show up at his work, knock on your door
     *tailed(
         ("come to", "coming to", "show up at", "turn up at", "knock on", "knocking on"),
         r"\s+(?:your|his|her|their)\s+(?:home|house|door|doorstep|work|workplace|office|job)",
