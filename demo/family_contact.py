@@ -34,13 +34,13 @@ FAMILY_TEMPLATES = {
     "family-callback-zh": (
         "zh-hans",
         "亲友回电请求（中文）",
-        "您好，这里是客服中心。您的一位亲友近期与我们失去联系，烦请转告其尽快致电95188与我们联系，谢谢。",
+        "您好，这里是客服中心。有一位将您登记为联系人的人士，我们近期未能与其取得联系，烦请转告其尽快致电95188，谢谢。",
     ),
     "family-callback-en": (
         "en",
         "Family call-back request (English)",
-        "Hello, this is the customer service centre. Someone in your family has asked us to reach them and we "
-        "have not been able to; please ask them to call us on 95188. Thank you.",
+        "Hello, this is the customer service centre. We have not been able to reach someone who gave your number "
+        "as a contact; please ask them to call us on 95188. Thank you.",
     ),
 }
 

@@ -1,9 +1,10 @@
 """The one placeholder filler: a template body with its placeholders filled, in Python and as its SQL twin.
 
 A body may use only `PLACEHOLDERS`. The borrower's name is always masked; the lender name, hotline and opt-out
-line come from the policy version. `render_body` fills a body in Python (the outbox, previews); the ladder's
-set-based inserts use `body_expression` and `render_sql`, which fill the same values with the same `_fill`,
-leave a slot where the name goes and let the database mask the name (`MaskedName`). A test holds them equal.
+line come from the policy version, the opt-out line in the template's language. `render_body` fills a body in
+Python (the outbox, previews); the ladder's set-based inserts use `body_expression` and `render_sql`, which
+fill the same values with the same `_fill`, leave a slot where the name goes and let the database mask the
+name (`MaskedName`). A test holds them equal.
 """
 
 import string
@@ -35,23 +36,26 @@ def fill_placeholders(body: str, *, borrower_name: str, lender_name: str, hotlin
     )
 
 
-def _fill(body: str, *, borrower_name: str, policy_version: PolicyVersion) -> str:
-    """`body` with the name given as is and the profile's values filled in."""
+def _fill(body: str, *, borrower_name: str, policy_version: PolicyVersion, language: str) -> str:
+    """`body` with the name given as is and the profile's values filled in, the opt-out line in `language`."""
     return fill_placeholders(
         body,
         borrower_name=borrower_name,
         lender_name=policy_version.lender_name,
         hotline=(policy_version.service_hotlines or [""])[0],
-        opt_out=policy_version.opt_out_line,
+        opt_out=policy_version.opt_out_line_for(language),
     )
 
 
-def render_body(body: str, *, borrower_name: str, policy_version: PolicyVersion, audience: str) -> str:
-    """The text of a message from `body` for this borrower under this policy version."""
-    text = _fill(body, borrower_name=mask_name(borrower_name), policy_version=policy_version)
-    # Every family message ends with the opt-out line, whatever the template says.
-    if audience == Message.Audience.FAMILY and not text.rstrip().endswith(policy_version.opt_out_line):
-        text = f"{text.rstrip()}{policy_version.opt_out_line}"
+def render_body(body: str, *, borrower_name: str, policy_version: PolicyVersion, audience: str, language: str) -> str:
+    """The text of a message from `body`, written in `language`, for this borrower under this policy version."""
+    text = _fill(body, borrower_name=mask_name(borrower_name), policy_version=policy_version, language=language)
+    # Every family message ends with the opt-out line of its language, whatever the template says.
+    opt_out = policy_version.opt_out_line_for(language)
+    if audience == Message.Audience.FAMILY and not text.rstrip().endswith(opt_out):
+        # A sentence in English needs a space before the next one; Chinese runs on.
+        separator = " " if opt_out.isascii() and text.strip() else ""
+        text = f"{text.rstrip()}{separator}{opt_out}"
     return text
 
 
@@ -64,18 +68,22 @@ def message_render_preview(
         borrower_name=borrower.name,
         policy_version=policy_version,
         audience=template_version.template.audience,
+        language=template_version.template.language,
     )
 
 
-def _literals(body: str, policy_version: PolicyVersion) -> list[str]:
+def _literals(version: TemplateVersion, policy_version: PolicyVersion) -> list[str]:
     """The filled body's text around each place the borrower's name goes (borrower messages: no opt-out suffix)."""
-    return _fill(body, borrower_name=NAME_SLOT, policy_version=policy_version).split(NAME_SLOT)
+    filled = _fill(
+        version.body, borrower_name=NAME_SLOT, policy_version=policy_version, language=version.template.language
+    )
+    return filled.split(NAME_SLOT)
 
 
 def body_expression(version: TemplateVersion, policy: PolicyVersion) -> Concat | Value:
     """The template rendered in SQL: profile values filled in here, the masked name by the database."""
     parts: list = []
-    for index, literal in enumerate(_literals(version.body, policy)):
+    for index, literal in enumerate(_literals(version, policy)):
         if index:
             parts.append(MaskedName("borrower__name"))
         if literal:
@@ -92,7 +100,7 @@ def render_sql(
     masked = MaskedName.template % {"expressions": "b.name"}
     whens, params = [], []
     for key, version in versions.items():
-        literals = _literals(version.body, policy)
+        literals = _literals(version, policy)
         whens.append(f"WHEN %s THEN concat({f', {masked}, '.join(['%s'] * len(literals))})")
         params += [ranks[key], *literals]
     return f"CASE p.stage {' '.join(whens)} END", params

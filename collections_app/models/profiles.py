@@ -92,7 +92,9 @@ class PolicyVersion(models.Model):
     service_hotlines = models.JSONField(_("service hotlines"), default=list, blank=True)
     product_names = models.JSONField(_("product names"), default=list, blank=True)
     lender_name = models.CharField(_("lender name"), max_length=100, default="")
-    opt_out_line = models.CharField(_("opt-out line"), max_length=50, default="回复TD退订")
+    # The opt-out line of each message language (OPT_OUT_LINE_FIELDS): a message ends with the line in its own.
+    opt_out_line = models.CharField(_("opt-out line (Chinese)"), max_length=50, default="回复TD退订")
+    opt_out_line_en = models.CharField(_("opt-out line (English)"), max_length=50, default="Reply STOP to opt out")
     # The ladder's borrower templates are the ones in this language.
     message_language = models.CharField(
         _("message language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
@@ -108,7 +110,21 @@ class PolicyVersion(models.Model):
                 condition=models.Q(send_window_start__lt=models.F("send_window_end")),
                 name="policy_window_ordered",
             ),
+            # Every family message ends with an opt-out line, in whichever language it is written.
+            models.CheckConstraint(
+                condition=~models.Q(opt_out_line="") & ~models.Q(opt_out_line_en=""),
+                name="policy_opt_out_lines_set",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.profile.code} v{self.version}"
+
+    def opt_out_line_for(self, language: str) -> str:
+        """The opt-out line in `language`; in the profile's message language when it has none in that one."""
+        field = OPT_OUT_LINE_FIELDS.get(language) or OPT_OUT_LINE_FIELDS[self.message_language]
+        return getattr(self, field)
+
+
+# The field holding the opt-out line of each message language (settings.LANGUAGES).
+OPT_OUT_LINE_FIELDS = {"zh-hans": "opt_out_line", "en": "opt_out_line_en"}

@@ -3,7 +3,8 @@
 import pytest
 from django.conf import settings
 
-from collections_app.models import Contact, LoanAccount, MessageTemplate
+from collections_app.messaging.render import message_render_preview
+from collections_app.models import Contact, LoanAccount, MessageTemplate, PolicyVersion
 from demo import accounts as collections_demo
 from demo.family_contact import seed_family_contact_demo
 from review.selectors import eligibility_evaluate
@@ -56,3 +57,18 @@ def test_seeding_twice_changes_nothing(seeded) -> None:
     before = (LoanAccount.objects.count(), Contact.objects.count(), MessageTemplate.objects.count())
     seed_family_contact_demo()
     assert (LoanAccount.objects.count(), Contact.objects.count(), MessageTemplate.objects.count()) == before
+
+
+@pytest.mark.parametrize(
+    ("code", "line"), [("family-callback-zh", "回复TD退订"), ("family-callback-en", "Reply STOP to opt out")]
+)
+def test_each_demo_family_message_ends_with_the_opt_out_line_of_its_language(seeded, code, line) -> None:
+    text = message_render_preview(
+        template_version=MessageTemplate.objects.get(code=code).current_version,
+        borrower=seeded["DEMO-E1"].borrower,
+        policy_version=PolicyVersion.objects.filter(profile__code="cn-default").order_by("-version").first(),
+    )
+    assert text.endswith(line)
+    # The contact learns only that we could not reach someone who gave their number, never that that person
+    # asked for anything or is family.
+    assert "asked" not in text and "family" not in text and "亲友" not in text

@@ -6,8 +6,9 @@ entry point; `modes` holds the firewall modes (one per jurisdiction) a policy pr
 names what it reports.
 
 Offsets are 0-based code points into the text as given, end excluded. Matching runs on a folded copy
-(`fold`: full-width ASCII to ASCII, ASCII letters to lower case, odd spaces to a space): one code point for
-one, so offsets found in the folded copy are offsets into the original.
+(`fold`: NFKC, format characters such as zero-width spaces dropped, look-alike letters and the digits of every
+script folded to ASCII, lower case), made one code point at a time so that a span found in the folded copy
+maps back to the code points of the original it came from.
 
 Speed comes from the shape of the patterns, not from caching messages: no IGNORECASE (case is folded
 first), Chinese and English patterns kept apart and run only when the text has that script, alternatives

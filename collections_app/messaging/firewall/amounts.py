@@ -25,9 +25,12 @@ from collections_app.messaging.firewall.patterns import (
     english,
     english_matches,
     overlaps,
+    tailed,
+    trie,
 )
 
-_CN_UPPER = frozenset("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億")
+# The capital numerals written on cheques; 拾 alone does not count, as 收拾一下 ("tidy up") has it.
+_CN_UPPER = frozenset("壹贰貳叁參肆伍陆陸柒捌玖佰仟萬億")
 _CURRENCY_BEFORE = re.compile(r"(?:[$¥£€]|(?<![a-z])(?:us\$|hk\$|rmb|cny|usd|gbp|eur|hkd)|人民币)\s?\Z")
 _CURRENCY_AFTER = re.compile(
     r"(?:多|余|来)?\s?(?:元|块钱?|圆|人民币|美元|美金|英镑|港币|港元|欧元|"
@@ -39,10 +42,55 @@ _NOT_MONEY_AFTER = re.compile(
     r"st|nd|rd|th)(?![a-z]))"
 )
 _EN_CURRENCY_WORD = re.compile("dollar|buck|pound|quid|yuan|euro|grand")
+_EN_WORDS_NUMBER = rf"(?:{EN_NUMBER_WORDS})(?:[\s-]+(?:and[\s-]+)?(?:{EN_NUMBER_WORDS}))*"
 _EN_AMOUNT = english(
-    rf"(?:a|{EN_NUMBER_WORDS})(?:[\s-]+(?:and[\s-]+)?(?:{EN_NUMBER_WORDS}))*\s+"
-    r"(?:dollars?|bucks|pounds?|quid|yuan|euros?|grand)"
+    # five hundred dollars, a grand, a couple grand, a few thousand bucks, thousands of pounds
+    rf"(?:a(?:\s+(?:couple(?:\s+of)?|few))?|several|{EN_NUMBER_WORDS})(?:[\s-]+(?:and[\s-]+)?(?:{EN_NUMBER_WORDS}))*\s+"
+    r"(?:dollars?|bucks|pounds?|quid|yuan|euros?|grand)",
+    r"(?:hundreds|thousands|millions)\s+of\s+(?:dollars|bucks|pounds|yuan|euros)",
 )
+# A number in words without a currency word ("five thousand", "two hundred and fifty") is money when it runs
+# to hundreds, or from ten up after an amount cue ("owes fifty"), unless a count follows or an idiom holds it.
+_EN_NUMBER = english(*trie(tailed(EN_NUMBER_WORDS.split("|"), rf"(?:[\s-]+(?:and[\s-]+)?(?:{EN_NUMBER_WORDS}))*")))
+_EN_NUMBER_CUE = re.compile(
+    "|".join(trie("hundred thousand million billion owe owing amount balance total sum due debt pay".split()))
+)
+_EN_QUANTIFIER_BEFORE = re.compile(r"(?:(?<![a-z])a(?:\s+(?:couple(?:\s+of)?|few))?|several)\s+\Z")
+_EN_IDIOM_BEFORE = re.compile(r"(?:thanks|thank\s+you|in)\s+a\s+\Z")
+_EN_NOT_MONEY_AFTER = re.compile(
+    r"\s+(?:thanks|apologies|reasons|ways|miles|kilometers|km|customers|clients|of\s+(?:us|you|them|people))"
+    r"(?![a-z])"
+)
+_EN_SMALL = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+}
+_EN_SMALL.update(
+    {
+        word: 10 * (index + 2)
+        for index, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+    }
+)
+_EN_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+
+
+def english_value(words: str) -> int:
+    """The value of a number written in English words ("two hundred and fifty" is 250)."""
+    total = current = 0
+    for word in re.split(r"[\s-]+", words):
+        if word in _EN_SMALL:
+            current += _EN_SMALL[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word in _EN_SCALES:
+            total += max(current, 1) * _EN_SCALES[word]
+            current = 0
+    return total + current
+
+
 # The cue nearest before a bare number decides what it is: 余额 1280 is money, 账号 12345678 an account.
 _CUE_WINDOW = 10
 _CUES = re.compile(
@@ -55,17 +103,37 @@ _CUES = re.compile(
 
 
 def english_amounts(folded: str) -> list[Span]:
-    """Amounts written in English words ("two hundred dollars") in folded text (which has Latin letters)."""
-    if not _EN_CURRENCY_WORD.search(folded):
-        return []
-    return [m.span() for m in english_matches(_EN_AMOUNT, folded)]
+    """Amounts written in English words ("two hundred dollars", "five thousand") in folded text (with Latin)."""
+    spans = [m.span() for m in english_matches(_EN_AMOUNT, folded)] if _EN_CURRENCY_WORD.search(folded) else []
+    if not _EN_NUMBER_CUE.search(folded):
+        return spans
+    for match in english_matches(_EN_NUMBER, folded):
+        start, end = match.span()
+        if (spans and overlaps(start, end, spans)) or _EN_NOT_MONEY_AFTER.match(folded, end):
+            continue
+        # "5 thousand" is one number, read with its digits (numerals.NUM_ARABIC).
+        if folded[max(0, start - 2) : start].strip()[-1:].isdigit():
+            continue
+        if _NOT_MONEY_AFTER.match(folded, end) or _EN_IDIOM_BEFORE.search(folded, max(0, start - 12), start):
+            continue
+        value = english_value(match.group())
+        if value >= 100 or (value >= 10 and _nearest_cue(folded, start) == "amt"):
+            quantifier = _EN_QUANTIFIER_BEFORE.search(folded, max(0, start - 14), start)
+            spans.append((quantifier.start() if quantifier else start, end))
+    return spans
+
+
+# The colloquial numerals cn2an does not read, in the words it does.
+_CN_STANDARD = str.maketrans({"仨": "三", "俩": "两", "倆": "两", "廿": "二十", "卅": "三十", "卌": "四十"})
+# After a leading 万 or 千 these are its next digit: 万五 is 15,000 and 千八 1,800 (万一, "in case", is a word).
+_CN_NEXT_DIGIT = frozenset("二两俩三仨四五六七八九")
 
 
 @lru_cache(maxsize=4096)
 def cn_value(numeral: str) -> float | None:
-    """The value of a Chinese numeral, or None when cn2an cannot read it (一两千, 几万)."""
+    """The value of a Chinese numeral, or None when cn2an cannot read it (一两千, 几万, 两万半)."""
     try:
-        return float(cn2an.cn2an(numeral, "smart"))
+        return float(cn2an.cn2an(numeral.translate(_CN_STANDARD), "smart"))
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -183,10 +251,14 @@ def _classify_chinese(
         if not after.group().endswith("钱") and folded[after.end() : after.end() + 1] != "钱":
             after = None
     if numeral[0] in CN_BIG_UNITS:
-        # 千万/万一/百忙 are words; 百元 and 数万 are money.
+        # 千万/万一/百忙 are words; 百元, 数万 and 千把块 are money, and so are 万五 and 千把 after an amount cue.
         if _NOT_MONEY_AFTER.match(folded, end):
             return None, after
-        if folded[start - 1 : start] == "数" or (after is not None and all(c in CN_BIG_UNITS for c in numeral)):
+        core = numeral.rstrip("半把")
+        if folded[start - 1 : start] == "数" or (after is not None and all(c in CN_BIG_UNITS for c in core)):
+            return AMOUNT, after
+        colloquial = core != numeral or (len(numeral) == 2 and numeral[1] in _CN_NEXT_DIGIT)
+        if colloquial and (after is not None or _nearest_cue(folded, start) == "amt"):
             return AMOUNT, after
         return None, after
     if len(numeral) >= 7 and all(c in CN_DIGITS for c in numeral):

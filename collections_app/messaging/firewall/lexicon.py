@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from collections_app.messaging.firewall.patterns import english, led, trie
+from collections_app.messaging.firewall.patterns import english, led, tailed, trie
 
 _DEBT_WORDS_CN = (
     "拖欠 欠款 欠债 欠钱 欠费 欠账 欠帐 欠下 欠了 亏欠 尚欠 负债 债务 债主 欠条 借条 逾期 催收 催缴 "
@@ -102,8 +102,107 @@ THIRD_PARTY_EN = english(
     r"(?:be\s+(?:told|notified|contacted|informed|called)|know|find\s+out|hear|learn)",
 )
 
-THREAT_CN_RX = re.compile("|".join((*trie(_THREAT_CN), "垃圾(?!短信|邮件)")))
-THREAT_EN_RX = english(*trie(_THREAT_EN))
+# Threats said in either audience: exposure to the workplace, the neighbours, the village, the contacts or social
+# media; violence; arrest. Words that are threats wherever they stand join the word lists; the rest need the
+# shape of a threat (a verb of telling or publishing, a "your"), so that "请联系公司客服" and "Follow us on
+# social media" stay clean.
+_THREAT_VIOLENCE_ARREST_CN = [
+    *(
+        "弄死 打死 砍死 打残 弄残 泼油漆 泼粪 血光之灾 见血 人身安全 不得好死 出门小心 走夜路小心 别想好过 找人收拾 "
+        "监狱 蹲大牢 大牢 牢饭 牢房 入狱 服刑 拘捕 刑拘 立案 通缉 警方 公安局 经侦 刑警 被抓 抓起来 抓走 手铐 "
+        "全村 村口 大字报 张贴 传单 悬赏 社死"
+    ).split(),
+    # 砍你, 打断他的腿, 要你的命, 让他好看: said to the borrower, or about them to the family.
+    *tailed("砍 杀 杀了 揍 打断 废了 收拾".split(), "(?:你|您|他|她)"),
+    *tailed(("要",), "(?:你|您|他|她)的?命|(?:你|您|他|她)好看"),
+    *tailed(("让",), "(?:你|您|他|她)好看"),
+    *tailed(("给",), "(?:你|您|他|她)点颜色"),
+]
+_EXPOSED_TO_CN = (
+    "单位 公司 同事 领导 上司 老板 人事 hr 学校 老师 同学 邻居 街坊 邻里 小区 物业 居委 居委会 村里 村委 "
+    "村委会 村民 乡亲 老乡 老家 家乡 亲朋好友 通讯录 联系人 朋友圈 微信群 qq群 群里 社交媒体 微博 抖音 快手 贴吧 小红书"
+).split()
+_EXPOSED_ON_CN = (
+    "朋友圈 微信群 qq群 群里 网上 网络 社交媒体 微博 抖音 快手 贴吧 小红书 村里 村口 小区 单位 公司 老家".split()
+)
+_TO_CN = "|".join(trie(_EXPOSED_TO_CN))
+_PERSON_CN = "(?:你|您|他|她)"
+_EXPOSURE_CN = [
+    # 通知你单位, 告诉你的同事, 打给你所有联系人, 去你公司
+    *tailed(
+        (
+            "通知 告诉 告知 联系 打给 打到 打电话给 致电 找 找到 发给 群发 群发给 曝光给 转告 拜访 走访 去 到 上 通报"
+        ).split(),
+        f"(?:了|过)?{_PERSON_CN}(?:的|们的?)?(?:所有|全部|每个|每一个|各位)?(?:{_TO_CN})",
+    ),
+    # 发到朋友圈, 挂到网上, 贴在你村里, 曝光到你的微信群
+    *tailed(
+        (
+            "发到 发在 发布到 发布在 挂到 挂在 贴到 贴在 晒到 晒在 公布到 公布在 "
+            "传到 转发到 曝光到 曝光在 放到 放在 登在"
+        ).split(),
+        f"{_PERSON_CN}?(?:的|们的?)?(?:{'|'.join(trie(_EXPOSED_ON_CN))})",
+    ),
+    # 让你的同事都知道, 让全村人知道
+    *tailed(
+        ("让", "叫"),
+        f"{_PERSON_CN}?(?:的|们的?)?(?:所有|全部)?(?:{_TO_CN}|所有人|大家)(?:人)?(?:都|也|全)?(?:知道|看到)",
+    ),
+    # 你的同事都会知道, 他的邻居也会看到: led by the place or the people told (rarer characters than 你 and 他,
+    # so the engine tries fewer positions), with the 你/他 they belong to checked behind them.
+    *(
+        (
+            target,
+            f"(?:(?<={_PERSON_CN}{target})|(?<={_PERSON_CN}[的们]{target})|(?<={_PERSON_CN}们的{target}))"
+            "(?:们)?(?:都|也|全)?(?:会|将|就会|马上)?(?:知道|收到|看到|被通知|接到)",
+        )
+        for target in _EXPOSED_TO_CN
+    ),
+]
+_EXPOSED_EN = (
+    "employer|boss|manager|supervisor|colleagues|coworkers|co-workers|workplace|office|company|work|job|hr|"
+    "neighbors|neighbours|neighborhood|neighbourhood|village|hometown|community|church|landlord|school|"
+    r"friends|contacts|whole\s+(?:village|town|street|neighborhood|neighbourhood|office|family)"
+)
+_SOCIAL_EN = (
+    r"social\s+media|facebook|instagram|twitter|tiktok|wechat|whatsapp|linkedin|the\s+internet|the\s+web|online"
+)
+_EXPOSURE_EN = [
+    # tell your employer, notify his neighbours, email all of their contacts
+    *tailed(
+        "tell inform notify contact call phone email e-mail text message visit alert warn let".split(),
+        rf"\s+(?:all\s+(?:of\s+)?)?(?:your|ur|his|her|their)\s+(?:[a-z]+\s+)?(?:{_EXPOSED_EN})(?![a-z])",
+    ),
+    # post it on social media, share your photo all over facebook, put this online
+    *tailed(
+        "post posting share sharing put putting publish publishing plaster spread upload".split(),
+        rf"(?:\s+[a-z']+){{0,4}}?\s+(?:on|onto|to|all\s+over|across)\s+(?:{_SOCIAL_EN})",
+    ),
+    # your employer will know, his neighbours are going to find out, the whole village will hear, everyone will see
+    *tailed(
+        ("your", "ur", "his", "her", "their", "the whole", "everyone", "everybody"),
+        rf"\s+(?:(?:{_EXPOSED_EN}|village|town|street|you\s+know)\s+)?(?:will|are\s+going\s+to|is\s+going\s+to|"
+        r"would|gonna)\s+(?:all\s+)?(?:be\s+(?:told|notified|contacted|informed)|know|find\s+out|hear|learn|see)",
+    ),
+    # we will come to your house, show up at his work, knock on your door
+    *tailed(
+        ("come to", "coming to", "show up at", "turn up at", "knock on", "knocking on"),
+        r"\s+(?:your|his|her|their)\s+(?:home|house|door|doorstep|work|workplace|office|job)",
+    ),
+]
+_THREAT_VIOLENCE_ARREST_EN = (
+    "hurt you|hurt your|hurt him|break your|break his|beat you|beat him|kill you|kill your|kill him|"
+    "watch your back|you'll be sorry|you will be sorry|"
+    "teach you a lesson|sort you out|make you pay|pay you a visit|your safety|bodily harm|violence|burn your|"
+    "smash your|something bad will happen|something bad could happen|handcuffs|handcuffed|locked up|lock you up|"
+    "behind bars|charged with|press charges|custody|detained|detention|sheriff|law enforcement"
+).split("|")
+
+# Words and phrase patterns in one trie: one branch per first character, however many lists share it.
+THREAT_CN_RX = re.compile(
+    "|".join((*trie(_THREAT_CN + _THREAT_VIOLENCE_ARREST_CN + _EXPOSURE_CN), "垃圾(?!短信|邮件)"))
+)
+THREAT_EN_RX = english(*trie(_THREAT_EN + _THREAT_VIOLENCE_ARREST_EN + _EXPOSURE_EN))
 DEBT_CN_RX = re.compile("|".join((*trie(_DEBT_WORDS_CN + _NOT_REPAID_CN), *_DEBT_PATTERNS_CN)))
 DEBT_CN_STRICT_RX = re.compile("|".join((*trie(_DEBT_WORDS_CN + _NOT_REPAID_CN + _REPAYMENT_CN), *_DEBT_PATTERNS_CN)))
 DEBT_EN_RX = english(*trie(_DEBT_EN))

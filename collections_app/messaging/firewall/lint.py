@@ -19,7 +19,7 @@ from collections_app.messaging.firewall.categories import (
     THIRD_PARTY,
     THREAT,
 )
-from collections_app.messaging.firewall.fold import fold
+from collections_app.messaging.firewall.fold import fold_with_origins, origins
 from collections_app.messaging.firewall.identifiers import identifier_hits
 from collections_app.messaging.firewall.lexicon import THIRD_PARTY_CN, THIRD_PARTY_EN, THREAT_CN_RX, THREAT_EN_RX
 from collections_app.messaging.firewall.modes import (
@@ -66,7 +66,7 @@ def lint_message(text: str, *, audience: str = FAMILY, profile: FirewallProfile 
     if isinstance(profile, str):
         profile = firewall_profile_get(profile)
     compiled = compile_profile(profile)
-    folded = fold(text)
+    folded, pieces = fold_with_origins(text)
     cjk = _HAS_CJK.search(folded) is not None
     latin = _HAS_LATIN.search(folded) is not None
     hits: list[Hit] = []
@@ -91,6 +91,10 @@ def lint_message(text: str, *, audience: str = FAMILY, profile: FirewallProfile 
         hits += [(PRODUCT, start, end) for start, end in products]
         hits += _number_hits(folded, compiled, products, cjk=cjk, latin=latin)
 
+    if pieces is not None and hits:
+        # The folded copy is not one for one: each span goes back to the code points it was folded from.
+        origin = origins(pieces)
+        hits = [(category, origin[start], origin[end - 1] + 1) for category, start, end in hits]
     findings = [Finding(category, start, end, text[start:end]) for category, start, end in set(hits)]
     findings.sort(key=lambda f: (f.start, f.end, f.category))
     return findings

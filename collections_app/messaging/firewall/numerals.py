@@ -11,6 +11,7 @@ import re
 
 from collections_app.messaging.firewall.patterns import (
     CN_BIG_UNITS,
+    CN_COLLOQUIAL_DIGITS,
     CN_DIGITS,
     CN_NUMERAL,
     CN_SMALL_UNITS,
@@ -19,15 +20,19 @@ from collections_app.messaging.firewall.patterns import (
 )
 
 HAS_DIGIT = re.compile("[0-9]")
-HAS_CN_NUMERAL = re.compile(CN_NUMERAL)
+HAS_CN_NUMERAL = re.compile(f"{CN_NUMERAL}|[{CN_COLLOQUIAL_DIGITS}]")
 NUM_ARABIC = re.compile(
     r"(?P<ar>[0-9](?:[0-9]{0,2}(?:,[0-9]{3})+|[0-9]{0,2}(?: [0-9]{3})+(?![0-9])|[0-9]*)(?:\.[0-9]+)?)"
-    # 1.2万, 3 千, 1万2; 5k and 2w (万) only written solid, since "... 5 k" is rarely money.
+    # 1.2万, 3 千, 1万2, 5 thousand; 5k and 2w (万) only written solid, since "... 5 k" is rarely money.
     rf"(?P<unit>\s?[{CN_SMALL_UNITS}{CN_BIG_UNITS}][{CN_DIGITS}{CN_SMALL_UNITS}{CN_BIG_UNITS}]*(?:[0-9](?![0-9]))?"
-    r"|[kw](?![a-z]))?"
+    r"|[kw](?![a-z])|\s?(?:hundred|thousand|million|billion)(?![a-z]))?"
 )
-# 几 joins the numerals so that 十几万 and 几千 are read whole.
-NUM_CHINESE = re.compile(f"{CN_NUMERAL}[{CN_DIGITS}{CN_SMALL_UNITS}{CN_BIG_UNITS}几]*|几[{CN_BIG_UNITS}十]+")
+# 几 joins the numerals so that 十几万 and 几千 are read whole; 半 and 把 after a big unit say "and a half"
+# and "about" (两万半, 千把块).
+NUM_CHINESE = re.compile(
+    f"(?:{CN_NUMERAL}|[{CN_COLLOQUIAL_DIGITS}](?=[{CN_SMALL_UNITS}{CN_BIG_UNITS}]))"
+    f"[{CN_DIGITS}{CN_SMALL_UNITS}{CN_BIG_UNITS}几]*(?:(?<=[{CN_BIG_UNITS}])[半把])?|几[{CN_BIG_UNITS}十]+"
+)
 
 # Every alternative starts with a digit, matched once up front so the engine can skip to digits.
 PROTECTED = re.compile(

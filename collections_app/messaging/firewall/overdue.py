@@ -17,8 +17,8 @@ from collections_app.messaging.firewall.patterns import (
     led,
 )
 
-_CN_NUM_X = "(?:[0-9]+(?:\\.[0-9]+)?|[零〇一二两三四五六七八九十百]+|半|几|数|好几)"
-_CN_NUMERAL_CHARS = "0-9零〇一二两三四五六七八九十百千"
+_CN_NUM_X = "(?:[0-9]+(?:\\.[0-9]+)?|[零〇一二两三四五六七八九十百仨俩倆廿卅]+|半|几|数|好几)"
+_CN_NUMERAL_CHARS = "0-9零〇一二两三四五六七八九十百千仨俩倆廿卅"
 _OVERDUE_CN_CUED = re.compile(
     # 逾期45天, 已经拖了三个多月, 欠了半年
     "(?:逾期|拖欠|超期|欠款|欠费|欠了|欠|拖了|已经|已|超过|逾|迟还|晚还)"
@@ -35,8 +35,9 @@ _OVERDUE_CN_SINCE = re.compile(
 # 三个月, 两个多星期, 5周, 45天, 三年多; overdue_cn drops counts (第三个月), deadlines (3天内) and 一天.
 # The lookbehind after the first character keeps the match from restarting inside a long number.
 _OVERDUE_CN_BARE = re.compile(
-    f"(?P<n>[{_CN_NUMERAL_CHARS}半几数好](?<![{_CN_NUMERAL_CHARS}].)[0-9零〇一二两三四五六七八九十百.几]*+)\\s*"
-    "(?P<unit>多?个多?(?:月|星期|礼拜)|多?周|多?天|多年|年多)"
+    f"(?P<n>[{_CN_NUMERAL_CHARS}半几数好](?<![{_CN_NUMERAL_CHARS}].)[0-9零〇一二两三四五六七八九十百.几仨俩倆廿卅]*+)\\s*"
+    # 俩月 and 仨礼拜 hold their 个: 俩 is 两个.
+    "(?P<unit>多?个多?(?:月|星期|礼拜)|(?<=[仨俩倆])多?(?:月|星期|礼拜)|多?周|多?天|多年|年多)"
 )
 _NOT_A_DURATION = frozenset({"1", "一", "半", "几", "数", "好", "好几"})
 _COUNT_OR_LATER_BEFORE = frozenset("第每这那过再等有")

@@ -10,7 +10,11 @@ import re
 from collections.abc import Iterable
 
 CN_DIGITS = "零〇一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
-CN_SMALL_UNITS = "十拾"
+# The colloquial 仨 (three) and 俩 (two) start a numeral only before a unit (俩万, 仨千):
+# 咱俩一块 is "we two, together".
+CN_COLLOQUIAL_DIGITS = "仨俩倆"
+# With the colloquial 廿, 卅, 卌 (twenty, thirty, forty) among the tens.
+CN_SMALL_UNITS = "十拾廿卅卌"
 CN_BIG_UNITS = "百千万亿佰仟萬億"
 CN_NUMERAL = f"[{CN_DIGITS}{CN_SMALL_UNITS}{CN_BIG_UNITS}]"
 EN_NUMBER_WORDS = (
@@ -34,29 +38,38 @@ def escape(text: str) -> str:
     return "".join(r"\s+" if ch == " " else re.escape(ch) for ch in text)
 
 
-def trie(words: Iterable[str]) -> list[str]:
+def trie(words: Iterable[str | tuple[str, str]]) -> list[str]:
     """Top-level alternatives matching any of the literal words, shaped as a trie.
 
     Python's regex engine tries alternatives one by one at each position; a trie tries one branch per
     character instead. Returned as a list so callers put the branches at the top level of their pattern,
     where all starting with a literal lets the engine skip ahead to candidates. Longer words win (欠款 over
-    欠, "past due" over "past") because every optional tail is greedy.
+    欠, "past due" over "past") because every optional tail is greedy. A word may also be a literal head with
+    a pattern to follow it (see `tailed`), so that word lists and phrase patterns share one trie.
     """
     root: dict[str, dict] = {}
     for word in words:
+        head, tail = (word, "") if isinstance(word, str) else word
         node = root
-        for ch in word:
+        for ch in head:
             node = node.setdefault(ch, {})
-        node[""] = {}
+        node.setdefault("", {})[tail] = {}
 
     def emit(node: dict[str, dict]) -> str:
+        tails = node.get("", {})
         branches = [escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        branches += [f"(?:{tail})" for tail in tails if tail]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return "(?:" + body + ")?" if "" in node else body
+        return "(?:" + body + ")?" if "" in tails else body
 
-    return [escape(ch) + emit(child) for ch, child in sorted(root.items())]
+    return [escape(ch) + emit(child) for ch, child in sorted(root.items()) if ch]
+
+
+def tailed(heads: Iterable[str], tail: str) -> list[tuple[str, str]]:
+    """Each literal head word with the pattern tail to follow it, as `trie` takes them."""
+    return [(head, tail) for head in heads]
 
 
 def led(heads: Iterable[str], tail: str) -> list[str]:

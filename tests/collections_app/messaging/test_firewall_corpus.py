@@ -29,7 +29,7 @@ def test_corpus_message_yields_exactly_the_expected_categories(item: Case) -> No
 
 
 def test_corpus_is_large_and_covers_every_audience_profile_and_category() -> None:
-    assert len(CORPUS) >= 150
+    assert len(CORPUS) >= 250
     assert {c.audience for c in CORPUS} == set(AUDIENCES)
     assert {c.profile for c in CORPUS} == set(PROFILES)
     assert set().union(*(c.categories for c in CORPUS)) == set(CATEGORIES)
