@@ -38,7 +38,7 @@ def join_lines(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("collections_app", "0011_loanaccount_review_join_index")]
+    dependencies = [("collections_app", "0012_inbound_reply")]
 
     operations = [
         migrations.RunPython(CHECKED_PER_STATEMENT.SQLITE_DROP, CHECKED_PER_STATEMENT.SQLITE_CREATE),
