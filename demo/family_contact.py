@@ -2,9 +2,11 @@
 reason), and approved family templates in Chinese and English. Idempotent; dates relative to today."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,9 +27,12 @@ from collections_app.models import (
     RepaymentPlan,
 )
 from collections_app.services.accounts import account_assign
+from review.models import ApproverAllPortfolios
+from review.services import approver_all_portfolios_grant
 
 # The demo's main Chinese portfolio (demo.accounts creates it too; whichever runs first makes it).
 DEMO_PORTFOLIO = ("cn-consumer", "China consumer loans")
+DEMO_APPROVERS = ("approver1", "approver2")
 DEMO_ACCOUNTS = ("DEMO-E1", "DEMO-E2", "DEMO-E3", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4")
 # Texts that pass the family firewall under every profile; the renderer adds the opt-out line.
 FAMILY_TEMPLATES = {
@@ -95,6 +100,7 @@ def seed_family_contact_demo(*, now: datetime.datetime | None = None) -> list[Lo
     author = users.get(username="admin")
     approver = users.get(username="approver2")
     with transaction.atomic():
+        _grant_approvers_every_portfolio(users.filter(username__in=DEMO_APPROVERS))
         _seed_templates(author=author, approver=approver)
         if LoanAccount.objects.filter(account_number="DEMO-E1").exists():
             return list(LoanAccount.objects.filter(account_number__in=DEMO_ACCOUNTS).order_by("account_number"))
@@ -171,6 +177,13 @@ def _give_each_its_state(by_number: dict[str, LoanAccount], officer: object, tod
         amount=Decimal("1500.00"),
         created_by=officer,
     )
+
+
+def _grant_approvers_every_portfolio(approvers: Iterable[AbstractBaseUser]) -> None:
+    """Scope fails closed: give each demo approver without any grant the explicit all-portfolios grant."""
+    for user in approvers:
+        if not (ApproverAllPortfolios.objects.filter(user=user).exists() or user.review_portfolios.exists()):
+            approver_all_portfolios_grant(user=user)
 
 
 def _seed_templates(*, author: object, approver: object) -> None:

@@ -20,7 +20,8 @@ from audit.record import person_key
 from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.models import Borrower, Contact, Message
-from review.models import ApproverPortfolio, FamilyContactRequest
+from review.models import FamilyContactRequest
+from review.services import approver_portfolio_grant
 from tests.audit.helpers import assert_no_personal_values, audit_mark, events_since
 from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio
@@ -195,7 +196,7 @@ def world(officer: User, approver: User, auditor: User, admin_user: User) -> Wor
     contact = make_contact(borrower, name=CONTACT_NAME, phone=CONTACT_PHONE)
     add_failed_attempts(account, officer)
     case = Case(account=account, contact=contact, template=make_family_template())
-    ApproverPortfolio.objects.create(user=approver, portfolio=portfolio)
+    approver_portfolio_grant(user=approver, portfolio=portfolio)
     request = file_request(officer, case)
     message = Message.objects.create(
         borrower=borrower,

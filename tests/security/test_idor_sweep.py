@@ -16,8 +16,8 @@ from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
 from collections_app.models import Borrower, CallTask, Contact, Flag, PolicyVersion
-from review.models import ApproverPortfolio, FamilyContactRequest
-from review.services import family_contact_request_submit
+from review.models import FamilyContactRequest
+from review.services import approver_portfolio_grant, family_contact_request_submit
 from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
@@ -93,7 +93,7 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         template=template,
     )
     add_failed_attempts(foreign_account, other_officer)
-    ApproverPortfolio.objects.create(user=approver, portfolio=north)
+    approver_portfolio_grant(user=approver, portfolio=north)
     foreign_request = family_contact_request_submit(
         account=foreign.account,
         contact=foreign.contact,
