@@ -37,7 +37,7 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     # Access changes are for superusers (who hold no role): every other user is refused, superusers see them all.
     "access": (SUPERUSER, False),
 }
-ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id", "change_id"}
+ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id", "change_id", "version_id"}
 
 CANARY_NAME = "金丝雀甲"
 CANARY_PHONE = "+8613912345678"
@@ -143,6 +143,8 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "kind": "borrower",
         "person_id": str(account.borrower_id),
         "change_id": "1",
+        # Template versions have no portfolio: for an approver only a version that does not exist is out of reach.
+        "version_id": "0",
     }
     sets = [full]
     # Alice's own account with Bob's request, flag or call task: the pair must be checked together, not one by one.
@@ -271,6 +273,7 @@ def own_values(world: World) -> list[dict[str, str]]:
         "flag_id": str(flag.pk),
         "task_id": str(task.pk),
         "change_id": "1",
+        "version_id": "0",
     }
     return [
         common | {"kind": "borrower", "person_id": str(account.borrower_id)},
