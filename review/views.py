@@ -25,6 +25,7 @@ from review.forms import DecisionForm, FamilyContactRequestForm, QueueFilterForm
 from review.models import FamilyContactRequest
 from review.selectors import (
     account_summary,
+    approver_portfolio_ids,
     eligibility_evaluate,
     family_contact_request_get_for_officer,
     queue_filter_choices,
@@ -236,6 +237,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "buckets": BUCKETS,
         "choices": queue_filter_choices(request.user),
+        # Scope fails closed: say why the queue is empty for an approver who holds no grant at all.
+        "no_grant": approver_portfolio_ids(request.user) == [],
     }
     return render(request, "review/queue.html", context)
 

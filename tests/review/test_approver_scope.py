@@ -41,10 +41,25 @@ def assert_sees_nothing(user: User, request: FamilyContactRequest) -> None:
     assert request.status == FamilyContactRequest.Status.SUBMITTED
 
 
-def test_an_approver_with_no_grant_sees_nothing(submitted) -> None:
+def test_an_approver_with_no_grant_sees_nothing_and_is_told_why(submitted, approver) -> None:
     grantless = make_user("gina", RISK_APPROVER, all_portfolios=False)
     assert_sees_nothing(grantless, submitted)
     assert not reviewable_requests(grantless).exists()
+    assert 'class="card no-grant' in signed_in(grantless).get("/review/").content.decode()
+    assert 'class="card no-grant' not in signed_in(approver).get("/review/").content.decode()
+
+
+def test_the_admin_grants_and_revokes_all_portfolios_through_the_audited_services(admin_user) -> None:
+    approver = make_user("gina", RISK_APPROVER, all_portfolios=False)
+    client = signed_in(admin_user)
+    assert client.post("/admin/review/approverallportfolios/add/", {"user": str(approver.pk)}).status_code == 302
+    grant = ApproverAllPortfolios.objects.get(user=approver)
+    deleted = client.post(f"/admin/review/approverallportfolios/{grant.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not ApproverAllPortfolios.objects.filter(user=approver).exists()
+    changes = AuditEvent.objects.filter(action="assignment_changed", object_type="approverallportfolios")
+    assert sorted(changes.values_list("detail__change", flat=True)) == ["granted", "revoked"]
+    assert set(changes.values_list("actor_username", flat=True)) == {"root"}
 
 
 def test_an_approver_whose_last_grant_is_revoked_sees_nothing(submitted, case) -> None:
