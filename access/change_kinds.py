@@ -41,6 +41,7 @@ def user_access_state(user: User) -> dict[str, Any]:
         "is_superuser": user.is_superuser,
         "roles": _role_names(user),
         "portfolios": portfolio_grants().held(user),
+        "all_portfolios": portfolio_grants().holds_all(user),
         "teams": sorted(user.teams.values_list("name", flat=True)),
         "has_usable_password": user.has_usable_password(),
         "mfa_devices": TOTPDevice.objects.filter(user=user).count() + StaticDevice.objects.filter(user=user).count(),
@@ -67,8 +68,6 @@ def _kind_errors(change: AccessChange) -> dict[str, Any]:
         errors["role"] = _("Choose one of the roles.")
     if change.kind in PORTFOLIO_KINDS and not portfolio_grants().exists(change.portfolio):
         errors["portfolio"] = _("No portfolio has this code.")
-    if change.kind == Kind.GRANT_ALL_PORTFOLIOS:
-        errors["change"] = _("An all-portfolios grant does not exist yet: grant each portfolio instead.")
     if change.kind in TEAM_KINDS and change.team_id is None:
         errors["team"] = _("Choose a team.")
     if change.kind in FLAG_KINDS and change.value is None:
@@ -156,6 +155,7 @@ _APPLIERS: dict[str, Callable[[AccessChange, User], None]] = {
     Kind.REVOKE_ROLE: _revoke_role,
     Kind.GRANT_PORTFOLIO: lambda c, a: portfolio_grants().grant(user=c.user, code=c.portfolio, actor=a),
     Kind.REVOKE_PORTFOLIO: lambda c, a: portfolio_grants().revoke(user=c.user, code=c.portfolio, actor=a),
+    Kind.GRANT_ALL_PORTFOLIOS: lambda c, a: portfolio_grants().grant_all(user=c.user, actor=a),
     Kind.ADD_TO_TEAM: _team_member,
     Kind.REMOVE_FROM_TEAM: _team_member,
     Kind.SET_STAFF: lambda c, a: _set_flag(c, a, "is_staff", bool(c.value)),

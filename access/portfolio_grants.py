@@ -22,8 +22,14 @@ class PortfolioGrants(Protocol):
     def held(self, user: AbstractBaseUser) -> list[str]:
         """The codes of the portfolios granted to `user`, sorted."""
 
+    def holds_all(self, user: AbstractBaseUser) -> bool:
+        """Whether `user` holds the grant of every portfolio."""
+
     def grant(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
         """Grant `user` the portfolio `code` (audited by the owning app, in the caller's transaction)."""
+
+    def grant_all(self, *, user: AbstractBaseUser, actor: AbstractBaseUser) -> None:
+        """Grant `user` every portfolio, present and future (audited by the owning app, in the caller's transaction)."""
 
     def revoke(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
         """Take the portfolio `code` from `user` (audited by the owning app, in the caller's transaction)."""
@@ -40,6 +46,10 @@ class NoPortfolioGrants:
         """None is held."""
         return []
 
+    def holds_all(self, user: AbstractBaseUser) -> bool:
+        """Nobody does."""
+        return False
+
     def grant(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
         """Refused: the access-change form checks `exists` first, so this is never reached from it."""
         raise LookupError(f"no app supplies portfolios, so {code!r} cannot be granted")
@@ -47,6 +57,10 @@ class NoPortfolioGrants:
     def revoke(self, *, user: AbstractBaseUser, code: str, actor: AbstractBaseUser) -> None:
         """Refused, as `grant`."""
         raise LookupError(f"no app supplies portfolios, so {code!r} cannot be revoked")
+
+    def grant_all(self, *, user: AbstractBaseUser, actor: AbstractBaseUser) -> None:
+        """Refused, as `grant`."""
+        raise LookupError("no app supplies portfolios, so none can be granted")
 
 
 @cache

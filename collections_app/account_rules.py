@@ -6,9 +6,10 @@ checks alike. Callers load the facts; these functions decide.
 """
 
 import datetime
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 
 from django.db import models
 from django.utils.functional import Promise
@@ -210,6 +211,11 @@ class RevealTarget:
     contact_id: int | None = None
 
     @property
+    def kind(self) -> str:
+        """Whose attribute, without the contact's id: `borrower.phone`, `contact.name` (what purposes are set for)."""
+        return f"{self.person_type}.{self.attribute}"
+
+    @property
     def field(self) -> str:
         """The field in its canonical form, as the audit event records it: `borrower.phone`, `contact.7.name`."""
         if self.contact_id is None:
@@ -231,3 +237,70 @@ def reveal_target_parse(value: str) -> RevealTarget | None:
     ):
         return RevealTarget("contact", parts[2], int(parts[1]))
     return None
+
+
+# --- which purposes may reveal which field ------------------------------------------------------------------------
+
+RevealPurposes = Mapping[str, frozenset[str]]
+REVEALABLE_KINDS = (
+    *(f"borrower.{attribute}" for attribute in REVEALABLE_BORROWER_FIELDS),
+    *(f"contact.{attribute}" for attribute in REVEALABLE_CONTACT_FIELDS),
+)
+
+
+def reveal_purposes_checked(purposes: Mapping[str, Iterable[str]]) -> RevealPurposes:
+    """`purposes` frozen, once checked: every revealable field named, each with known purposes and at least one.
+
+    Raises ValueError otherwise: a field nobody may reveal, or a typo in a purpose, must not pass silently.
+    """
+    if set(purposes) != set(REVEALABLE_KINDS):
+        raise ValueError(f"reveal purposes must name exactly {REVEALABLE_KINDS}, not {sorted(purposes)}")
+    checked = {kind: frozenset(allowed) for kind, allowed in purposes.items()}
+    for kind, allowed in checked.items():
+        if not allowed or not allowed <= set(RevealPurpose.values):
+            raise ValueError(f"reveal purposes of {kind} must be some of {RevealPurpose.values}, not {sorted(allowed)}")
+    return MappingProxyType(checked)
+
+
+_P = RevealPurpose
+# The default: an ID number only to verify identity and for legal requests and complaints, a phone or name for
+# calling its own person, and legal requests and complaints may reveal anything.
+DEFAULT_REVEAL_PURPOSES = reveal_purposes_checked(
+    {
+        "borrower.name": {_P.VERIFY_IDENTITY, _P.CALL_BORROWER, _P.LEGAL_REQUEST, _P.COMPLAINT},
+        "borrower.phone": {_P.VERIFY_IDENTITY, _P.CALL_BORROWER, _P.LEGAL_REQUEST, _P.COMPLAINT},
+        "borrower.id_number": {_P.VERIFY_IDENTITY, _P.LEGAL_REQUEST, _P.COMPLAINT},
+        "contact.name": {_P.CALL_CONTACT, _P.LEGAL_REQUEST, _P.COMPLAINT},
+        "contact.phone": {_P.CALL_CONTACT, _P.LEGAL_REQUEST, _P.COMPLAINT},
+    }
+)
+# By policy profile code; a profile not named here takes the default. DOMAIN.md has the profile set this: it moves
+# into the profile's versions when profile changes become versioned proposals (issue 17, a later step).
+REVEAL_PURPOSES_BY_PROFILE: Mapping[str, RevealPurposes] = MappingProxyType(
+    {"cn-default": DEFAULT_REVEAL_PURPOSES, "us-regf": DEFAULT_REVEAL_PURPOSES, "uk-conc": DEFAULT_REVEAL_PURPOSES}
+)
+
+
+def reveal_purposes_for(profile_code: str) -> RevealPurposes:
+    """Which purposes may reveal which field (by `RevealTarget.kind`) under the policy profile `profile_code`."""
+    return REVEAL_PURPOSES_BY_PROFILE.get(profile_code, DEFAULT_REVEAL_PURPOSES)
+
+
+def reveal_purpose_choices(profile_code: str) -> dict[str, list[tuple[str, str | Promise]]]:
+    """The purposes each field may be revealed for, as form choices, keyed `borrower_id_number`, `contact_phone`..."""
+    return {
+        kind.replace(".", "_"): [(choice.value, choice.label) for choice in RevealPurpose if choice.value in allowed]
+        for kind, allowed in reveal_purposes_for(profile_code).items()
+    }
+
+
+def reveal_purpose_refusal(*, profile_code: str, target: RevealTarget, purpose: str) -> str | None:
+    """Why `purpose` may not reveal `target` under the profile (in the active language), or None when it may."""
+    allowed = reveal_purposes_for(profile_code)[target.kind]
+    if purpose in allowed:
+        return None
+    labels = ", ".join(str(choice.label) for choice in RevealPurpose if choice.value in allowed)
+    return _("This purpose does not allow revealing %(field)s. Allowed: %(allowed)s.") % {
+        "field": target.kind,
+        "allowed": labels,
+    }

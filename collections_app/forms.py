@@ -3,13 +3,14 @@
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from access.roles import CASE_OFFICER
-from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_target_parse
+from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal, reveal_target_parse
 from collections_app.dpd import BUCKETS, lender_today
 from collections_app.models import CallTask, Contact, Flag, Interaction, Portfolio
 
@@ -128,10 +129,14 @@ class CommunicationRequestForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    """Ask for one full personal value, stating why."""
+    """Ask for one full personal value, stating a purpose the account's policy profile allows for that field."""
 
     field = forms.CharField(label=_("Field"), max_length=64)
     purpose = forms.ChoiceField(label=_("Purpose"), choices=RevealPurpose.choices)
+
+    def __init__(self, *args: Any, profile_code: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.profile_code = profile_code
 
     def clean_field(self) -> RevealTarget:
         """`borrower.name|phone|id_number` or `contact.<id>.name|phone`."""
@@ -144,6 +149,16 @@ class RevealForm(forms.Form):
                 )
             )
         return target
+
+    def clean(self) -> dict[str, Any]:
+        """A purpose that does not fit the field is an error on `purpose`."""
+        data = super().clean()
+        target, purpose = data.get("field"), data.get("purpose")
+        if target is not None and purpose:
+            refusal = reveal_purpose_refusal(profile_code=self.profile_code, target=target, purpose=purpose)
+            if refusal:
+                self.add_error("purpose", refusal)
+        return data
 
 
 class AssignOfficerForm(forms.Form):

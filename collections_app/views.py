@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from access.roles import CASE_OFFICER, role_required
 from audit.record import audit_record, person_key
-from collections_app.account_rules import RevealPurpose
+from collections_app.account_rules import RevealPurpose, reveal_purpose_choices
 from collections_app.dpd import lender_today
 from collections_app.forms import (
     CallTaskCloseForm,
@@ -158,7 +158,8 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         # One close form per open flag: no ids, so the page has no duplicate element ids.
         "flag_close_form": FlagCloseForm(auto_id=False),
         "communication_form": CommunicationRequestForm(contacts=[row.contact for row in detail.contacts]),
-        "reveal_purposes": RevealPurpose.choices,
+        # The purposes the account's profile allows, per field (`borrower_id_number`, `contact_phone`, ...).
+        "reveal_purposes": reveal_purpose_choices(detail.account.portfolio.policy_profile.code),
         # The inbox: replies from the borrower's number and their contacts' (masked numbers, their text).
         "replies": inbound_replies_for_account(account=detail.account),
         # Other apps' sections (the family-contact requests, from review), named in ACCOUNT_PAGE_PANELS.
@@ -347,7 +348,7 @@ def _reveal_refused(request: HttpRequest, message: str) -> HttpResponse:
 def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
     """Show one full personal value for a stated purpose; the reveal is its own audit event."""
     account = _account(request, account_id)
-    form = RevealForm(request.POST)
+    form = RevealForm(request.POST, profile_code=account.portfolio.policy_profile.code)
     if not form.is_valid():
         message = " ".join(str(error) for errors in form.errors.values() for error in errors)
         return _reveal_refused(request, message)

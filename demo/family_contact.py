@@ -1,15 +1,19 @@
 """Demo data for family contact: officer1's DEMO-E1..E3 (eligible) and DEMO-N1..N4 (each ineligible for one
-reason), and approved family templates in Chinese and English. Idempotent; dates relative to today."""
+reason), approved family templates in Chinese and English, and work waiting for the approvers on first sign-in:
+officer2's request on FAM-Q1 in the review queue and a family template version awaiting approval. The approvers
+hold the all-portfolios grant. Idempotent; dates relative to today."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from collections_app.dpd import lender_today
-from collections_app.messaging.message_templates import template_version_approve, template_version_create
+from collections_app.messaging.message_templates import template_version_create, template_version_decide
 from collections_app.models import (
     Borrower,
     Contact,
@@ -25,9 +29,12 @@ from collections_app.models import (
     RepaymentPlan,
 )
 from collections_app.services.accounts import account_assign
+from review.models import ApproverAllPortfolios
+from review.services import approver_all_portfolios_grant, family_contact_request_submit
 
 # The demo's main Chinese portfolio (demo.accounts creates it too; whichever runs first makes it).
 DEMO_PORTFOLIO = ("cn-consumer", "China consumer loans")
+DEMO_APPROVERS = ("approver1", "approver2")
 DEMO_ACCOUNTS = ("DEMO-E1", "DEMO-E2", "DEMO-E3", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4")
 # Texts that pass the family firewall under every profile; the renderer adds the opt-out line.
 FAMILY_TEMPLATES = {
@@ -43,6 +50,18 @@ FAMILY_TEMPLATES = {
         "as a contact; please ask them to call us on 95188. Thank you.",
     ),
 }
+# A template whose second version waits for a risk approver: (code, language, name, body of v1, body of v2).
+AWAITING_TEMPLATE = (
+    "family-callback-zh-short",
+    "zh-hans",
+    "亲友回电请求（简短）",
+    "您好，这里是客服中心。烦请转告您的亲友尽快致电95188与我们联系，谢谢。",
+    "您好，这里是客服中心。您的一位亲友请我们转告：请其方便时致电95188与我们联系，谢谢。",
+)
+# officer2's account whose family-contact request waits in the approvers' queue (not a DEMO- account: those are
+# officer1's, CONTRACT.md).
+QUEUED_ACCOUNT = ("FAM-Q1", 60, "马文涛", ("+8613911110009", "spouse", "杨雪梅"))
+QUEUED_JUSTIFICATION = "一周内五次致电均未接通，本人无法联系，申请请其配偶转告回电。"
 
 
 def _at(today: datetime.date, days_ago: int, hour: int = 10) -> datetime.datetime:
@@ -95,21 +114,28 @@ def seed_family_contact_demo(*, now: datetime.datetime | None = None) -> list[Lo
     author = users.get(username="admin")
     approver = users.get(username="approver2")
     with transaction.atomic():
+        _grant_approvers_every_portfolio(users.filter(username__in=DEMO_APPROVERS))
         _seed_templates(author=author, approver=approver)
-        if LoanAccount.objects.filter(account_number="DEMO-E1").exists():
-            return list(LoanAccount.objects.filter(account_number__in=DEMO_ACCOUNTS).order_by("account_number"))
-        accounts = _create_accounts(today)
-        account_assign(accounts=accounts, officer=officer)
-        _give_each_its_state({account.account_number: account for account in accounts}, officer, today)
-    return accounts
+        _seed_template_awaiting_approval(author=author, approver=approver)
+        if not LoanAccount.objects.filter(account_number="DEMO-E1").exists():
+            accounts = _create_accounts(today)
+            account_assign(accounts=accounts, officer=officer)
+            _give_each_its_state({account.account_number: account for account in accounts}, officer, today)
+        _seed_queued_request(officer=users.get(username="officer2"), now=now)
+    return list(LoanAccount.objects.filter(account_number__in=DEMO_ACCOUNTS).order_by("account_number"))
 
 
-def _create_accounts(today: datetime.date) -> list[LoanAccount]:
-    """The seven demo accounts with their borrowers and consenting family contacts."""
+def _demo_portfolio() -> Portfolio:
     portfolio, _ = Portfolio.objects.get_or_create(
         code=DEMO_PORTFOLIO[0],
         defaults={"name": DEMO_PORTFOLIO[1], "policy_profile": PolicyProfile.objects.get(code="cn-default")},
     )
+    return portfolio
+
+
+def _create_accounts(today: datetime.date) -> list[LoanAccount]:
+    """The seven demo accounts with their borrowers and consenting family contacts."""
+    portfolio = _demo_portfolio()
     accounts = []
     for index, (number, dpd, name, contacts) in enumerate(_SPECS, start=1):
         borrower = Borrower.objects.create(
@@ -173,7 +199,14 @@ def _give_each_its_state(by_number: dict[str, LoanAccount], officer: object, tod
     )
 
 
-def _seed_templates(*, author: object, approver: object) -> None:
+def _grant_approvers_every_portfolio(approvers: Iterable[AbstractBaseUser]) -> None:
+    """Scope fails closed: give each demo approver without any grant the explicit all-portfolios grant."""
+    for user in approvers:
+        if not (ApproverAllPortfolios.objects.filter(user=user).exists() or user.review_portfolios.exists()):
+            approver_all_portfolios_grant(user=user)
+
+
+def _seed_templates(*, author: AbstractBaseUser, approver: AbstractBaseUser) -> None:
     """The approved family templates: written by `author`, approved by another user (`approver`), as in the app."""
     for code, (language, name, body) in FAMILY_TEMPLATES.items():
         template, _created = MessageTemplate.objects.get_or_create(
@@ -187,4 +220,53 @@ def _seed_templates(*, author: object, approver: object) -> None:
         )
         version = template.current_version or template_version_create(template=template, body=body, actor=author)
         if not version.is_approved:
-            template_version_approve(version=version, actor=approver)
+            template_version_decide(version_id=version.pk, decision="approve", reason="", actor=approver)
+
+
+def _seed_template_awaiting_approval(*, author: AbstractBaseUser, approver: AbstractBaseUser) -> None:
+    """A family template with an approved first version and a second one, by `author`, awaiting approval."""
+    code, language, name, first, second = AWAITING_TEMPLATE
+    template, _created = MessageTemplate.objects.get_or_create(
+        code=code,
+        defaults={
+            "audience": Message.Audience.FAMILY,
+            "channel": Message.Channel.SMS,
+            "language": language,
+            "name": name,
+        },
+    )
+    if not template.versions.exists():
+        version = template_version_create(template=template, body=first, actor=author)
+        template_version_decide(version_id=version.pk, decision="approve", reason="", actor=approver)
+    if template.versions.count() == 1:
+        template_version_create(template=template, body=second, actor=author)
+
+
+def _seed_queued_request(*, officer: AbstractBaseUser, now: datetime.datetime) -> None:
+    """officer2's eligible account FAM-Q1 (unreachable borrower) and its request, waiting for an approver."""
+    number, dpd, name, (phone, relationship, contact_name) = QUEUED_ACCOUNT
+    if LoanAccount.objects.filter(account_number=number).exists():
+        return
+    today = lender_today(now)
+    borrower = Borrower.objects.create(
+        external_ref="DEMO-FC-Q1", name=name, id_number="110101199003074514", phone="+8613800009101"
+    )
+    account = LoanAccount.objects.create(
+        account_number=number,
+        borrower=borrower,
+        portfolio=_demo_portfolio(),
+        principal=Decimal("12000.00"),
+        outstanding=Decimal("9400.00"),
+        oldest_unpaid_due_date=today - datetime.timedelta(days=dpd),
+    )
+    contact = _contact(borrower, phone, relationship, contact_name, today)
+    account_assign(accounts=[account], officer=officer)
+    _failed_attempts(account, officer, today)
+    family_contact_request_submit(
+        account=account,
+        contact=contact,
+        template=MessageTemplate.objects.get(code="family-callback-zh"),
+        justification=QUEUED_JUSTIFICATION,
+        requested_by=officer,
+        now=now,
+    )

@@ -3,8 +3,13 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from review.models import ApproverPortfolio, FamilyContactRequest
-from review.services import approver_portfolio_grant, approver_portfolio_revoke
+from review.models import ApproverAllPortfolios, ApproverPortfolio, FamilyContactRequest
+from review.services import (
+    approver_all_portfolios_grant,
+    approver_all_portfolios_revoke,
+    approver_portfolio_grant,
+    approver_portfolio_revoke,
+)
 
 
 @admin.register(FamilyContactRequest)
@@ -48,7 +53,7 @@ class FamilyContactRequestAdmin(admin.ModelAdmin):
 
 @admin.register(ApproverPortfolio)
 class ApproverPortfolioAdmin(admin.ModelAdmin):
-    """Limit approvers to portfolios; every grant and revocation is audited through the services."""
+    """Grant approvers portfolios (narrowing an all-portfolios grant); every change is audited through the services."""
 
     list_display = ("user", "portfolio", "granted_at")
     list_select_related = ("user", "portfolio")
@@ -67,3 +72,25 @@ class ApproverPortfolioAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: object) -> None:
         for grant in queryset:
             approver_portfolio_revoke(user=grant.user, portfolio=grant.portfolio, actor=request.user)
+
+
+@admin.register(ApproverAllPortfolios)
+class ApproverAllPortfoliosAdmin(admin.ModelAdmin):
+    """Approvers who review every portfolio; granting replaces their portfolio rows, all through the services."""
+
+    list_display = ("user", "granted_at")
+    list_select_related = ("user",)
+    fields = ("user",)
+
+    def has_change_permission(self, request: HttpRequest, obj: ApproverAllPortfolios | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ApproverAllPortfolios, form: object, change: bool) -> None:
+        obj.pk = approver_all_portfolios_grant(user=obj.user, actor=request.user).pk
+
+    def delete_model(self, request: HttpRequest, obj: ApproverAllPortfolios) -> None:
+        approver_all_portfolios_revoke(user=obj.user, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: object) -> None:
+        for grant in queryset:
+            approver_all_portfolios_revoke(user=grant.user, actor=request.user)

@@ -111,7 +111,7 @@ class FamilyContactRequest(models.Model):
 
 
 class ApproverPortfolio(models.Model):
-    """Limits an approver to a portfolio; an approver with no rows here reviews every portfolio."""
+    """Grants an approver one portfolio; an approver with neither these nor an all-portfolios grant sees nothing."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_portfolios")
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="approvers")
@@ -124,3 +124,23 @@ class ApproverPortfolio(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} / {self.portfolio}"
+
+
+class ApproverAllPortfolios(models.Model):
+    """The explicit grant of every portfolio, present and future, to an approver (scope fails closed without it).
+
+    An approver holds either this or portfolio rows (`ApproverPortfolio`): the services granting one take the
+    other away in the same transaction, so granting a single portfolio narrows an all-portfolios approver.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_all_portfolios"
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("all-portfolios grant")
+        verbose_name_plural = _("all-portfolios grants")
+
+    def __str__(self) -> str:
+        return f"{self.user} / *"

@@ -33,7 +33,7 @@ from collections_app.models import (
 )
 from collections_app.selectors.accounts import loan_account_get_for_user, loan_accounts_for_user
 from review import family_messages
-from review.models import ApproverPortfolio, FamilyContactRequest
+from review.models import ApproverAllPortfolios, ApproverPortfolio, FamilyContactRequest
 from review.policy import EligibilityFacts, Evaluation, evaluate
 
 User = AbstractBaseUser | AnonymousUser
@@ -300,32 +300,38 @@ def family_contact_latest_by_account(user: User, account_ids: Iterable[int]) -> 
 # --- approver side ------------------------------------------------------------------------------------------------
 
 
-# Where approver_portfolio_ids keeps its answer on the user object, for the rest of the request.
-_PORTFOLIO_IDS_ATTR = "_approver_portfolio_ids"
+# Where approver_portfolio_ids keeps its answer on the user object, for the rest of the request (the grant
+# services drop it when they change the scope).
+APPROVER_SCOPE_ATTR = "_approver_portfolio_ids"
 
 
 def approver_portfolio_ids(user: User) -> list[int] | None:
-    """The portfolios the approver is restricted to; None when unrestricted (no ApproverPortfolio row).
+    """The portfolios the approver may review: None for an all-portfolios grant, else the granted ids (maybe none).
 
-    Loaded once per request and kept on the user object: the queue asks for it twice (scope and filter
-    choices). Being a list of ids, not an OR with an EXISTS, the scope lets PostgreSQL skip joining every
-    pending request to the accounts when the approver sees every portfolio.
+    Scope fails closed: an approver with no grant gets an empty list, and sees nothing. Loaded once per request
+    and kept on the user object: the queue asks for it twice (scope and filter choices). Being a list of ids,
+    not an OR with an EXISTS, the scope lets PostgreSQL skip joining every pending request to the accounts
+    when the approver sees every portfolio.
     """
-    cached: list[int] | None | bool = getattr(user, _PORTFOLIO_IDS_ATTR, False)
+    cached: list[int] | None | bool = getattr(user, APPROVER_SCOPE_ATTR, False)
     if cached is not False:
         return cached  # type: ignore[return-value]
-    ids = sorted(ApproverPortfolio.objects.filter(user_id=user.pk).values_list("portfolio_id", flat=True)) or None
-    setattr(user, _PORTFOLIO_IDS_ATTR, ids)
+    ids: list[int] | None = None
+    if not ApproverAllPortfolios.objects.filter(user_id=user.pk).exists():
+        ids = sorted(ApproverPortfolio.objects.filter(user_id=user.pk).values_list("portfolio_id", flat=True))
+    setattr(user, APPROVER_SCOPE_ATTR, ids)
     return ids
 
 
 def reviewable_requests(user: User) -> QuerySet[FamilyContactRequest]:
-    """Every request in the approver's portfolios (all portfolios when the approver has no restriction)."""
+    """Every request in the approver's portfolios: all with an all-portfolios grant, none without any grant."""
     if not user_has_role(user, RISK_APPROVER):
         return FamilyContactRequest.objects.none()
     portfolio_ids = approver_portfolio_ids(user)
     if portfolio_ids is None:
         return FamilyContactRequest.objects.all()
+    if not portfolio_ids:
+        return FamilyContactRequest.objects.none()
     return FamilyContactRequest.objects.filter(account__portfolio_id__in=portfolio_ids)
 
 

@@ -16,9 +16,15 @@ from audit.record import audit_record, person_key
 from collections_app.models import Contact, LoanAccount, Message, MessageTemplate, PolicyVersion, Portfolio
 from collections_app.selectors.accounts import loan_accounts_for_user
 from review import family_messages
-from review.models import JUSTIFICATION_MIN_LENGTH, ApproverPortfolio, FamilyContactRequest
+from review.models import JUSTIFICATION_MIN_LENGTH, ApproverAllPortfolios, ApproverPortfolio, FamilyContactRequest
 from review.policy import Evaluation
-from review.selectors import MessagePreview, eligibility_evaluate, reviewable_requests, template_current_version
+from review.selectors import (
+    APPROVER_SCOPE_ATTR,
+    MessagePreview,
+    eligibility_evaluate,
+    reviewable_requests,
+    template_current_version,
+)
 
 Status = FamilyContactRequest.Status
 
@@ -365,26 +371,38 @@ def family_contact_requests_expire(*, now: datetime.datetime | None = None) -> i
     return expired
 
 
+def _scope_forget(user: AbstractBaseUser) -> None:
+    """Drop the scope the selectors keep on this user object: it has just changed."""
+    user.__dict__.pop(APPROVER_SCOPE_ATTR, None)
+
+
 def approver_portfolio_grant(
     *, user: AbstractBaseUser, portfolio: Portfolio, actor: AbstractBaseUser | None = None
 ) -> ApproverPortfolio:
-    """Limit an approver to a portfolio (adding to any portfolios they already have)."""
+    """Grant an approver a portfolio, adding to those they hold; an all-portfolios grant narrows to it."""
     with transaction.atomic():
+        narrowed, _counts = ApproverAllPortfolios.objects.filter(user=user).delete()
         grant, _created = ApproverPortfolio.objects.get_or_create(user=user, portfolio=portfolio)
         audit_record(
             action="assignment_changed",
             actor=actor,
             object_type="approverportfolio",
             object_id=grant.pk,
-            detail={"approver_id": user.pk, "portfolio": portfolio.code, "change": "granted"},
+            detail={
+                "approver_id": user.pk,
+                "portfolio": portfolio.code,
+                "change": "granted",
+                "all_portfolios_revoked": bool(narrowed),
+            },
         )
+    _scope_forget(user)
     return grant
 
 
 def approver_portfolio_revoke(
     *, user: AbstractBaseUser, portfolio: Portfolio, actor: AbstractBaseUser | None = None
 ) -> None:
-    """Remove an approver's grant on a portfolio (with no grants left, the approver sees every portfolio)."""
+    """Remove an approver's grant on a portfolio (with no grant left, the approver sees nothing)."""
     with transaction.atomic():
         ApproverPortfolio.objects.filter(user=user, portfolio=portfolio).delete()
         audit_record(
@@ -394,3 +412,37 @@ def approver_portfolio_revoke(
             object_id=f"{user.pk}:{portfolio.pk}",
             detail={"approver_id": user.pk, "portfolio": portfolio.code, "change": "revoked"},
         )
+    _scope_forget(user)
+
+
+def approver_all_portfolios_grant(
+    *, user: AbstractBaseUser, actor: AbstractBaseUser | None = None
+) -> ApproverAllPortfolios:
+    """Grant an approver every portfolio, present and future; the single-portfolio grants it replaces go."""
+    with transaction.atomic():
+        replaced = sorted(ApproverPortfolio.objects.filter(user=user).values_list("portfolio__code", flat=True))
+        ApproverPortfolio.objects.filter(user=user).delete()
+        grant, _created = ApproverAllPortfolios.objects.get_or_create(user=user)
+        audit_record(
+            action="assignment_changed",
+            actor=actor,
+            object_type="approverallportfolios",
+            object_id=grant.pk,
+            detail={"approver_id": user.pk, "portfolio": "*", "change": "granted", "replaced": replaced},
+        )
+    _scope_forget(user)
+    return grant
+
+
+def approver_all_portfolios_revoke(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> None:
+    """Take an approver's all-portfolios grant away (with no portfolio grant either, the approver sees nothing)."""
+    with transaction.atomic():
+        ApproverAllPortfolios.objects.filter(user=user).delete()
+        audit_record(
+            action="assignment_changed",
+            actor=actor,
+            object_type="approverallportfolios",
+            object_id=str(user.pk),
+            detail={"approver_id": user.pk, "portfolio": "*", "change": "revoked"},
+        )
+    _scope_forget(user)

@@ -1,4 +1,4 @@
-"""URLs of the review queue, under /review/."""
+"""URLs of the review queue and the template approval, under /review/."""
 
 from django.urls import path
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("<int:request_id>/", views.review_detail, name="detail"),
     path("<int:request_id>/decide/", views.review_decide, name="decide"),
+    path("templates/", views.template_queue, name="templates"),
+    path("templates/<int:version_id>/decide/", views.template_decide, name="template_decide"),
 ]

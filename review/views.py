@@ -1,4 +1,5 @@
-"""Pages of family-contact requests: the officer's filing and request pages, the approver's queue and decision."""
+"""Pages of family-contact requests (the officer's filing and request pages, the approver's queue and decision)
+and the risk approver's template approval."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -18,11 +19,13 @@ from access.roles import CASE_OFFICER, RISK_APPROVER, role_required
 from audit.record import AuditWriteError, audit_record, person_key
 from audit.responses import audit_unavailable_response
 from collections_app.dpd import BUCKETS, bucket_for, days_past_due, lender_today
+from collections_app.messaging.message_templates import TemplateDecisionConflict, template_version_decide
 from collections_app.selectors.accounts import loan_account_get_for_user
 from review.forms import DecisionForm, FamilyContactRequestForm, QueueFilterForm
 from review.models import FamilyContactRequest
 from review.selectors import (
     account_summary,
+    approver_portfolio_ids,
     eligibility_evaluate,
     family_contact_request_get_for_officer,
     queue_filter_choices,
@@ -37,6 +40,7 @@ from review.services import (
     family_contact_request_submit,
     family_contact_request_withdraw,
 )
+from review.template_review import template_reviews_for_user, template_version_get_for_review
 
 # Fields each page shows (masked), recorded with its audit event.
 FILING_FIELDS = ("contact.relationship", "contact.name", "contact.phone", "message.body")
@@ -233,6 +237,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "buckets": BUCKETS,
         "choices": queue_filter_choices(request.user),
+        # Scope fails closed: say why the queue is empty for an approver who holds no grant at all.
+        "no_grant": approver_portfolio_ids(request.user) == [],
     }
     return render(request, "review/queue.html", context)
 
@@ -335,3 +341,66 @@ def review_decide(request: HttpRequest, request_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Rejected."))
     return redirect(reverse("review:queue"))
+
+
+# --- template approval --------------------------------------------------------------------------------------------
+
+
+def _template_page(
+    request: HttpRequest, *, form_for: int | None = None, form: DecisionForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The family template versions awaiting approval; `form` (with its errors) goes with version `form_for`."""
+    reviews = template_reviews_for_user(request.user)
+    audit_record(
+        action="list",
+        actor=request.user,
+        role=RISK_APPROVER,
+        object_type="templateversion",
+        detail={"versions": [review.version.pk for review in reviews]},
+    )
+    forms = {review.version.pk: form if review.version.pk == form_for else DecisionForm() for review in reviews}
+    rows = [(review, forms[review.version.pk]) for review in reviews]
+    return render(request, "review/template_queue.html", {"rows": rows}, status=status)
+
+
+@role_required(RISK_APPROVER)
+@require_GET
+@_audit_fail_closed
+def template_queue(request: HttpRequest) -> HttpResponse:
+    """Family template versions awaiting approval: rendered under each profile, diffed, with the firewall's findings."""
+    return _template_page(request)
+
+
+@role_required(RISK_APPROVER)
+@require_POST
+@_audit_fail_closed
+def template_decide(request: HttpRequest, version_id: int) -> HttpResponse:
+    """Decide a version: 403 for its author, 409 once decided or superseded, 200 with errors for bad input."""
+    version = _scoped(
+        request,
+        RISK_APPROVER,
+        "templateversion",
+        version_id,
+        lambda: template_version_get_for_review(request.user, version_id),
+    )
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _template_page(request, form_for=version.pk, form=form)
+    try:
+        decided = template_version_decide(
+            version_id=version.pk,
+            decision=form.cleaned_data["decision"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except TemplateDecisionConflict:
+        messages.error(request, _("%(version)s no longer awaits a decision.") % {"version": version})
+        return _template_page(request, status=409)
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return _template_page(request, form_for=version.pk, form=form)
+    if decided.is_approved:
+        messages.success(request, _("%(version)s approved: officers may now use it.") % {"version": decided})
+    else:
+        messages.success(request, _("%(version)s rejected.") % {"version": decided})
+    return redirect(reverse("review:templates"))

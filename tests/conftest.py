@@ -55,7 +55,7 @@ def other_officer(db: None) -> User:
 
 @pytest.fixture
 def approver(db: None) -> User:
-    """A risk-control approver."""
+    """A risk-control approver holding the all-portfolios grant (make_user gives it)."""
     return make_user("carol", RISK_APPROVER)
 
 

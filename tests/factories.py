@@ -7,18 +7,28 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from access.roles import RISK_APPROVER
 from collections_app.dpd import lender_today
 from collections_app.models import Borrower, Contact, LoanAccount, Payment, PolicyProfile, Portfolio
 from collections_app.services.accounts import account_assign
+from review.models import ApproverAllPortfolios
 
 _sequence = itertools.count(1)
 
 
-def make_user(username: str, *roles: str, password: str = "test-pass-2026!", **extra: object) -> User:
-    """A user holding the given role groups."""
+def make_user(
+    username: str, *roles: str, password: str = "test-pass-2026!", all_portfolios: bool = True, **extra: object
+) -> User:
+    """A user holding the given role groups; a risk approver also holds the all-portfolios grant unless told not to.
+
+    Approver scope fails closed (no grant, nothing seen), so test approvers get the grant the upgrade gave every
+    approver; a test of a narrower scope grants portfolios through `approver_portfolio_grant`, which replaces it.
+    """
     user = User.objects.create_user(username=username, password=password, **extra)
     for role in roles:
         user.groups.add(Group.objects.get(name=role))
+    if RISK_APPROVER in roles and all_portfolios:
+        ApproverAllPortfolios.objects.create(user=user)
     return user
 
 

@@ -1,14 +1,15 @@
 """Admin for message templates, policy profiles, opt-outs, stops, call tasks and messages.
 
 Templates and policies are versioned: saving an edit adds a version through the services (the firewall runs on
-a template's text, a family version waits for a risk approver who did not write it), and each change is
-audited. Messages, stops and call tasks are read-only here; phone numbers are masked.
+a template's text), and each change is audited. A family version waits for a risk approver who did not write it,
+who decides it at /review/templates/ (with the rendered text, the diff and the firewall's findings), not here.
+Messages, stops and call tasks are read-only here; phone numbers are masked.
 """
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,11 +20,7 @@ from audit.admin_mixins import AuditedAdmin
 from audit.record import person_key
 from collections_app import masking
 from collections_app.messaging.consent import phone_opt_out_record
-from collections_app.messaging.message_templates import (
-    template_body_problems,
-    template_version_approve,
-    template_version_create,
-)
+from collections_app.messaging.message_templates import template_body_problems, template_version_create
 from collections_app.models import (
     CallTask,
     ChannelStop,
@@ -81,12 +78,12 @@ class MessageTemplateForm(forms.ModelForm):
 
 
 class TemplateVersionInline(admin.TabularInline):
-    """A template's versions, newest first; read-only (approve them from the version list)."""
+    """A template's versions, newest first; read-only (risk approvers decide them at /review/templates/)."""
 
     model = TemplateVersion
     extra = 0
     can_delete = False
-    fields = ("version", "body", "created_by", "created_at", "approved_by", "approved_at")
+    fields = ("version", "body", "created_by", "created_at", "approved_by", "approved_at", "rejected_by", "rejected_at")
     readonly_fields = fields
     ordering = ("-version",)
 
@@ -115,6 +112,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         current = obj.current_version
         if current is None:
             return "-"
+        if current.is_rejected:
+            return f"v{current.version} ({_('rejected')})"
         if obj.audience == Message.Audience.FAMILY and not current.is_approved:
             return f"v{current.version} ({_('awaiting approval')})"
         return f"v{current.version}"
@@ -138,13 +137,33 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(TemplateVersion)
 class TemplateVersionAdmin(admin.ModelAdmin):
-    """Template versions, read-only; a risk approver who did not write one approves it here."""
+    """Template versions, read-only; risk approvers decide family versions at /review/templates/."""
 
-    list_display = ("template", "version", "audience", "created_by", "created_at", "approved_by", "approved_at")
+    list_display = (
+        "template",
+        "version",
+        "audience",
+        "created_by",
+        "created_at",
+        "approved_by",
+        "approved_at",
+        "rejected_by",
+        "rejected_at",
+    )
     list_filter = ("template__audience", ("approved_at", admin.EmptyFieldListFilter))
     search_fields = ("template__code",)
-    readonly_fields = ("template", "version", "body", "created_by", "created_at", "approved_by", "approved_at")
-    actions = ("approve",)
+    readonly_fields = (
+        "template",
+        "version",
+        "body",
+        "created_by",
+        "created_at",
+        "approved_by",
+        "approved_at",
+        "rejected_by",
+        "rejected_at",
+        "decision_reason",
+    )
 
     @admin.display(description=_("audience"))
     def audience(self, obj: TemplateVersion) -> str:
@@ -153,7 +172,7 @@ class TemplateVersionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TemplateVersion]:
         """With the template and users in one query."""
-        return super().get_queryset(request).select_related("template", "created_by", "approved_by")
+        return super().get_queryset(request).select_related("template", "created_by", "approved_by", "rejected_by")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Versions are added by saving the template."""
@@ -166,19 +185,6 @@ class TemplateVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Sent messages point at their version."""
         return False
-
-    @admin.action(description=_("Approve the selected versions"), permissions=["view"])
-    def approve(self, request: HttpRequest, queryset: QuerySet[TemplateVersion]) -> None:
-        """Approve each version the user may approve; say why for each one refused."""
-        approved = 0
-        for version in queryset:
-            try:
-                template_version_approve(version=version, actor=request.user)
-                approved += 1
-            except PermissionDenied as exc:
-                self.message_user(request, f"{version}: {exc}", messages.ERROR)
-        if approved:
-            self.message_user(request, _("%(n)d version(s) approved.") % {"n": approved}, messages.SUCCESS)
 
 
 # --- policy profiles -----------------------------------------------------------------------------------------------

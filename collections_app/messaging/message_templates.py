@@ -1,13 +1,14 @@
 """Message templates: every edit is a new version, checked on its text; a family version needs a risk approver.
 
 The placeholders are those of messaging/render.py; the firewall runs on the text here and again on every
-rendered message (enqueue and send).
+rendered message (enqueue and send). A risk approver decides each family version at /review/templates/
+(review's pages) through `template_version_decide`, the one place a version is approved or rejected.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -17,7 +18,7 @@ from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.firewall.modes import firewall_profile_get
 from collections_app.messaging.render import PLACEHOLDERS, fill_placeholders, template_placeholders_unknown
 from collections_app.messaging.status import User
-from collections_app.models import MessageTemplate, TemplateVersion
+from collections_app.models import Message, MessageTemplate, TemplateVersion
 
 
 def template_body_problems(*, audience: str, firewall_profile: str, body: str) -> list[str]:
@@ -64,25 +65,78 @@ def template_version_create(*, template: MessageTemplate, body: str, actor: User
     return version
 
 
-def template_version_approve(*, version: TemplateVersion, actor: AbstractBaseUser) -> TemplateVersion:
-    """Approve a version: only a risk_approver who did not write it; raises PermissionDenied otherwise."""
+class TemplateDecisionConflict(Exception):
+    """The version no longer awaits a decision (decided, or superseded by a newer version); nothing was written."""
+
+    def __init__(self, version: TemplateVersion) -> None:
+        super().__init__(f"template version {version.pk} does not await approval")
+        self.version = version
+
+
+def template_versions_awaiting_approval() -> QuerySet[TemplateVersion]:
+    """Family versions nobody has decided that are still their template's newest: the ones a decision can take."""
+    newer = TemplateVersion.objects.filter(template=OuterRef("template_id"), version__gt=OuterRef("version"))
+    return TemplateVersion.objects.filter(
+        template__audience=Message.Audience.FAMILY, approved_at__isnull=True, rejected_at__isnull=True
+    ).exclude(Exists(newer))
+
+
+def _deny(actor: AbstractBaseUser, version_id: int, why: str) -> None:
+    # Its own transaction: the refusal stays on record although nothing else is written.
+    with transaction.atomic():
+        audit_record(
+            action="permission_denied",
+            actor=actor,
+            role=RISK_APPROVER,
+            object_type="templateversion",
+            object_id=version_id,
+            outcome="denied",
+            detail={"why": why},
+        )
+
+
+def template_version_decide(*, version_id: int, decision: str, reason: str, actor: AbstractBaseUser) -> TemplateVersion:
+    """Approve or reject a family version awaiting approval: the one place a template version is decided.
+
+    Only a risk approver who did not write the version decides it (PermissionDenied, audited, otherwise; the
+    database refuses the author too). A rejection needs a reason (ValidationError). TemplateDecisionConflict
+    when the version no longer awaits a decision. Audited as `template_approved` or `template_rejected`.
+    """
+    reason = reason.strip()
+    if decision not in ("approve", "reject"):
+        raise ValidationError({"decision": gettext("Choose approve or reject.")})
+    if decision == "reject" and not reason:
+        raise ValidationError({"reason": gettext("A rejection needs a reason.")})
     if not user_has_role(actor, RISK_APPROVER):
+        _deny(actor, version_id, "role")
         raise PermissionDenied(gettext("Only a risk approver may approve a template."))
-    if version.created_by_id is not None and version.created_by_id == actor.pk:
+    author_id = TemplateVersion.objects.filter(pk=version_id).values_list("created_by_id", flat=True).first()
+    if author_id is not None and author_id == actor.pk:
+        _deny(actor, version_id, "separation_of_duties")
         raise PermissionDenied(gettext("The author of a template cannot approve it."))
     with transaction.atomic():
-        locked = TemplateVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.is_approved:
-            return locked
-        locked.approved_by, locked.approved_at = actor, timezone.now()
+        template_id = TemplateVersion.objects.values_list("template_id", flat=True).get(pk=version_id)
+        # The template's row lock (also taken by template_version_create) puts every decision on its versions and
+        # every new version in one order: exactly one of two concurrent decisions stands.
+        MessageTemplate.objects.select_for_update().get(pk=template_id)
+        locked = TemplateVersion.objects.select_related("template").get(pk=version_id)
+        if not template_versions_awaiting_approval().filter(pk=locked.pk).exists():
+            raise TemplateDecisionConflict(locked)
+        now = timezone.now()
+        if decision == "approve":
+            locked.approved_by, locked.approved_at = actor, now
+        else:
+            locked.rejected_by, locked.rejected_at = actor, now
+        locked.decision_reason = reason
         locked.full_clean()
-        locked.save(update_fields=["approved_by", "approved_at"])
+        locked.save(update_fields=["approved_by", "approved_at", "rejected_by", "rejected_at", "decision_reason"])
         audit_record(
-            action="template_approved",
+            action="template_approved" if decision == "approve" else "template_rejected",
             actor=actor,
             role=RISK_APPROVER,
             object_type="templateversion",
             object_id=locked.pk,
-            detail={"template": locked.template.code, "version": locked.version},
+            # The reason's text stays on the version, out of the audit log (as for family-contact decisions).
+            detail={"template": locked.template.code, "version": locked.version, "reason": bool(reason)},
         )
     return locked

@@ -168,7 +168,11 @@ class MessageTemplate(models.Model):
 
 
 class TemplateVersion(models.Model):
-    """One version of a template's body; a family version is usable once someone other than its author approves it."""
+    """One version of a template's body; a family version is usable once someone other than its author approves it.
+
+    A risk approver decides a family version once: approved, or rejected with a reason (then the template needs a
+    new version). Neither decision can be the author's, which the database holds too.
+    """
 
     template = models.ForeignKey(MessageTemplate, on_delete=models.PROTECT, related_name="versions")
     version = models.PositiveIntegerField(_("version"))
@@ -181,6 +185,12 @@ class TemplateVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    # The approver's reason: required for a rejection, optional for an approval.
+    decision_reason = models.TextField(_("decision reason"), max_length=2000, blank=True)
 
     class Meta:
         verbose_name = _("template version")
@@ -199,6 +209,25 @@ class TemplateVersion(models.Model):
                 | models.Q(approved_by__isnull=False, approved_at__isnull=False),
                 name="template_approval_complete",
             ),
+            models.CheckConstraint(
+                condition=models.Q(rejected_by__isnull=True)
+                | ~models.Q(rejected_by=models.F("created_by"))
+                | models.Q(created_by__isnull=True),
+                name="template_rejecter_is_not_author",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rejected_by__isnull=True, rejected_at__isnull=True)
+                | models.Q(rejected_by__isnull=False, rejected_at__isnull=False),
+                name="template_rejection_complete",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_at__isnull=True) | models.Q(rejected_at__isnull=True),
+                name="template_decided_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rejected_at__isnull=True) | ~models.Q(decision_reason=""),
+                name="template_rejection_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -208,6 +237,11 @@ class TemplateVersion(models.Model):
     def is_approved(self) -> bool:
         """Whether the version has been approved for use."""
         return self.approved_at is not None
+
+    @property
+    def is_rejected(self) -> bool:
+        """Whether a risk approver rejected the version (it is never used)."""
+        return self.rejected_at is not None
 
 
 class PhoneOptOut(models.Model):

@@ -77,8 +77,8 @@ def _get_or_404(queryset: QuerySet[M], object_id: int | str, what: str = "accoun
 
 
 def loan_account_get_for_user(user: User, account_id: int | str) -> LoanAccount:
-    """One account of the user's caseload, with its borrower and portfolio; Http404 outside the caseload."""
-    return _get_or_404(loan_accounts_for_user(user).select_related("borrower", "portfolio"), account_id)
+    """One account of the user's caseload, with its borrower, portfolio and profile; Http404 outside the caseload."""
+    return _get_or_404(loan_accounts_for_user(user).select_related("borrower", "portfolio__policy_profile"), account_id)
 
 
 def loan_account_contacts(account: LoanAccount) -> QuerySet[Contact]:
@@ -273,7 +273,7 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
 
 
 def _account_for_detail(user: User, account_id: int | str) -> LoanAccount:
-    """The account with its borrower, portfolio, promise grace and open call tasks; Http404 outside the caseload."""
+    """The account with its borrower, portfolio, profile, promise grace and open call tasks; Http404 outside scope."""
     # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
     open_call_tasks = (
         CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
@@ -284,7 +284,7 @@ def _account_for_detail(user: User, account_id: int | str) -> LoanAccount:
     )
     return _get_or_404(
         loan_accounts_for_user(user)
-        .select_related("borrower", "portfolio")
+        .select_related("borrower", "portfolio__policy_profile")
         .annotate(
             grace_days=grace_days_subquery("portfolio__policy_profile_id"),
             open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),

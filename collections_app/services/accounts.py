@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from access.roles import CASE_OFFICER
 from audit.record import audit_record, person_key
-from collections_app.account_rules import RevealPurpose, RevealTarget
+from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal
 from collections_app.dpd import lender_today
 from collections_app.models import (
     Borrower,
@@ -208,9 +208,16 @@ def personal_value_reveal(
     actor: AbstractBaseUser,
     role: str = CASE_OFFICER,
 ) -> str:
-    """Record the reveal of one full personal value for a stated purpose, then return the value."""
+    """Record the reveal of one full personal value for a stated purpose, then return the value.
+
+    The purpose must be one the account's policy profile allows for this field (account_rules); otherwise a
+    ValidationError on `purpose`, and nothing is revealed or recorded.
+    """
     if purpose not in RevealPurpose.values:
         raise ValidationError({"purpose": _("Choose a valid purpose.")})
+    profile_code = account.portfolio.policy_profile.code
+    if refusal := reveal_purpose_refusal(profile_code=profile_code, target=target, purpose=purpose):
+        raise ValidationError({"purpose": refusal})
     if isinstance(person, Contact):
         if person.borrower_id != account.borrower_id or target.person_type != "contact":
             raise ValidationError({"field": _("This contact does not belong to this account.")})

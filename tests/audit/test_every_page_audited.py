@@ -22,7 +22,8 @@ from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.messaging.inbound import inbound_reply_record
 from collections_app.models import Borrower, Contact, InboundReply, Message
-from review.models import ApproverPortfolio, FamilyContactRequest
+from review.models import FamilyContactRequest
+from review.services import approver_portfolio_grant
 from tests.audit.helpers import assert_no_personal_values, audit_mark, events_since
 from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio
@@ -69,6 +70,8 @@ ROUTES: dict[str, str] = {
     "review/": "personal",
     "review/<int:request_id>/": "personal",
     "review/<int:request_id>/decide/": "skip: POST-only",
+    "review/templates/": "plain",
+    "review/templates/<int:version_id>/decide/": "skip: POST-only",
     "audit/": "audited",
     "audit/export.csv": "audited",
     "audit/exceptions/": "audited",
@@ -171,6 +174,7 @@ class World:
             "account_id": str(self.case.account.pk),
             "request_id": str(self.request.pk),
             "flag_id": "0",
+            "version_id": "0",
             "kind": "borrower",
             "person_id": str(self.borrower.pk),
             "object_id": str(object_id or 0),
@@ -203,7 +207,7 @@ def world(officer: User, approver: User, auditor: User, admin_user: User) -> Wor
     contact = make_contact(borrower, name=CONTACT_NAME, phone=CONTACT_PHONE)
     add_failed_attempts(account, officer)
     case = Case(account=account, contact=contact, template=make_family_template())
-    ApproverPortfolio.objects.create(user=approver, portfolio=portfolio)
+    approver_portfolio_grant(user=approver, portfolio=portfolio)
     request = file_request(officer, case)
     message = Message.objects.create(
         borrower=borrower,
@@ -340,7 +344,7 @@ def test_reveal_leaves_exactly_one_reveal_event_naming_the_person(world: World, 
     }
     for field, (value, person) in fields.items():
         mark = audit_mark()
-        response = client.post(url, {"field": field, "purpose": _a_purpose()})
+        response = client.post(url, {"field": field, "purpose": _a_purpose(field)})
         assert response.status_code == 200, field
         assert response.json()["value"] == value, field
         events = events_since(mark)
@@ -349,10 +353,11 @@ def test_reveal_leaves_exactly_one_reveal_event_naming_the_person(world: World, 
     assert_no_audit_row_holds(world)
 
 
-def _a_purpose() -> str:
-    from collections_app.account_rules import RevealPurpose
+def _a_purpose(field: str) -> str:
+    """A purpose the default profile allows for this field (each field has its own purposes)."""
+    from collections_app.account_rules import DEFAULT_REVEAL_PURPOSES, reveal_target_parse
 
-    return RevealPurpose.values[0]
+    return sorted(DEFAULT_REVEAL_PURPOSES[reveal_target_parse(field).kind])[0]
 
 
 def assert_no_audit_row_holds(world: World) -> None:

@@ -1,9 +1,22 @@
 """The reveal: a full value for a stated purpose, never cached, always its own audit event."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.utils.translation import override
 
 from audit.models import AuditEvent
+from collections_app.account_rules import (
+    REVEALABLE_KINDS,
+    reveal_purpose_refusal,
+    reveal_purposes_checked,
+    reveal_purposes_for,
+    reveal_target_parse,
+)
+from collections_app.models import PolicyProfile
+from collections_app.services.accounts import personal_value_reveal
 from tests.conftest import signed_in
 from tests.factories import make_account, make_contact
 
@@ -100,3 +113,84 @@ def test_reveal_fails_closed_when_the_audit_log_cannot_be_written(officer: User,
     response = client.post(f"/cases/{account.pk}/reveal/", {"field": "borrower.phone", "purpose": "call_borrower"})
     assert response.status_code == 503
     assert account.borrower.phone not in response.content.decode()
+
+
+# --- purposes per field (issue 17) ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "purpose"),
+    [
+        ("borrower.id_number", "call_contact"),
+        ("borrower.id_number", "call_borrower"),
+        ("borrower.phone", "call_contact"),
+        ("contact.{contact}.phone", "verify_identity"),
+        ("contact.{contact}.name", "call_borrower"),
+    ],
+)
+def test_a_purpose_that_does_not_fit_the_field_is_refused(officer: User, field: str, purpose: str) -> None:
+    account = make_account(officer)
+    contact = make_contact(account.borrower)
+    field = field.format(contact=contact.pk)
+    response = signed_in(officer).post(f"/cases/{account.pk}/reveal/", {"field": field, "purpose": purpose})
+    assert response.status_code == 400
+    target = reveal_target_parse(field)
+    with override("zh-hans"):
+        expected = reveal_purpose_refusal(profile_code="cn-default", target=target, purpose=purpose)
+    assert response.json()["error"] == expected
+    body = response.content.decode()
+    assert account.borrower.id_number not in body and account.borrower.phone not in body and contact.phone not in body
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+def test_the_reveal_service_refuses_a_purpose_that_does_not_fit_the_field(officer: User) -> None:
+    account = make_account(officer)
+    with pytest.raises(ValidationError) as refused:
+        personal_value_reveal(
+            account=account,
+            person=account.borrower,
+            target=reveal_target_parse("borrower.id_number"),
+            purpose="call_contact",
+            actor=officer,
+        )
+    assert "purpose" in refused.value.error_dict
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+@pytest.mark.parametrize("purpose", ["verify_identity", "legal_request", "complaint"])
+def test_the_id_number_is_revealed_for_the_purposes_that_fit_it(officer: User, purpose: str) -> None:
+    account = make_account(officer)
+    response = signed_in(officer).post(
+        f"/cases/{account.pk}/reveal/", {"field": "borrower.id_number", "purpose": purpose}
+    )
+    assert response.status_code == 200 and response.json()["value"] == account.borrower.id_number
+    assert AuditEvent.objects.get(action="reveal").purpose == purpose
+
+
+def test_the_account_page_offers_each_field_only_the_purposes_that_fit_it(officer: User) -> None:
+    account = make_account(officer)
+    contact = make_contact(account.borrower)
+    content = signed_in(officer).get(f"/cases/{account.pk}/").content.decode()
+    forms = {
+        match[1]: set(re.findall(r'<option value="(\w+)"', match[2]))
+        for match in re.finditer(r'name="field" value="([\w.]+)">(.*?)</form>', content, re.DOTALL)
+    }
+    allowed = reveal_purposes_for(account.portfolio.policy_profile.code)
+    assert forms["borrower.id_number"] == allowed["borrower.id_number"]
+    assert "call_contact" not in forms["borrower.id_number"]
+    assert forms[f"contact.{contact.pk}.phone"] == allowed["contact.phone"]
+
+
+def test_the_purposes_are_checked_when_they_are_set() -> None:
+    complete = {kind: {"complaint"} for kind in REVEALABLE_KINDS}
+    assert reveal_purposes_checked(complete)["borrower.id_number"] == frozenset({"complaint"})
+    for broken in (
+        {kind: v for kind, v in complete.items() if kind != "contact.phone"},  # a field left out
+        complete | {"borrower.email": {"complaint"}},  # a field that cannot be revealed
+        complete | {"borrower.id_number": {"curiosity"}},  # an unknown purpose
+        complete | {"borrower.id_number": set()},  # a field nobody may reveal
+    ):
+        with pytest.raises(ValueError):
+            reveal_purposes_checked(broken)
+    for profile in PolicyProfile.objects.values_list("code", flat=True):
+        assert set(reveal_purposes_for(profile)) == set(REVEALABLE_KINDS)

@@ -2,12 +2,15 @@
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 
 from collections_app.messaging.render import message_render_preview
-from collections_app.models import Contact, LoanAccount, MessageTemplate, PolicyVersion
+from collections_app.models import Contact, LoanAccount, MessageTemplate, PolicyVersion, TemplateVersion
 from demo import accounts as collections_demo
 from demo.family_contact import seed_family_contact_demo
+from review.models import ApproverAllPortfolios, FamilyContactRequest
 from review.selectors import eligibility_evaluate
+from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +57,10 @@ def test_the_family_templates_are_approved_by_someone_other_than_their_author(se
 
 
 def test_seeding_twice_changes_nothing(seeded) -> None:
-    before = (LoanAccount.objects.count(), Contact.objects.count(), MessageTemplate.objects.count())
+    counted = (LoanAccount, Contact, MessageTemplate, TemplateVersion, FamilyContactRequest, ApproverAllPortfolios)
+    before = [model.objects.count() for model in counted]
     seed_family_contact_demo()
-    assert (LoanAccount.objects.count(), Contact.objects.count(), MessageTemplate.objects.count()) == before
+    assert [model.objects.count() for model in counted] == before
 
 
 @pytest.mark.parametrize(
@@ -72,3 +76,17 @@ def test_each_demo_family_message_ends_with_the_opt_out_line_of_its_language(see
     # The contact learns only that we could not reach someone who gave their number, never that that person
     # asked for anything or is family.
     assert "asked" not in text and "family" not in text and "亲友" not in text
+
+
+def test_each_approver_finds_officer2s_request_and_a_template_version_waiting(seeded) -> None:
+    waiting = FamilyContactRequest.objects.get(status="submitted")
+    assert waiting.requested_by.username == "officer2" and waiting.account.account_number == "FAM-Q1"
+    assert waiting.account.officer.username == "officer2"
+    version = TemplateVersion.objects.get(template__code="family-callback-zh-short", approved_at__isnull=True)
+    assert version.version == 2 and version.created_by.username == "admin"
+    for username in ("approver1", "approver2"):
+        client = signed_in(User.objects.get(username=username))
+        assert client.get("/review/").context["data"].total == 1, username
+        page = client.get("/review/templates/")
+        assert [review.version for review, _form in page.context["rows"]] == [version], username
+        assert f"/review/templates/{version.pk}/decide/" in page.content.decode()

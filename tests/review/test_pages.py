@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from collections_app.services.accounts import account_assign
-from review.models import ApproverPortfolio, FamilyContactRequest
+from review.models import FamilyContactRequest
 from review.selectors import family_contact_requests_for_account
-from review.services import family_contact_request_decide
+from review.services import approver_all_portfolios_grant, approver_portfolio_grant, family_contact_request_decide
 from tests.conftest import signed_in
 from tests.factories import make_account, make_contact, make_portfolio
 from tests.review.conftest import add_failed_attempts, file_request
@@ -219,6 +219,7 @@ def test_a_user_with_both_roles_sees_their_own_request_marked_without_a_form_and
     officer, case
 ) -> None:
     officer.groups.add(Group.objects.get(name="risk_approver"))
+    approver_all_portfolios_grant(user=officer)  # scope fails closed: a new approver needs a grant
     request = file_request(officer, case)
     client = signed_in(officer)
     queue = client.get("/review/").content.decode()
@@ -232,12 +233,12 @@ def test_a_user_with_both_roles_sees_their_own_request_marked_without_a_form_and
 
 
 def test_an_approver_limited_to_other_portfolios_gets_404(approver, submitted) -> None:
-    ApproverPortfolio.objects.create(user=approver, portfolio=make_portfolio("north"))
+    approver_portfolio_grant(user=approver, portfolio=make_portfolio("north"))
     client = signed_in(approver)
     assert client.get(f"/review/{submitted.pk}/").status_code == 404
     assert client.post(f"/review/{submitted.pk}/decide/", {"decision": "approve"}).status_code == 404
     assert client.get("/review/").context["data"].total == 0
-    ApproverPortfolio.objects.create(user=approver, portfolio=submitted.account.portfolio)
+    approver_portfolio_grant(user=approver, portfolio=submitted.account.portfolio)
     assert client.get(f"/review/{submitted.pk}/").status_code == 200
 
 

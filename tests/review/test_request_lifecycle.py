@@ -18,6 +18,7 @@ from review.services import (
     DecisionConflict,
     IneligibleError,
     SeparationOfDutiesError,
+    approver_all_portfolios_grant,
     family_contact_request_decide,
     family_contact_request_withdraw,
 )
@@ -129,6 +130,7 @@ def test_the_requester_cannot_decide_their_own_request(officer, case, approver) 
 
     officer.groups.add(Group.objects.get(name="risk_approver"))
     officer._role_names = None  # the role cache predates the new group
+    approver_all_portfolios_grant(user=officer)  # scope fails closed: a new approver needs a grant
     request = file_request(officer, case)
     with pytest.raises(SeparationOfDutiesError):
         family_contact_request_decide(request_id=request.pk, decision="approve", reason="", actor=officer)

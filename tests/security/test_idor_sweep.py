@@ -17,8 +17,8 @@ from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
 from collections_app.messaging.inbound import inbound_reply_record
 from collections_app.models import Borrower, CallTask, Contact, Flag, InboundReply, PolicyVersion
-from review.models import ApproverPortfolio, FamilyContactRequest
-from review.services import family_contact_request_submit
+from review.models import FamilyContactRequest
+from review.services import approver_portfolio_grant, family_contact_request_submit
 from tests.conftest import signed_in
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
@@ -40,7 +40,17 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     # The compliance inbox holds only the replies no caseload shows: an account's reply is out of an auditor's reach.
     "inbox": (COMPLIANCE_AUDITOR, True),
 }
-ID_PARAMETERS = {"account_id", "request_id", "flag_id", "task_id", "person_id", "object_id", "change_id", "reply_id"}
+ID_PARAMETERS = {
+    "account_id",
+    "request_id",
+    "flag_id",
+    "task_id",
+    "person_id",
+    "object_id",
+    "change_id",
+    "reply_id",
+    "version_id",
+}
 
 CANARY_NAME = "金丝雀甲"
 CANARY_PHONE = "+8613912345678"
@@ -97,7 +107,7 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         template=template,
     )
     add_failed_attempts(foreign_account, other_officer)
-    ApproverPortfolio.objects.create(user=approver, portfolio=north)
+    approver_portfolio_grant(user=approver, portfolio=north)
     foreign_request = family_contact_request_submit(
         account=foreign.account,
         contact=foreign.contact,
@@ -151,6 +161,8 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "kind": "borrower",
         "person_id": str(account.borrower_id),
         "change_id": "1",
+        # Template versions have no portfolio: for an approver only a version that does not exist is out of reach.
+        "version_id": "0",
     }
     sets = [full]
     # Alice's own account with Bob's request, flag or call task: the pair must be checked together, not one by one.
@@ -281,6 +293,7 @@ def own_values(world: World) -> list[dict[str, str]]:
         "task_id": str(task.pk),
         "reply_id": str(reply.pk),
         "change_id": "1",
+        "version_id": "0",
     }
     return [
         common | {"kind": "borrower", "person_id": str(account.borrower_id)},

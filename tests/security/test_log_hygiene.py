@@ -16,7 +16,8 @@ from access.roles import CASE_OFFICER, RISK_APPROVER
 from collections_app.messaging.outbox import message_enqueue
 from collections_app.messaging.relay import relay_run
 from collections_app.messaging.webhooks import signature_for
-from review.models import ApproverPortfolio, FamilyContactRequest
+from review.models import FamilyContactRequest
+from review.services import approver_portfolio_grant
 from tests.collections_app.messaging.messaging_support import DAYTIME, ladder_version, policy
 from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
 from tests.review.conftest import add_failed_attempts, make_family_template
@@ -74,7 +75,7 @@ def test_a_full_flow_leaves_no_secret_or_personal_value_in_the_logs(captured: Ev
     olga = make_user("olga", CASE_OFFICER, password=OFFICER_PASSWORD)
     rita = make_user("rita", RISK_APPROVER, password=APPROVER_PASSWORD)
     TOTPDevice.objects.create(user=rita, name="phone", confirmed=True)
-    ApproverPortfolio.objects.create(user=rita, portfolio=make_portfolio("default"))
+    approver_portfolio_grant(user=rita, portfolio=make_portfolio("default"))
     template = make_family_template()
     borrower = make_borrower(name=NAME, phone=PHONE, id_number=ID_NUMBER)
     account = make_account(olga, dpd=45, borrower=borrower)

@@ -1,4 +1,8 @@
-"""Templates: saving runs the firewall, an edit is a new version, a family version needs another person's approval."""
+"""Templates: saving runs the firewall, an edit is a new version, a family version needs another person's approval.
+
+Approval is taken in the app (/review/templates/, issue 17) by a risk approver without staff status; the admin
+only writes versions. Deciding is `template_version_decide`, the one service, which the page calls.
+"""
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -6,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
-from collections_app.messaging.message_templates import template_version_approve, template_version_create
+from collections_app.messaging.message_templates import template_version_create, template_version_decide
 from collections_app.models import MessageTemplate, TemplateVersion
 from tests.conftest import signed_in as signed_in_plain
 from tests.factories import make_user
@@ -29,16 +33,20 @@ def family_template() -> MessageTemplate:
     return MessageTemplate.objects.create(code="fam", audience="family", channel="sms", name="Family callback")
 
 
-def staff_approver(username: str):
-    user = make_user(username, RISK_APPROVER, is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_templateversion"))
-    return user
+def risk_approver(username: str):
+    """A risk approver as the app knows one: no staff status, no admin permission."""
+    return make_user(username, RISK_APPROVER)
+
+
+def decide_in_the_app(user, version: TemplateVersion, decision: str = "approve", reason: str = ""):
+    return signed_in(user).post(f"/review/templates/{version.pk}/decide/", {"decision": decision, "reason": reason})
 
 
 def test_version_by_one_approver_is_approved_by_another_and_audited():
-    author, checker = staff_approver("erin"), staff_approver("frank")
+    author, checker = risk_approver("erin"), risk_approver("frank")
     version = template_version_create(template=family_template(), body=CLEAN, actor=author)
-    approved = template_version_approve(version=version, actor=checker)
+    assert decide_in_the_app(checker, version).status_code == 302
+    approved = TemplateVersion.objects.get(pk=version.pk)
     assert approved.is_approved and approved.approved_by == checker
     assert AuditEvent.objects.filter(action="template_changed", object_id=str(version.pk)).count() == 1
     assert AuditEvent.objects.filter(
@@ -47,26 +55,31 @@ def test_version_by_one_approver_is_approved_by_another_and_audited():
 
 
 def test_author_cannot_approve_their_own_version():
-    author = staff_approver("erin")
+    author = risk_approver("erin")
     version = template_version_create(template=family_template(), body=CLEAN, actor=author)
+    assert decide_in_the_app(author, version).status_code == 403
     with pytest.raises(PermissionDenied):
-        template_version_approve(version=version, actor=author)
+        template_version_decide(version_id=version.pk, decision="approve", reason="", actor=author)
     version.refresh_from_db()
     assert not version.is_approved
     assert not AuditEvent.objects.filter(action="template_approved").exists()
+    assert AuditEvent.objects.filter(action="permission_denied", object_id=str(version.pk)).exists()
 
 
 def test_only_a_risk_approver_approves(officer):
-    version = template_version_create(template=family_template(), body=CLEAN, actor=staff_approver("erin"))
+    version = template_version_create(template=family_template(), body=CLEAN, actor=risk_approver("erin"))
+    assert decide_in_the_app(officer, version).status_code == 403
     with pytest.raises(PermissionDenied):
-        template_version_approve(version=version, actor=officer)
+        template_version_decide(version_id=version.pk, decision="approve", reason="", actor=officer)
+    version.refresh_from_db()
+    assert not version.is_approved
 
 
 def test_database_refuses_an_approval_by_the_author():
     from django.db import IntegrityError
     from django.utils import timezone
 
-    author = staff_approver("erin")
+    author = risk_approver("erin")
     version = template_version_create(template=family_template(), body=CLEAN, actor=author)
     with pytest.raises(IntegrityError):
         TemplateVersion.objects.filter(pk=version.pk).update(approved_by=author, approved_at=timezone.now())
@@ -105,7 +118,7 @@ def test_admin_add_then_edit_needs_approval_again(admin_user):
     template = MessageTemplate.objects.get(code="fam-admin")
     first = template.current_version
     assert first.version == 1 and first.created_by == admin_user and not first.is_approved
-    template_version_approve(version=first, actor=staff_approver("frank"))
+    assert decide_in_the_app(risk_approver("frank"), first).status_code == 302
 
     response = client.post(
         f"/admin/collections_app/messagetemplate/{template.pk}/change/",
@@ -146,13 +159,21 @@ def test_admin_refuses_a_leaking_body_showing_the_findings(admin_user):
     assert not MessageTemplate.objects.filter(code="leak").exists()
 
 
-def test_admin_approve_action_refuses_the_author_and_accepts_another_approver():
-    author, checker = staff_approver("erin"), staff_approver("frank")
+def test_the_admin_has_no_approve_action_a_second_person_approves_in_the_app():
+    author, checker = risk_approver("erin"), risk_approver("frank")
     version = template_version_create(template=family_template(), body=CLEAN, actor=author)
+    # Even with staff status and the admin's permission on versions, the admin list offers no approval.
+    checker.is_staff = True
+    checker.save(update_fields=["is_staff"])
+    checker.user_permissions.add(Permission.objects.get(codename="view_templateversion"))
     url = "/admin/collections_app/templateversion/"
-    signed_in(author).post(url, {"action": "approve", "_selected_action": [version.pk]})
+    assert signed_in(checker).get(url).status_code == 200
+    signed_in(checker).post(url, {"action": "approve", "_selected_action": [version.pk]})
     version.refresh_from_db()
     assert not version.is_approved
-    signed_in(checker).post(url, {"action": "approve", "_selected_action": [version.pk]})
+    assert decide_in_the_app(author, version).status_code == 403
+    version.refresh_from_db()
+    assert not version.is_approved
+    assert decide_in_the_app(checker, version).status_code == 302
     version.refresh_from_db()
     assert version.approved_by == checker
