@@ -76,7 +76,13 @@ def _renderings(version: TemplateVersion) -> tuple[Rendering, ...]:
     name = SAMPLE_BORROWER_NAMES.get(template.language, SAMPLE_BORROWER_NAME)
     renderings = []
     for policy_version in sorted(current_policy_versions().values(), key=lambda pv: pv.profile.code):
-        text = render_body(version.body, borrower_name=name, policy_version=policy_version, audience=template.audience)
+        text = render_body(
+            version.body,
+            borrower_name=name,
+            policy_version=policy_version,
+            audience=template.audience,
+            language=template.language,
+        )
         findings = message_lint(body=text, audience=template.audience, policy_version=policy_version)
         renderings.append(Rendering(profile=policy_version.profile.code, text=text, findings=tuple(findings)))
     return tuple(renderings)
