@@ -219,13 +219,14 @@ def test_demo_skip_mfa_only_works_while_debug_is_on(debug: str, expected: str) -
 
 
 def test_the_demo_devices_accept_codes_from_the_published_secrets() -> None:
-    for username in DEMO_TOTP_SECRETS:
-        if username.startswith("admin"):
-            User.objects.create_superuser(username, "a@example.com", PASSWORD)
-        else:
-            make_user(username, RISK_APPROVER)
-    assert demo_totp_devices_enrol() == len(DEMO_TOTP_SECRETS) == 6
-    assert demo_totp_devices_enrol() == 0
+    users = [
+        User.objects.create_superuser(username, "a@example.com", PASSWORD)
+        if username.startswith("admin")
+        else make_user(username, RISK_APPROVER)
+        for username in DEMO_TOTP_SECRETS
+    ]
+    assert demo_totp_devices_enrol(users=users) == len(DEMO_TOTP_SECRETS) == 6
+    assert demo_totp_devices_enrol(users=users) == 0
     assert TOTPDevice.objects.count() == 6
     secret = DEMO_TOTP_SECRETS["approver1"]
     app = TOTP(base64.b32decode(secret), 30, 0, 6, 0)
