@@ -143,6 +143,9 @@ AXES_LOCKOUT_CALLABLE = "access.views.lockout_response"
 # The audit log records logins; axes keeps only its failure counters, and logs no usernames or IPs.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Axes' admin pages would show raw attempted usernames (a password typed in the wrong field, too) and IPs,
+# unaudited; its rows are only counters, expired after the cool-off. Unlock with `axes_reset_username`.
+AXES_ENABLE_ADMIN = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # axes.W006 warns that a lock without the IP can be dodged by rotating user agents or cookies; ours is
 # keyed on the username alone and sums failures across every IP and agent, so rotating them changes

@@ -94,8 +94,6 @@ ADMIN_SHAPES = {
     r"admin/password_change/": "plain",
     r"admin/password_change/done/": "plain",
     r"admin/r/<path:content_type_id>/<path:object_id>/": "skip: view-on-site redirect",
-    r"admin/otp_totp/totpdevice/<int:pk>/config/": "skip: a device's TOTP secret, not personal data",
-    r"admin/otp_totp/totpdevice/<int:pk>/qrcode/": "skip: a device's TOTP QR code, not personal data",
     r"admin/\(\?P<app_label>[^)]*\)/": "plain",
     r"admin/\(\?P<url>\.\*\)": "skip: catch-all redirect",
 }
