@@ -77,6 +77,8 @@ ROUTES: dict[str, str] = {
     "access/changes/": "plain",
     "access/changes/new/": "skip: POST-only, as the decide routes",
     "access/changes/<int:change_id>/decide/": "skip: POST-only",
+    "access/password/<uidb64>/<token>/": "plain",
+    "access/password/done/": "plain",
 }
 # Admin routes by their shape: every model's changelist and pages, walked for the superuser.
 ADMIN_SHAPES = {
@@ -166,6 +168,9 @@ class World:
             "object_id": str(object_id or 0),
             "id": str(object_id or 0),
             "app_label": "collections_app",
+            # A password-reset link that is not valid: the page shows the refusal.
+            "uidb64": "MQ",
+            "token": "not-a-token",
         }
 
 
