@@ -5,6 +5,7 @@ Nobody but the user sees the link or the new secret: not the administrators' pag
 
 import base64
 import datetime
+import logging
 import re
 import time
 
@@ -111,7 +112,8 @@ def assert_nobody_else_sees(admins: tuple[User, User], carol: User, *secrets: st
         assert not [secret for secret in secrets if secret in text]
 
 
-def test_an_approved_reset_emails_the_user_alone_a_link_that_works_once(admins, carol, committed) -> None:
+def test_an_approved_reset_emails_the_user_alone_a_link_that_works_once(admins, carol, committed, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
     carol_session = signed_in(carol)
     change = approve(admins, committed, change="reset_password")
 
@@ -136,6 +138,7 @@ def test_an_approved_reset_emails_the_user_alone_a_link_that_works_once(admins, 
     assert again.status_code == 200 and not again.context["validlink"]
     assert AuditEvent.objects.filter(action="password_reset", outcome="failed", detail__step="link_refused").exists()
     assert_nobody_else_sees(admins, carol, link[0], link["token"])
+    assert link["token"] not in caplog.text and NEW_PASSWORD not in caplog.text
 
 
 def test_the_link_is_valid_for_24_hours(admins, carol, committed) -> None:
