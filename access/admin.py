@@ -1,8 +1,13 @@
-"""The admin's user and group pages, read-only for what decides who may do what.
+"""The admin's user and group pages, read-only for what decides who may do what; no secret anywhere.
 
 Groups, permissions, the staff / superuser / active flags and passwords change only through access changes
 (/access/changes/), requested by one administrator and approved by a second. The admin can still edit names
-and e-mail addresses, and add a user, who starts with no usable password and no role.
+and add a user, who starts with no usable password and no role. An existing user's e-mail address is read-only
+here: an approved password reset sends its link there, so one administrator must not be able to redirect it.
+The user pages are audited (names and addresses are personal data).
+
+django-otp's device admins are unregistered: they show TOTP secrets (key, QR code) and recovery codes. A lost
+authenticator is an access change too (`reset_mfa`), after which the user enrols again.
 """
 
 from django import forms
@@ -12,6 +17,10 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.admin_mixins import AuditedAdmin
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -32,7 +41,7 @@ class UserAddForm(forms.ModelForm):
         return user
 
 
-class AccessReadOnlyUserAdmin(UserAdmin):
+class AccessReadOnlyUserAdmin(AuditedAdmin, UserAdmin):
     """Django's UserAdmin without the password, with roles, permissions and flags shown but never edited."""
 
     add_form = UserAddForm
@@ -43,7 +52,12 @@ class AccessReadOnlyUserAdmin(UserAdmin):
         (_("Permissions"), {"fields": ACCESS_FIELDS}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
-    readonly_fields = (*ACCESS_FIELDS, "last_login", "date_joined")
+    audit_fields = ("user.name", "user.email")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        """Access fields and dates always; the e-mail address too once the user exists (reset links go there)."""
+        fixed = (*ACCESS_FIELDS, "last_login", "date_joined")
+        return fixed if obj is None else (*fixed, "email")
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         """Users are deactivated by an access change, never deleted here."""
@@ -68,5 +82,7 @@ class AccessReadOnlyGroupAdmin(GroupAdmin):
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 admin.site.register(User, AccessReadOnlyUserAdmin)
 admin.site.register(Group, AccessReadOnlyGroupAdmin)

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.models import AccessChange, Team
+from access.password_reset import password_reset_link_send
 from access.portfolio_grants import portfolio_grants
 from access.roles import ALL_ROLES
 from access.security import database_audit_silence, user_sessions_end
@@ -72,6 +73,8 @@ def _kind_errors(change: AccessChange) -> dict[str, Any]:
         errors["team"] = _("Choose a team.")
     if change.kind in FLAG_KINDS and change.value is None:
         errors["value"] = _("Choose true or false.")
+    if change.kind == Kind.RESET_PASSWORD and not change.user.email:
+        errors["user"] = _("This user has no e-mail address to send the reset link to.")
     return errors
 
 
@@ -130,11 +133,12 @@ def _team_member(change: AccessChange, actor: User) -> None:
 
 
 def _reset_password(change: AccessChange, actor: User) -> None:
-    # The single-use email link (issue 16, later step) is not sent yet: the user can no longer sign in with the old one.
+    # The old password stops working now; only the user, through the e-mailed single-use link, sets the next one.
     change.user.set_unusable_password()
     change.user.save(update_fields=["password"])
     ended = user_sessions_end(user=change.user)
-    _audit(change, "password_reset", actor, sessions_ended=ended)
+    password_reset_link_send(user=change.user)
+    _audit(change, "password_reset", actor, step="link_sent", sessions_ended=ended)
 
 
 def _reset_mfa(change: AccessChange, actor: User) -> None:

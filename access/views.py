@@ -1,6 +1,7 @@
 """Sign-in: password, then the TOTP second factor for those who need it, enrolment and recovery codes."""
 
 import base64
+import datetime
 from typing import Any
 
 import qrcode
@@ -18,6 +19,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -36,6 +38,8 @@ from access.security import mfa_pending, user_is_verified, user_needs_mfa
 from audit.record import audit_record
 
 NEXT_SESSION_KEY = "_security_next"
+# The id of the unconfirmed TOTP device this session's enrolment shows (access.views._pending_device).
+ENROL_DEVICE_KEY = "_mfa_enrol_device"
 RECOVERY_DEVICE_NAME = "recovery"
 LOCKOUT_MESSAGE = _("Too many failed sign-in attempts for this username. Try again in 15 minutes.")
 
@@ -202,12 +206,33 @@ def recovery_codes_issue(*, user: User) -> list[str]:
 
 
 def totp_device_enrol(*, user: User, device: TOTPDevice) -> None:
-    """Make the verified, previously unconfirmed `device` the user's only authenticator (audited)."""
+    """Make the verified, previously unconfirmed `device` the user's only authenticator (audited).
+
+    Every other device goes, the pending ones other sessions started included: whatever secret another
+    enrolment page showed stops working once this one is confirmed.
+    """
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         audit_record(action="update", actor=user, object_type="user", object_id=user.pk, detail={"mfa": "enrolled"})
+
+
+def _pending_device(request: HttpRequest) -> TOTPDevice:
+    """This session's unconfirmed authenticator, made for it: another session (the same password) gets its own.
+
+    The device's id is kept in the (server-side) session, so its secret is shown only to the session that
+    started the enrolment; pending devices older than any session can be are deleted on the way.
+    """
+    user = request.user
+    device_id = request.session.get(ENROL_DEVICE_KEY)
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first() if device_id else None
+    if device is None:
+        stale = timezone.now() - datetime.timedelta(seconds=settings.SESSION_ABSOLUTE_TIMEOUT)
+        TOTPDevice.objects.filter(user=user, confirmed=False, created_at__lt=stale).delete()
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        request.session[ENROL_DEVICE_KEY] = device.pk
+    return device
 
 
 @sensitive_post_parameters("otp_token")
@@ -222,13 +247,13 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     # Someone with only the password must not swap in their own authenticator.
     if has_device and not user_is_verified(user):
         return redirect("mfa_verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    device = _pending_device(request)
     form = OtpTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["otp_token"]):
             totp_device_enrol(user=user, device=device)
+            # The pending secret belongs to this enrolment only: a next one starts with a fresh key.
+            del request.session[ENROL_DEVICE_KEY]
             codes = recovery_codes_issue(user=user)
             if not user_is_verified(user):
                 _complete_second_factor(request, device, method="totp")

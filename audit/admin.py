@@ -1,4 +1,7 @@
-"""The audit log in the admin: read-only, for superusers; nobody adds, changes or deletes events."""
+"""The audit log in the admin: read-only, for superusers; nobody adds, changes or deletes events.
+
+Reading the audit log is itself audited, as on the auditor's pages: each list and each event's page is an event.
+"""
 
 from typing import Any
 
@@ -6,10 +9,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin_mixins import AuditedAdmin
 from audit.models import AuditEvent, ChainEntry, VerificationRun
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedAdmin):
     """No add, change or delete, whatever the user's permissions: the tables are append-only."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -48,6 +52,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "hash_hex",
     )
     readonly_fields = fields
+
+    def audit_persons(self, obj: AuditEvent) -> list[str]:
+        """The persons the event names (its page shows them)."""
+        return list(obj.persons or [])
 
     @admin.display(description=_("object"))
     def object_label(self, obj: AuditEvent) -> str:

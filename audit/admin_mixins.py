@@ -1,13 +1,35 @@
-"""The audited admin: every admin page that shows personal data writes its audit event."""
+"""The audited admin: every admin page that shows personal or audit data writes its audit event.
 
+A search is recorded by its shape only (`{"search": "phone"}`): what was typed, often a phone or an ID number,
+never reaches the log.
+"""
+
+import re
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.http import HttpRequest, HttpResponse
 
 from audit.record import audit_record
 
 ADMIN_ROLE = "admin"
+
+# Shapes of a search term, checked in this order: an ID number (18 characters, the last a digit or X, or the old
+# 15 digits), a phone (optional +, then 5 to 15 digits with spaces, hyphens or brackets), anything else.
+_ID_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
+_PHONE = re.compile(r"\+?[\d\s\-()]+")
+_PHONE_DIGITS = range(5, 16)
+
+
+def search_kind(term: str) -> str:
+    """What an admin search looked for, without the term: `id_number`, `phone` or `text`."""
+    term = term.strip()
+    if _ID_NUMBER.fullmatch(term):
+        return "id_number"
+    if _PHONE.fullmatch(term) and sum(char.isdigit() for char in term) in _PHONE_DIGITS:
+        return "phone"
+    return "text"
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -39,9 +61,18 @@ class AuditedAdmin(admin.ModelAdmin):
                 object_type=self.model._meta.model_name,
                 persons=persons,
                 fields=self.audit_fields,
-                detail={"path": request.path[:200], "rows": len(rows)},
+                detail=self._list_detail(request, len(rows)),
             )
         return response
+
+    @staticmethod
+    def _list_detail(request: HttpRequest, rows: int) -> dict[str, Any]:
+        detail: dict[str, Any] = {"path": request.path[:200], "rows": rows}
+        term = request.GET.get(SEARCH_VAR, "")
+        if term.strip():
+            # That a search happened and its shape: the term itself may be a phone or an ID number.
+            detail["search"] = search_kind(term)
+        return detail
 
     def changeform_view(
         self,

@@ -2,13 +2,14 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
-from audit.record import audit_record
+from audit.record import audit_record, keyed_hash
 
-# An attempted username is kept (it shows credential stuffing); longer input is cut, passwords never reach here.
-MAX_ATTEMPTED_USERNAME = 150
+# What `keyed_hash` is salted with for attempted usernames.
+ATTEMPTED_USERNAME_PURPOSE = "login_failed.username"
 
 
 def record_login(sender: Any, request: HttpRequest | None, user: AbstractBaseUser, **kwargs: Any) -> None:
@@ -19,9 +20,20 @@ def record_login(sender: Any, request: HttpRequest | None, user: AbstractBaseUse
 def record_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    """`login_failed`: the attempted username in detail; Django already masks the password, which is dropped."""
-    attempted = str(credentials.get("username", ""))[:MAX_ATTEMPTED_USERNAME]
-    audit_record(action="login_failed", outcome="failed", detail={"username": attempted})
+    """`login_failed`: a keyed hash of the attempted username, never the text; the password is dropped.
+
+    What was typed as a username may be anything, a password in the wrong field too: the hash still shows one
+    username tried again and again (credential stuffing). An existing account is named as the object, by id.
+    """
+    attempted = str(credentials.get("username", ""))
+    known = get_user_model().objects.filter(username=attempted).values_list("pk", flat=True).first()
+    audit_record(
+        action="login_failed",
+        outcome="failed",
+        object_type="user" if known is not None else "",
+        object_id=known if known is not None else "",
+        detail={"username_hmac": keyed_hash(attempted, purpose=ATTEMPTED_USERNAME_PURPOSE)},
+    )
 
 
 def record_logout(sender: Any, request: HttpRequest | None, user: AbstractBaseUser | None, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
+from django.utils.crypto import salted_hmac
 
 from audit.context import current_context
 from audit.encoding import EVENT_COLUMNS
@@ -35,6 +36,15 @@ def person_key_sql(kind: str, id_column: str) -> str:
     if kind not in PERSON_KINDS:
         raise ValueError(f"an audited person is a borrower or a contact, not {kind!r}")
     return f"'{kind}:' || {id_column}"
+
+
+def keyed_hash(value: str, *, purpose: str) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY, salted by `purpose`) of a value an event must not hold.
+
+    The same value gives the same hash, so repeats still show (one username tried a hundred times), while the
+    log never holds the value itself and nobody without the key can test guesses against it.
+    """
+    return salted_hmac(f"audit.{purpose}", value, algorithm="sha256").hexdigest()
 
 
 class AuditWriteError(Exception):

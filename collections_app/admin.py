@@ -67,7 +67,8 @@ class BorrowerAdmin(AuditedAdmin):
 
     list_display = ("external_ref", "masked_name", "masked_phone", "masked_id_number", "timezone")
     list_filter = ("timezone", ("cease_requested_at", admin.EmptyFieldListFilter))
-    search_fields = ("external_ref", "=phone", "=accounts__account_number")
+    # A search by phone or ID number is audited by its shape, never its value (AuditedAdmin).
+    search_fields = ("external_ref", "=phone", "=id_number", "=accounts__account_number")
     fields = ("external_ref", "masked_name", "masked_phone", "masked_id_number", "timezone", "cease_requested_at")
     readonly_fields = ("external_ref", "masked_name", "masked_phone", "masked_id_number", "cease_requested_at")
     audit_fields = ("borrower.name", "borrower.phone", "borrower.id_number")
@@ -341,8 +342,8 @@ class PortfolioAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserPreference)
-class UserPreferenceAdmin(admin.ModelAdmin):
-    """Each user's UI language."""
+class UserPreferenceAdmin(AuditedAdmin):
+    """Each user's UI language (a staff member's own setting: its pages are audited too)."""
 
     list_display = ("user", "language")
     list_filter = ("language",)

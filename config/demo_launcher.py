@@ -205,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ensure_env_file(args.env_file):
         print(f"Wrote demo settings and keys to {args.env_file} (keep it out of version control).", flush=True)
     env = demo_environment(os.environ, read_env_file(args.env_file))
+    # Links in e-mails (a password reset's) point at the port this demo serves.
+    env.setdefault("SITE_URL", f"http://{HOST}:{args.port}")
     python = sys.executable
     redis_url = env.get("REDIS_URL", DEFAULT_REDIS_URL)
     use_redis = redis_available(redis_url)

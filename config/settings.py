@@ -125,6 +125,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# An approved `reset_password` access change e-mails the user a single-use link (access/password_reset.py):
+# valid for 24 hours, and spent once the password is set (the token is bound to the password hash).
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+# Where users reach the site, for links in e-mails; `make run` sets it to the port it serves.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587; the demo prints e-mails on the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Family-Contact Review <no-reply@localhost>")
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -143,6 +152,9 @@ AXES_LOCKOUT_CALLABLE = "access.views.lockout_response"
 # The audit log records logins; axes keeps only its failure counters, and logs no usernames or IPs.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Axes' admin pages would show raw attempted usernames (a password typed in the wrong field, too) and IPs,
+# unaudited; its rows are only counters, expired after the cool-off. Unlock with `axes_reset_username`.
+AXES_ENABLE_ADMIN = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # axes.W006 warns that a lock without the IP can be dodged by rotating user agents or cookies; ours is
 # keyed on the username alone and sums failures across every IP and agent, so rotating them changes

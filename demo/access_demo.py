@@ -2,7 +2,8 @@
 
 admin2 (a superuser) and lead1 (`team_lead`) are demo users like the others (demo/accounts.py DEMO_USERS);
 this module adds what joins them: the team, and one pending access change requested by admin, so that admin2
-finds work at /access/changes/ on first sign-in.
+finds work at /access/changes/ on first sign-in. Only users this seed created are joined to anything: a team
+lead or member, or an access change filed in someone's name, would change a user who was there before.
 """
 
 from django.contrib.auth.models import User
@@ -17,16 +18,21 @@ DEMO_TEAM_MEMBERS = ("officer1", "officer2")
 DEMO_PENDING_CHANGE = {"requester": "admin", "user": "approver2", "kind": "grant_portfolio", "portfolio": "cn-consumer"}
 
 
-def seed_access_demo(*, users: dict[str, User]) -> dict[str, int]:
-    """Create the team and the pending access change when missing; idempotent. Returns what it created."""
-    team, team_created = Team.objects.get_or_create(name=DEMO_TEAM, defaults={"lead": users[DEMO_TEAM_LEAD]})
-    if team_created:
-        team.members.add(*(users[username] for username in DEMO_TEAM_MEMBERS))
+def seed_access_demo(*, created: dict[str, User]) -> dict[str, int]:
+    """Create the team and the pending access change when missing, among the users `created` by this seed."""
+    team_created = False
+    if not Team.objects.filter(name=DEMO_TEAM).exists():
+        team = Team.objects.create(name=DEMO_TEAM, lead=created.get(DEMO_TEAM_LEAD))
+        team.members.add(*(created[username] for username in DEMO_TEAM_MEMBERS if username in created))
+        team_created = True
     spec = DEMO_PENDING_CHANGE
-    requester, subject = users[spec["requester"]], users[spec["user"]]
-    exists = AccessChange.objects.filter(
-        requested_by=requester, user=subject, kind=spec["kind"], portfolio=spec["portfolio"]
-    ).exists()
-    if not exists:
-        access_change_request(actor=requester, user=subject, kind=spec["kind"], portfolio=spec["portfolio"])
-    return {"teams": int(team_created), "access_changes": int(not exists)}
+    requester, subject = created.get(spec["requester"]), created.get(spec["user"])
+    filed = False
+    if requester is not None and subject is not None:
+        exists = AccessChange.objects.filter(
+            requested_by=requester, user=subject, kind=spec["kind"], portfolio=spec["portfolio"]
+        ).exists()
+        if not exists:
+            access_change_request(actor=requester, user=subject, kind=spec["kind"], portfolio=spec["portfolio"])
+            filed = True
+    return {"teams": int(team_created), "access_changes": int(filed)}

@@ -99,20 +99,30 @@ def _rng(*key: object) -> random.Random:
 
 
 def seed_users(*, password: str) -> dict[str, User]:
-    """Create the missing demo users with their roles; existing users keep their password."""
-    users: dict[str, User] = {}
+    """Create the missing demo users with their roles; returns only those it created.
+
+    An existing user of the same name is never changed: no password, role, flag or device is added to it
+    (a real `admin` keeps its own credentials), and nothing else in the demo joins it to anything.
+    """
+    created: dict[str, User] = {}
+    existing = set(User.objects.filter(username__in=DEMO_USERS).values_list("username", flat=True))
     # Hashed once: the demo users share a published password, and each hash costs a noticeable fraction of a second.
     encoded = make_password(password)
     for username, role in DEMO_USERS.items():
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            user = User(username=username, email=f"{username}@demo.invalid", password=encoded)
-            user.is_staff = user.is_superuser = role is None
-            user.save()
-        if role is not None and not user.groups.filter(name=role).exists():
+        if username in existing:
+            continue
+        user = User(username=username, email=f"{username}@demo.invalid", password=encoded)
+        user.is_staff = user.is_superuser = role is None
+        user.save()
+        if role is not None:
             user.groups.add(Group.objects.get(name=role))
-        users[username] = user
-    return users
+        created[username] = user
+    return created
+
+
+def demo_users() -> dict[str, User]:
+    """The demo users that exist, by username (created now or by an earlier seed, or someone else's)."""
+    return {user.username: user for user in User.objects.filter(username__in=DEMO_USERS)}
 
 
 def seed_portfolios() -> dict[str, Portfolio]:

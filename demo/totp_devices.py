@@ -1,6 +1,7 @@
-"""Enrol the demo users' TOTP devices with the secrets published in CONTRACT.md (used by seed_demo)."""
+"""Enrol new demo users' TOTP devices with the secrets published in CONTRACT.md (used by seed_demo)."""
 
 import base64
+from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -18,20 +19,18 @@ DEMO_TOTP_SECRETS = {
 DEMO_DEVICE_NAME = "demo"
 
 
-def demo_totp_devices_enrol() -> int:
-    """Give each existing demo user exactly its published TOTP device; idempotent; returns devices created."""
+def demo_totp_devices_enrol(*, users: Iterable[User]) -> int:
+    """Give each of `users` (demo users the seed just created) its published device; returns devices created.
+
+    A user that already has an authenticator keeps it: a published secret is never added beside a real one.
+    """
     created = 0
     with transaction.atomic():
-        for username, secret in DEMO_TOTP_SECRETS.items():
-            user = User.objects.filter(username=username).first()
-            if user is None:
+        for user in users:
+            secret = DEMO_TOTP_SECRETS.get(user.username)
+            if secret is None or TOTPDevice.objects.filter(user=user).exists():
                 continue
             key = base64.b32decode(secret).hex()
-            device = TOTPDevice.objects.filter(user=user, name=DEMO_DEVICE_NAME).first()
-            if device is None:
-                TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, key=key, confirmed=True)
-                created += 1
-            elif device.key != key or not device.confirmed:
-                device.key, device.confirmed = key, True
-                device.save(update_fields=["key", "confirmed"])
+            TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, key=key, confirmed=True)
+            created += 1
     return created

@@ -1,19 +1,19 @@
-"""Admin of family-contact requests (read-only: decisions go through the review pages) and approver scopes."""
+"""Admin of family-contact requests and approver scopes: read-only, every page audited.
+
+Requests are decided on the review pages (the admin would bypass the rules); an approver's portfolios change
+only by an access change (/access/changes/), requested by one administrator and approved by a second.
+"""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
+from audit.admin_mixins import AuditedAdmin
+from audit.record import person_key
 from review.models import ApproverAllPortfolios, ApproverPortfolio, FamilyContactRequest
-from review.services import (
-    approver_all_portfolios_grant,
-    approver_all_portfolios_revoke,
-    approver_portfolio_grant,
-    approver_portfolio_revoke,
-)
 
 
 @admin.register(FamilyContactRequest)
-class FamilyContactRequestAdmin(admin.ModelAdmin):
+class FamilyContactRequestAdmin(AuditedAdmin):
     """Requests can be looked at here but never created, decided or edited: that would bypass the rules."""
 
     list_display = ("id", "account", "status", "requested_by", "requested_at", "decided_by", "decided_at")
@@ -40,6 +40,11 @@ class FamilyContactRequestAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     list_select_related = ("account", "requested_by", "decided_by")
+    audit_fields = ("account.account_number", "request.status", "request.decision_reason", "request.evaluation")
+
+    def audit_persons(self, obj: FamilyContactRequest) -> list[str]:
+        """The borrower whose account it is, and the contact it would reach."""
+        return [person_key("borrower", obj.account.borrower_id), person_key("contact", obj.contact_id)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -47,50 +52,40 @@ class FamilyContactRequestAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: FamilyContactRequest | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: FamilyContactRequest | None = None) -> bool:
-        return False
-
 
 @admin.register(ApproverPortfolio)
-class ApproverPortfolioAdmin(admin.ModelAdmin):
-    """Grant approvers portfolios (narrowing an all-portfolios grant); every change is audited through the services."""
+class ApproverPortfolioAdmin(AuditedAdmin):
+    """Which approver may decide which portfolio: shown here, changed only by an approved access change."""
 
     list_display = ("user", "portfolio", "granted_at")
     list_select_related = ("user", "portfolio")
-    fields = ("user", "portfolio")
+    fields = ("user", "portfolio", "granted_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: ApproverPortfolio | None = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: ApproverPortfolio, form: object, change: bool) -> None:
-        grant = approver_portfolio_grant(user=obj.user, portfolio=obj.portfolio, actor=request.user)
-        obj.pk = grant.pk
-
-    def delete_model(self, request: HttpRequest, obj: ApproverPortfolio) -> None:
-        approver_portfolio_revoke(user=obj.user, portfolio=obj.portfolio, actor=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: object) -> None:
-        for grant in queryset:
-            approver_portfolio_revoke(user=grant.user, portfolio=grant.portfolio, actor=request.user)
+    def has_delete_permission(self, request: HttpRequest, obj: ApproverPortfolio | None = None) -> bool:
+        return False
 
 
 @admin.register(ApproverAllPortfolios)
-class ApproverAllPortfoliosAdmin(admin.ModelAdmin):
-    """Approvers who review every portfolio; granting replaces their portfolio rows, all through the services."""
+class ApproverAllPortfoliosAdmin(AuditedAdmin):
+    """Approvers who review every portfolio: shown here, granted only by an approved access change."""
 
     list_display = ("user", "granted_at")
     list_select_related = ("user",)
-    fields = ("user",)
+    fields = ("user", "granted_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: ApproverAllPortfolios | None = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: ApproverAllPortfolios, form: object, change: bool) -> None:
-        obj.pk = approver_all_portfolios_grant(user=obj.user, actor=request.user).pk
-
-    def delete_model(self, request: HttpRequest, obj: ApproverAllPortfolios) -> None:
-        approver_all_portfolios_revoke(user=obj.user, actor=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: object) -> None:
-        for grant in queryset:
-            approver_all_portfolios_revoke(user=grant.user, actor=request.user)
+    def has_delete_permission(self, request: HttpRequest, obj: ApproverAllPortfolios | None = None) -> bool:
+        return False

@@ -34,6 +34,7 @@ from collections_app.importers.upsert import (
     fetch,
     ladder_changed,
 )
+from collections_app.masking import mask_phone
 from collections_app.models import Borrower, Contact, LoanAccount, Portfolio
 from collections_app.services.accounts import account_assign
 from collections_app.services.call_tasks import call_tasks_cancel_not_due
@@ -229,7 +230,7 @@ class _AccountsImport:
                     self.problems.add(
                         row.line,
                         _("contact %(p)s of borrower %(b)s: %(columns)s differ from its row %(n)d")
-                        % {"p": row.contact.phone, "b": row.borrower_ref, "columns": columns, "n": line},
+                        % {"p": mask_phone(row.contact.phone), "b": row.borrower_ref, "columns": columns, "n": line},
                     )
         self.problems.raise_if_any()
 

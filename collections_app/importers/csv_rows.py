@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collections_app.masking import mask_phone
 from collections_app.models.accounts import e164_validator
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -156,8 +157,9 @@ def phone(values: dict[str, str], column: str) -> str:
     try:
         e164_validator(value)
     except ValidationError:
+        # Masked: import errors reach the console and logs, where a full number must not.
         raise ValueError(
-            _("%(c)s must be in E.164 form such as +8613800000000: %(v)r") % {"c": column, "v": value}
+            _("%(c)s must be in E.164 form such as +8613800000000: %(v)r") % {"c": column, "v": mask_phone(value)}
         ) from None
     return value
 

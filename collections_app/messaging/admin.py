@@ -309,13 +309,19 @@ class ChannelStopAdmin(AuditedAdmin):
 
 
 @admin.register(CallTask)
-class CallTaskAdmin(admin.ModelAdmin):
-    """Phone-call tasks the ladder created, read-only."""
+class CallTaskAdmin(AuditedAdmin):
+    """Phone-call tasks the ladder created, read-only; every page is audited."""
 
     list_display = ("account", "officer", "due_date", "dpd", "status")
     list_filter = ("status", "due_date")
+    list_select_related = ("account", "officer")
     search_fields = ("account__account_number",)
     readonly_fields = ("account", "officer", "due_date", "dpd", "status", "policy_version", "created_at", "closed_at")
+    audit_fields = ("account.account_number", "calltask.dpd")
+
+    def audit_persons(self, obj: CallTask) -> list[str]:
+        """The borrower to be called."""
+        return [person_key("borrower", obj.account.borrower_id)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Created by run_escalation."""
@@ -323,10 +329,6 @@ class CallTaskAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Worked from the caseload."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Kept for the record."""
         return False
 
 

@@ -165,7 +165,8 @@ def test_a_superuser_may_not_be_granted_a_role_nor_a_role_holder_made_superuser(
 
 def test_portfolio_team_flag_and_credential_kinds_apply(admins) -> None:
     root, root2, _ = admins
-    carol = make_user("carol", RISK_APPROVER)
+    # An address to send the password-reset link to (tests/access/test_credential_reset.py).
+    carol = make_user("carol", RISK_APPROVER, email="carol@example.com")
     make_portfolio("cn-consumer")
     team = Team.objects.create(name="East", lead=make_user("lena", TEAM_LEAD))
     TOTPDevice.objects.create(user=carol, name="phone", confirmed=True)

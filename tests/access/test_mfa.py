@@ -1,12 +1,14 @@
 """The TOTP second factor for approvers, auditors and superusers: verification, enrolment, recovery codes."""
 
 import base64
+import datetime
 import re
 import subprocess
 import sys
 import time
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 from django_otp.oath import TOTP
@@ -172,6 +174,62 @@ def test_enrolment_shows_a_qr_code_and_confirms_with_a_code_then_shows_recovery_
     assert AuditEvent.objects.filter(action="update", detail__mfa="enrolled", actor_username="carol").exists()
 
 
+def _enrolment_secret(client: Client) -> str:
+    page = client.get("/accounts/mfa/enrol/")
+    assert page.status_code == 200
+    return page.context["secret"]
+
+
+def _device_of(secret: str) -> TOTPDevice:
+    return TOTPDevice(key=base64.b32decode(secret).hex())
+
+
+def test_the_pending_secret_is_shown_only_to_the_session_that_started_the_enrolment(approver: User) -> None:
+    mine, theirs = password_step("carol"), password_step("carol")
+    my_secret = _enrolment_secret(mine)
+    # Someone else with the password, in another session, gets another pending key, never this one.
+    their_page = theirs.get("/accounts/mfa/enrol/")
+    assert their_page.context["secret"] != my_secret
+    assert my_secret not in their_page.content.decode()
+    # The page shows the same key again in its own session (a reload), not a new one each time.
+    assert _enrolment_secret(mine) == my_secret
+
+
+ENROLLED_AT = datetime.datetime(2026, 12, 7, 10, 0, 5, tzinfo=datetime.UTC)
+
+
+@time_machine.travel(ENROLLED_AT, tick=False)
+def test_a_secret_another_session_was_shown_stops_working_once_the_user_confirms(approver: User) -> None:
+    mine, theirs = password_step("carol"), password_step("carol")
+    my_secret, their_secret = _enrolment_secret(mine), _enrolment_secret(theirs)
+
+    assert mine.post("/accounts/mfa/enrol/", {"otp_token": code_for(_device_of(my_secret))}).status_code == 200
+
+    assert list(TOTPDevice.objects.filter(user=approver).values_list("confirmed", flat=True)) == [True]
+    # The other session's key confirms nothing and signs nobody in; its page is gone.
+    assert theirs.get("/accounts/mfa/enrol/")["Location"] == "/accounts/mfa/"
+    late = theirs.post("/accounts/mfa/", {"otp_token": code_for(_device_of(their_secret))})
+    assert late.status_code == 200 and "_otp_device_id" not in theirs.session
+    # A minute on (past django-otp's throttle after that wrong code), the confirmed key alone signs carol in.
+    with time_machine.travel(ENROLLED_AT + datetime.timedelta(minutes=1), tick=False):
+        fresh = password_step("carol")
+        assert fresh.post("/accounts/mfa/", {"otp_token": code_for(_device_of(their_secret))}).status_code == 200
+    with time_machine.travel(ENROLLED_AT + datetime.timedelta(minutes=2), tick=False):
+        assert fresh.post("/accounts/mfa/", {"otp_token": code_for(_device_of(my_secret))}).status_code == 302
+
+
+def test_after_confirmation_the_session_holds_no_pending_secret_and_a_new_enrolment_gets_a_fresh_key(
+    approver: User,
+) -> None:
+    client = password_step("carol")
+    secret = _enrolment_secret(client)
+    client.post("/accounts/mfa/enrol/", {"otp_token": code_for(_device_of(secret))})
+    assert "_mfa_enrol_device" not in client.session
+    # The verified user replacing their authenticator starts from a new key; the old one works until then.
+    assert _enrolment_secret(client) != secret
+    assert TOTPDevice.objects.get(user=approver, confirmed=True).key == _device_of(secret).key
+
+
 def test_a_wrong_enrolment_code_confirms_nothing(approver: User) -> None:
     client = password_step("carol")
     client.get("/accounts/mfa/enrol/")
@@ -219,13 +277,14 @@ def test_demo_skip_mfa_only_works_while_debug_is_on(debug: str, expected: str) -
 
 
 def test_the_demo_devices_accept_codes_from_the_published_secrets() -> None:
-    for username in DEMO_TOTP_SECRETS:
-        if username.startswith("admin"):
-            User.objects.create_superuser(username, "a@example.com", PASSWORD)
-        else:
-            make_user(username, RISK_APPROVER)
-    assert demo_totp_devices_enrol() == len(DEMO_TOTP_SECRETS) == 6
-    assert demo_totp_devices_enrol() == 0
+    users = [
+        User.objects.create_superuser(username, "a@example.com", PASSWORD)
+        if username.startswith("admin")
+        else make_user(username, RISK_APPROVER)
+        for username in DEMO_TOTP_SECRETS
+    ]
+    assert demo_totp_devices_enrol(users=users) == len(DEMO_TOTP_SECRETS) == 6
+    assert demo_totp_devices_enrol(users=users) == 0
     assert TOTPDevice.objects.count() == 6
     secret = DEMO_TOTP_SECRETS["approver1"]
     app = TOTP(base64.b32decode(secret), 30, 0, 6, 0)

@@ -87,6 +87,8 @@ ROUTES: dict[str, str] = {
     "access/changes/": "plain",
     "access/changes/new/": "skip: POST-only, as the decide routes",
     "access/changes/<int:change_id>/decide/": "skip: POST-only",
+    "access/password/<uidb64>/<token>/": "plain",
+    "access/password/done/": "plain",
 }
 # Admin routes by their shape: every model's changelist and pages, walked for the superuser.
 ADMIN_SHAPES = {
@@ -104,8 +106,6 @@ ADMIN_SHAPES = {
     r"admin/password_change/": "plain",
     r"admin/password_change/done/": "plain",
     r"admin/r/<path:content_type_id>/<path:object_id>/": "skip: view-on-site redirect",
-    r"admin/otp_totp/totpdevice/<int:pk>/config/": "skip: a device's TOTP secret, not personal data",
-    r"admin/otp_totp/totpdevice/<int:pk>/qrcode/": "skip: a device's TOTP QR code, not personal data",
     r"admin/\(\?P<app_label>[^)]*\)/": "plain",
     r"admin/\(\?P<url>\.\*\)": "skip: catch-all redirect",
 }
@@ -180,6 +180,9 @@ class World:
             "object_id": str(object_id or 0),
             "id": str(object_id or 0),
             "app_label": "collections_app",
+            # A password-reset link that is not valid: the page shows the refusal.
+            "uidb64": "MQ",
+            "token": "not-a-token",
         }
 
 

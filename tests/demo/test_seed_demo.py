@@ -1,11 +1,20 @@
-"""seed_demo: the contract's demo users and data, each officer with a caseload, and a second run creating nothing."""
+"""seed_demo: the contract's demo users and data, each officer with a caseload, and a second run creating nothing.
+
+It runs only with DEBUG on (exit 2 otherwise) and never changes a user that exists already.
+"""
 
 import io
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -23,6 +32,15 @@ from collections_app.models import (
     PromiseToPay,
 )
 from demo import accounts as demo
+from tests.factories import make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def debug_on(settings) -> None:
+    """The demo's published credentials belong on a debug machine: every seed here runs with DEBUG on."""
+    settings.DEBUG = True
 
 
 def seed(*extra: str) -> str:
@@ -153,3 +171,52 @@ def test_if_empty_leaves_a_database_with_users_alone(officer: User) -> None:
     assert not LoanAccount.objects.exists()
     assert not User.objects.filter(username="officer1").exists()
     assert "no demo data" in out
+
+
+@pytest.mark.django_db
+def test_seed_with_debug_off_exits_2_and_creates_nothing(settings) -> None:
+    settings.DEBUG = False
+    with pytest.raises(CommandError) as refused:
+        seed()
+    assert refused.value.returncode == 2
+    assert "DEBUG" in str(refused.value)
+    assert not User.objects.exists() and not LoanAccount.objects.exists()
+
+
+def test_manage_py_seed_demo_with_debug_off_exits_2(tmp_path: Path) -> None:
+    database = tmp_path / "refused.sqlite3"
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "TEST_DB_NAME"}}
+    env.update(DEBUG="0", SECRET_KEY="seed-refusal-test", SQLITE_PATH=str(database))
+    result = subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "DEBUG" in result.stderr
+    # Refused before touching the database: not even a table was created.
+    if database.exists():
+        with sqlite3.connect(database) as connection:
+            assert connection.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+
+
+@pytest.mark.django_db
+def test_seed_never_changes_an_existing_user() -> None:
+    own_admin = User.objects.create_superuser("admin", "ops@example.com", "admins-own-pass-2026")
+    own_officer = make_user("officer1", CASE_OFFICER, password="officers-own-pass-2026")
+    before = {
+        user.username: (user.password, user.email, user.is_staff, set(user_roles(user)))
+        for user in (own_admin, own_officer)
+    }
+
+    seed()
+
+    for user in (User.objects.get(username="admin"), User.objects.get(username="officer1")):
+        assert (user.password, user.email, user.is_staff, set(user_roles(user))) == before[user.username]
+        assert not user.teams.exists()
+    # No published secret beside (or instead of) a real administrator's authenticator.
+    assert not TOTPDevice.objects.filter(user__username="admin").exists()
+    # Nothing is filed in the existing admin's name; the new users got their demo credentials.
+    from access.models import AccessChange
+
+    assert not AccessChange.objects.filter(requested_by__username="admin").exists()
+    assert User.objects.get(username="admin2").check_password(settings.DEMO_PASSWORD)
+    assert TOTPDevice.objects.filter(user__username="admin2", confirmed=True).exists()

@@ -149,8 +149,7 @@ def plain_http_live_server(live_server: object) -> None:
 
 def test_family_contact_journey(clock, gateway, eager_tasks, browser, live_server) -> None:
     plain_http_live_server(live_server)
-    seed_users(password=settings.DEMO_PASSWORD)
-    demo_totp_devices_enrol()
+    demo_totp_devices_enrol(users=seed_users(password=settings.DEMO_PASSWORD).values())
     seed_family_contact_demo()
     base = live_server.url
     e1 = LoanAccount.objects.get(account_number="DEMO-E1")

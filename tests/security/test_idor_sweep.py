@@ -61,9 +61,20 @@ CANARY_ACCOUNT = "CANARY-ACC-0001"
 CANARY_JUSTIFICATION = "Canary justification: five unanswered calls, canary-7f3e."
 
 
+# URLs whose parameters are a capability rather than an object id: the password-reset link (uid and token) opens
+# for whoever holds a valid token, signed in or not (tests/access/test_credential_reset.py).
+CAPABILITY_PARAMETERS = {"uidb64", "token"}
+# Their parameters in the page walks: a link that is not valid, whose page shows the refusal.
+NO_VALID_LINK = {"uidb64": "MQ", "token": "not-a-token"}
+
+
 def object_routes() -> list[Route]:
-    """Every URL pattern that takes a parameter, outside Django's admin (swept separately)."""
-    return [r for r in walk_routes(get_resolver().url_patterns) if r.parameters and not r.template.startswith("admin/")]
+    """Every URL pattern that takes an object id, outside Django's admin (swept separately)."""
+    return [
+        r
+        for r in walk_routes(get_resolver().url_patterns)
+        if r.parameters and not r.template.startswith("admin/") and not set(r.parameters) & CAPABILITY_PARAMETERS
+    ]
 
 
 def admin_object_routes() -> list[Route]:
@@ -163,6 +174,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "change_id": "1",
         # Template versions have no portfolio: for an approver only a version that does not exist is out of reach.
         "version_id": "0",
+        **NO_VALID_LINK,
     }
     sets = [full]
     # Alice's own account with Bob's request, flag or call task: the pair must be checked together, not one by one.
@@ -294,6 +306,7 @@ def own_values(world: World) -> list[dict[str, str]]:
         "reply_id": str(reply.pk),
         "change_id": "1",
         "version_id": "0",
+        **NO_VALID_LINK,
     }
     return [
         common | {"kind": "borrower", "person_id": str(account.borrower_id)},

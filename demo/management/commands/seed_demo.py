@@ -1,10 +1,14 @@
-"""Load the demo data (CONTRACT.md "Demo data"); idempotent, dates relative to the day it runs."""
+"""Load the demo data (CONTRACT.md "Demo data"); idempotent, dates relative to the day it runs.
+
+The demo's users share a published password and published TOTP secrets, so the command refuses to run unless
+DEBUG is on (exit 2), and it never changes a user that exists already.
+"""
 
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +34,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            # No flag or variable bypasses this: published credentials belong on a debug machine only.
+            raise CommandError(
+                "seed_demo creates users with a published password and TOTP secrets: it runs only with DEBUG on.",
+                returncode=2,
+            )
         if options["if_empty"] and (get_user_model().objects.exists() or LoanAccount.objects.exists()):
             self.stdout.write("The database already holds data: no demo data loaded.")
             return
@@ -37,13 +47,14 @@ class Command(BaseCommand):
         today = lender_today(now)
         # One transaction: an interrupted seed leaves nothing half-built. Each part of the demo is one step.
         with transaction.atomic():
-            users = demo.seed_users(password=settings.DEMO_PASSWORD)
+            created = demo.seed_users(password=settings.DEMO_PASSWORD)
             demo.seed_portfolios()
             accounts = demo.seed_accounts(rows=demo.demo_account_rows(today=today))
-            history = demo.seed_history(users=users, today=today)
+            history = demo.seed_history(users=demo.demo_users(), today=today)
             family = seed_family_contact_demo(now=now)
-            access = seed_access_demo(users=users)
-            devices = demo_totp_devices_enrol()
+            access = seed_access_demo(created=created)
+            devices = demo_totp_devices_enrol(users=created.values())
+        self.stdout.write(f"Demo users created: {', '.join(created) or 'none'}")
         self.stdout.write(f"Demo accounts: {accounts}")
         self.stdout.write("Demo history: " + ", ".join(f"{n} {name}" for name, n in history.items()))
         self.stdout.write(f"Family-contact demo accounts: {', '.join(a.account_number for a in family)}")
