@@ -15,15 +15,17 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
+from access.models import Team
+from access.roles import TEAM_LEAD
 from audit.models import AuditEvent, ChainEntry
 from audit.record import person_key
 from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
-from collections_app.models import Borrower, Contact, Message
+from collections_app.models import Borrower, Contact, Message, RepaymentPlan
 from review.models import ApproverPortfolio, FamilyContactRequest
 from tests.audit.helpers import assert_no_personal_values, audit_mark, events_since
 from tests.conftest import signed_in
-from tests.factories import make_account, make_borrower, make_contact, make_portfolio
+from tests.factories import make_account, make_borrower, make_contact, make_plan, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
 from tests.security.routes import Route, build, walk_routes
 
@@ -77,6 +79,15 @@ ROUTES: dict[str, str] = {
     "access/changes/": "plain",
     "access/changes/new/": "skip: POST-only, as the decide routes",
     "access/changes/<int:change_id>/decide/": "skip: POST-only",
+    "cases/<int:account_id>/plans/new/": "plain",
+    "cases/<int:account_id>/plans/<int:plan_id>/withdraw/": "skip: POST-only",
+    "team/": "plain",
+    "team/export.csv": "audited",
+    "team/accounts/": "personal",
+    "team/accounts/<int:account_id>/": "personal",
+    "team/reassign/": "skip: POST-only",
+    "team/plans/<int:plan_id>/": "personal",
+    "team/plans/<int:plan_id>/decide/": "skip: POST-only",
 }
 # Admin routes by their shape: every model's changelist and pages, walked for the superuser.
 ADMIN_SHAPES = {
@@ -120,6 +131,7 @@ class World:
     case: Case
     request: FamilyContactRequest
     message: Message
+    plan: RepaymentPlan
 
     def markers(self) -> dict[str, list[str]]:
         """Every form in which a page could show each canary person's data, by audit person id."""
@@ -162,6 +174,7 @@ class World:
         return {
             "account_id": str(self.case.account.pk),
             "request_id": str(self.request.pk),
+            "plan_id": str(self.plan.pk),
             "flag_id": "0",
             "kind": "borrower",
             "person_id": str(self.borrower.pk),
@@ -189,6 +202,8 @@ def _first_pk(route: Route) -> int | None:
 
 @pytest.fixture
 def world(officer: User, approver: User, auditor: User, admin_user: User) -> World:
+    lead = make_user("lena", TEAM_LEAD)
+    Team.objects.create(name="walk", lead=lead).members.add(officer)
     portfolio = make_portfolio("walk")
     borrower = make_borrower(name=BORROWER_NAME, phone=BORROWER_PHONE, id_number=BORROWER_ID)
     account = make_account(officer, dpd=45, portfolio=portfolio, borrower=borrower)
@@ -206,13 +221,15 @@ def world(officer: User, approver: User, auditor: User, admin_user: User) -> Wor
         body="您的账单已到期，请及时还款。",
         idempotency_key=f"walk-{account.pk}",
     )
+    plan = make_plan(account, officer, status=RepaymentPlan.Status.PROPOSED, instalments=[])
     return World(
-        users=[officer, approver, auditor, admin_user],
+        users=[officer, approver, auditor, admin_user, lead],
         borrower=borrower,
         contact=contact,
         case=case,
         request=request,
         message=message,
+        plan=plan,
     )
 
 
