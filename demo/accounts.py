@@ -336,25 +336,9 @@ def _account_history(
         promise(-days_ago, amount)  # kept: paid the day before its date
         payment(days_ago + 1, amount, "P")
     elif roll < 0.42 and dpd >= 45:
-        # An active repayment plan agreed 40 days ago and approved by the team lead; the instalment due 30 days
-        # ago was paid.
-        agreed = at(40)
-        plan = RepaymentPlan(
-            account=account,
-            status=RepaymentPlan.Status.ACTIVE,
-            agreed_at=agreed,
-            created_by=officer,
-            outstanding_at_proposal=account.outstanding,
-            decided_by=lead,
-            decided_at=agreed + datetime.timedelta(hours=2),
-            decision_reason="Affordable: six equal monthly instalments.",
-        )
+        plan, instalments = _active_plan(account, officer, lead, agreed=at(40), first_paid=at(31), today=today)
         history.plans.append(plan)
-        instalment = max(Decimal("100.00"), (account.outstanding / 6).quantize(Decimal("0.01")))
-        for k in range(6):
-            due = today + datetime.timedelta(days=30 * (k - 1))
-            paid_at = at(31) if k == 0 else None
-            history.instalments.append(PlanInstalment(plan=plan, due_date=due, amount=instalment, paid_at=paid_at))
+        history.instalments.extend(instalments)
 
     if rng.random() < 0.04:
         kind = rng.choice((Flag.Kind.DISPUTE, Flag.Kind.HARDSHIP))
@@ -364,6 +348,40 @@ def _account_history(
         }[kind]
         history.flags.append(Flag(account=account, kind=kind, opened_reason=reason, opened_by=officer, opened_at=at(3)))
     return history
+
+
+def _active_plan(
+    account: LoanAccount,
+    officer: User,
+    lead: User,
+    *,
+    agreed: datetime.datetime,
+    first_paid: datetime.datetime,
+    today: datetime.date,
+) -> tuple[RepaymentPlan, list[PlanInstalment]]:
+    """An active plan of six monthly instalments, agreed 40 days ago and approved by the team lead; the instalment
+    due 30 days ago was paid."""
+    plan = RepaymentPlan(
+        account=account,
+        status=RepaymentPlan.Status.ACTIVE,
+        agreed_at=agreed,
+        created_by=officer,
+        outstanding_at_proposal=account.outstanding,
+        decided_by=lead,
+        decided_at=agreed + datetime.timedelta(hours=2),
+        decision_reason="Affordable: six equal monthly instalments.",
+    )
+    amount = max(Decimal("100.00"), (account.outstanding / 6).quantize(Decimal("0.01")))
+    instalments = [
+        PlanInstalment(
+            plan=plan,
+            due_date=today + datetime.timedelta(days=30 * (k - 1)),
+            amount=amount,
+            paid_at=first_paid if k == 0 else None,
+        )
+        for k in range(6)
+    ]
+    return plan, instalments
 
 
 def seed_history(*, users: dict[str, User], today: datetime.date) -> dict[str, int]:
