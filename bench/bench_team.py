@@ -4,7 +4,8 @@ Run from the repository root: `python bench/bench_team.py` with `DATABASE_URL` s
 throwaway database (`bench_team`, or `TEST_DB_NAME`) and the book of bench/support.py: `BENCH_OFFICERS` x
 `BENCH_PER_OFFICER` accounts (default 500 x 2,000 = 1,000,000), with `BENCH_INTERACTIONS` calls each over the last
 weeks, a promise on every third, and (unless `BENCH_MESSAGES=0`) one message per account yesterday, as a ladder day
-sends, a quarter of them suppressed. A team of `BENCH_TEAM` officers (default 10, 20,000 accounts) has one lead.
+sends, a quarter of them suppressed; a plan awaits its decision on every 200th account. A team of `BENCH_TEAM`
+officers (default 10, 20,000 accounts) has one lead.
 
 1. With the team's first `BENCH_SMALL` accounts (default 1,000) in the book, it takes the snapshot and counts the
    queries of /team/ and /team/?officer=... .
@@ -76,6 +77,25 @@ FROM generate_series(%(lo)s, %(hi)s - 1) AS g
 """
 
 
+# A plan proposed on every 200th account (5,000 at 1,000,000), awaiting its lead's decision.
+_PLANS = """
+INSERT INTO collections_app_repaymentplan (account_id, kind, status, agreed_at, created_by_id, outstanding_at_proposal,
+                                           difference_reason, decision_reason, status_reason)
+SELECT %(a0)s + g + 1, 'instalments', 'proposed', %(now)s::timestamptz - make_interval(hours => g %% 300),
+       (%(officers)s::bigint[])[g / %(per)s + 1], 4000.00, '', '', ''
+FROM generate_series(%(lo)s, %(hi)s - 1) AS g
+WHERE g %% 200 = 0
+"""
+
+
+def plans_fill(book: Book, lo: int, hi: int) -> None:
+    """The proposed plans of accounts lo <= g < hi, by INSERT ... SELECT in chunks."""
+    params = {"a0": book.account_base, "now": book.now, "officers": list(book.officer_ids), "per": book.per_officer}
+    for start in range(lo, hi, CHUNK):
+        with connection.cursor() as cursor:
+            cursor.execute(_PLANS, {**params, "lo": start, "hi": min(start + CHUNK, hi)})
+
+
 def messages_fill(book: Book, lo: int, hi: int, day: datetime.date) -> None:
     """Yesterday's message for each account lo <= g < hi (when BENCH_MESSAGES is on), by INSERT ... SELECT."""
     if not MESSAGES:
@@ -103,6 +123,20 @@ def team_prepare(book: Book, first: int) -> object:
     team = Team.objects.create(name="bench team", lead=lead)
     team.members.add(*book.officer_ids[first : first + TEAM])
     return lead
+
+
+def signed_in_past_mfa(user: object) -> Client:
+    """A client signed in as `user` whose session passed the second factor (team leads need one)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
 
 
 def figures_back_fill(month: datetime.date, months: int) -> None:
@@ -155,8 +189,7 @@ def run(officer_count: int, per_officer: int, runs: int) -> int:
     first_officer = max(officer_count // 2 - TEAM // 2, 0)
     first, small = first_officer * per_officer, min(SMALL, per_officer * TEAM)
     lead = team_prepare(book, first_officer)
-    client = Client()
-    client.force_login(lead)
+    client = signed_in_past_mfa(lead)
     officer = f"bench-officer-{first_officer}"
     pages = {"team": "/team/", "team_officer": f"/team/?officer={officer}"}
     yesterday = book.today - datetime.timedelta(days=1)
@@ -164,6 +197,7 @@ def run(officer_count: int, per_officer: int, runs: int) -> int:
 
     book_fill(book, first, first + small, interactions=INTERACTIONS)
     messages_fill(book, first, first + small, yesterday)
+    plans_fill(book, first, first + small)
     team_snapshot_take(day=last_month_end)
     team_snapshot_take(day=yesterday)
     analyze()
@@ -174,6 +208,7 @@ def run(officer_count: int, per_officer: int, runs: int) -> int:
     timed("the rest", lambda: book_fill(book, first + small, book.size, interactions=INTERACTIONS))
     timed("yesterday's messages", lambda: messages_fill(book, 0, first, yesterday))
     timed("the rest of them", lambda: messages_fill(book, first + small, book.size, yesterday))
+    timed("proposed plans", lambda: (plans_fill(book, 0, first), plans_fill(book, first + small, book.size)))
     timed("VACUUM ANALYZE", analyze)
     messages = "one per account" if MESSAGES else "none"
     print(
