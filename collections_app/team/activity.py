@@ -140,25 +140,31 @@ def _promise_made_rows(window: DayWindow) -> Iterable[ActivityRow]:
         yield ActivityRow(row["created_by_id"], "promises", "made", row["n"], row["total"] or Decimal("0"))
 
 
-def promises_due(start: datetime.date, end: datetime.date) -> list[tuple[PromiseToPay, rules.PromiseResult]]:
-    """The promises whose last day (promised date plus grace) falls in [start, end), each with its outcome.
+def promises_due(
+    start: datetime.date, end: datetime.date, *, officer_ids: list[int] | None = None
+) -> list[tuple[PromiseToPay, rules.PromiseResult]]:
+    """The promises whose last day (promised date plus grace) falls in [start, end), each with its outcome; only
+    those recorded by `officer_ids` when given.
 
-    Decided by `account_rules.promise_status` as of the day after the deadline, when it is final.
+    Decided by `account_rules.promise_status` as of the day after the deadline, when it is final. The payments
+    are read for those promises' accounts alone, through a subquery (no list of ids, whatever their number).
     """
     longest_grace = PolicyVersion.objects.aggregate(longest=Max("promise_grace_days"))["longest"] or 0
-    promises = list(
-        PromiseToPay.objects.filter(
-            promised_date__gte=start - datetime.timedelta(days=longest_grace), promised_date__lt=end
-        ).annotate(grace=grace_days_subquery("account__portfolio__policy_profile_id"))
+    candidates = PromiseToPay.objects.filter(
+        promised_date__gte=start - datetime.timedelta(days=longest_grace), promised_date__lt=end
     )
+    if officer_ids is not None:
+        candidates = candidates.filter(created_by_id__in=officer_ids)
+    promises = list(candidates.annotate(grace=grace_days_subquery("account__portfolio__policy_profile_id")))
     due = [
         promise for promise in promises if start <= rules.promise_deadline(promise.promised_date, _grace(promise)) < end
     ]
     payments: dict[int, list[rules.PaymentFact]] = {}
-    for account_id, paid_at, amount in Payment.objects.filter(
-        account_id__in={promise.account_id for promise in due}
-    ).values_list("account_id", "paid_at", "amount"):
-        payments.setdefault(account_id, []).append(rules.PaymentFact(lender_today(paid_at), amount))
+    if due:
+        earliest = min(promise.created_at for promise in due) - datetime.timedelta(days=1)
+        paid = Payment.objects.filter(account_id__in=candidates.values("account_id"), paid_at__gte=earliest)
+        for account_id, paid_at, amount in paid.values_list("account_id", "paid_at", "amount"):
+            payments.setdefault(account_id, []).append(rules.PaymentFact(lender_today(paid_at), amount))
     return [
         (
             promise,

@@ -134,14 +134,8 @@ def _promises(query: FigureQuery) -> QuerySet | list[int] | None:
         return None
     # Kept or broken is derived from payments (account_rules.promise_status), so the month's promises are judged
     # in Python; they are the team's promises of one month, a bounded set.
-    officers = set(query.officer_ids)
-    return sorted(
-        {
-            promise.account_id
-            for promise, result in promises_due(query.month, month_shift(query.month, 1))
-            if promise.created_by_id in officers and str(result.status) == query.key
-        }
-    )
+    due = promises_due(query.month, month_shift(query.month, 1), officer_ids=query.officer_ids)
+    return sorted({promise.account_id for promise, result in due if str(result.status) == query.key})
 
 
 def _messages(query: FigureQuery) -> QuerySet | None:
