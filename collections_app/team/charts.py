@@ -5,7 +5,7 @@ No JavaScript: each bar or point is an SVG link to the accounts behind it, with 
 
 import datetime
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -160,6 +160,3 @@ def lines(months: Sequence[datetime.date], series: Sequence[Series], *, unit: st
 def money(values: Sequence[Decimal]) -> list[float]:
     """Amounts as floats for drawing (the tables keep the exact figures)."""
     return [float(value) for value in values]
-
-
-LinkFor = Callable[[datetime.date], str]
