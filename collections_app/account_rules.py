@@ -6,7 +6,8 @@ checks alike. Callers load the facts; these functions decide.
 """
 
 import datetime
-from collections.abc import Collection, Iterable, Mapping
+import itertools
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -112,6 +113,91 @@ def plan_kept(
     if missed:
         return PlanResult(False, _("An instalment is unpaid past its due date."), missed)
     return PlanResult(True, _("Every instalment due so far is paid."))
+
+
+@dataclass(frozen=True)
+class ProposedInstalment:
+    """One instalment of a proposed plan: its due date and amount."""
+
+    due_date: datetime.date
+    amount: Decimal
+
+
+# Bounds of a proposal: how many instalments, how far ahead the last may fall, how long an explained difference is.
+PLAN_MAX_INSTALMENTS = 24
+PLAN_HORIZON_DAYS = 3 * 366
+PLAN_DIFFERENCE_REASON_MIN_LENGTH = 20
+
+
+def plan_proposal_errors(
+    *,
+    kind: str,
+    instalments: Sequence[ProposedInstalment],
+    outstanding: Decimal,
+    difference_reason: str,
+    today: datetime.date,
+) -> dict[str, list[str | Promise]]:
+    """Field errors of a plan proposal; empty when it may be filed.
+
+    Instalments fall from today to the horizon in strictly increasing order, each for a positive amount; an
+    extension is one instalment. Their total equals the outstanding amount, or the difference is explained.
+    """
+    errors: dict[str, list[str | Promise]] = {}
+    if not instalments:
+        errors["instalments"] = [_("Enter at least one instalment.")]
+        return errors
+    problems: list[str | Promise] = []
+    if kind == "extension" and len(instalments) != 1:
+        problems.append(_("An extension is one new date for one amount."))
+    if len(instalments) > PLAN_MAX_INSTALMENTS:
+        problems.append(_("A plan has at most %(max)d instalments.") % {"max": PLAN_MAX_INSTALMENTS})
+    dates = [instalment.due_date for instalment in instalments]
+    if any(day < today or day > today + datetime.timedelta(days=PLAN_HORIZON_DAYS) for day in dates):
+        problems.append(_("Each due date lies between today and three years from now."))
+    if any(later <= earlier for earlier, later in itertools.pairwise(dates)):
+        problems.append(_("Due dates must follow one another, each after the one before."))
+    if any(instalment.amount <= 0 for instalment in instalments):
+        problems.append(_("Each amount must be greater than zero."))
+    if problems:
+        errors["instalments"] = problems
+    total = sum((instalment.amount for instalment in instalments), start=Decimal("0"))
+    if total != outstanding and len(difference_reason.strip()) < PLAN_DIFFERENCE_REASON_MIN_LENGTH:
+        errors["difference_reason"] = [
+            _(
+                "The instalments total %(total)s but %(outstanding)s is outstanding: explain the difference "
+                "in at least %(min)d characters."
+            )
+            % {"total": total, "outstanding": outstanding, "min": PLAN_DIFFERENCE_REASON_MIN_LENGTH}
+        ]
+    return errors
+
+
+@dataclass(frozen=True)
+class TimedPayment:
+    """A payment with its exact time, for settling instalments in the order the money arrived."""
+
+    paid_at: datetime.datetime
+    amount: Decimal
+
+
+def instalments_settled(
+    *, amounts: Sequence[Decimal], payments: Iterable[TimedPayment]
+) -> list[datetime.datetime | None]:
+    """When each instalment (in due-date order) was paid: payments fill them in turn, oldest first.
+
+    An instalment is paid at the moment the payments so far reach the total of it and every earlier one;
+    None while they do not.
+    """
+    settled: list[datetime.datetime | None] = []
+    ordered = sorted(payments, key=lambda payment: payment.paid_at)
+    paid, index, owed = Decimal("0"), 0, Decimal("0")
+    for amount in amounts:
+        owed += amount
+        while paid < owed and index < len(ordered):
+            paid += ordered[index].amount
+            index += 1
+        settled.append(ordered[index - 1].paid_at if paid >= owed and index else None)
+    return settled
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,24 @@ collections_app/messaging/tasks.py.
 from celery import shared_task
 
 from collections_app.messaging.ladder import escalation_run
+from collections_app.services.plans import repayment_plans_settle
+from collections_app.team.snapshots import team_snapshot_take
 
 
 @shared_task(name="collections_app.run_escalation")
 def run_escalation() -> dict[str, int]:
     """The day's reminder ladder (daily beat entry)."""
     return vars(escalation_run())
+
+
+@shared_task(name="collections_app.settle_repayment_plans")
+def settle_repayment_plans() -> dict[str, int]:
+    """Mark instalments paid and plans kept or broken (daily beat entry, before escalation)."""
+    return repayment_plans_settle()
+
+
+@shared_task(name="collections_app.take_team_snapshot")
+def take_team_snapshot() -> dict[str, object]:
+    """Yesterday's account snapshots, activity and month figures for the team lead's dashboard (daily beat entry)."""
+    run = team_snapshot_take()
+    return {**vars(run), "day": run.day.isoformat(), "month": run.month.isoformat()}

@@ -246,7 +246,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The outbox sweep releases waiting messages and recovers any send a crash interrupted.
     "outbox-sweep": {"task": "collections_app.sweep_outbox", "schedule": 10.0},
+    # Instalments paid and plans kept or broken are settled before the day's ladder reads the plans.
+    "settle-repayment-plans": {"task": "collections_app.settle_repayment_plans", "schedule": crontab(hour=7, minute=0)},
     "run-escalation": {"task": "collections_app.run_escalation", "schedule": crontab(hour=7, minute=30)},
+    # Yesterday's snapshots and figures for the team lead's dashboard, once the day is over.
+    "team-snapshot": {"task": "collections_app.take_team_snapshot", "schedule": crontab(hour=0, minute=30)},
     "expire-family-contact-requests": {"task": "review.expire_family_contact_requests", "schedule": 300.0},
 }
 
@@ -270,6 +274,8 @@ LOGGING = {
 # What other apps add to the officer's caseload and account page (collections_app/panels.py): named here, as
 # the authentication backends are, so that collections_app never imports review.
 ACCOUNT_PAGE_PANELS = ["review.panels.FamilyContactPanel"]
+# Other apps' figures on the team lead's dashboard, counted by the nightly snapshot (collections_app/team/activity.py).
+TEAM_ACTIVITY_PROVIDERS = ["review.team_activity.FamilyContactActivity"]
 # Who applies an approved portfolio access change (access/portfolio_grants.py): review owns the approver's portfolio
 # rows, and access never imports review.
 ACCESS_PORTFOLIO_GRANTS = "review.access_grants.ApproverPortfolioGrants"

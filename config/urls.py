@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.signout, name="logout"),
     path("cases/", include("review.officer_urls")),
     path("cases/", include("collections_app.urls")),
+    path("cases/", include("collections_app.team.officer_urls")),
+    path("team/", include("collections_app.team.urls")),
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),
     path("access/", include("access.urls")),

@@ -57,6 +57,8 @@ DEMO_USERS: dict[str, str | None] = {
     "admin2": None,
 }
 DEMO_OFFICERS = ("officer1", "officer2")
+# The team lead of both officers (demo/access_demo.py), who approved the plans in their history.
+DEMO_TEAM_LEAD = "lead1"
 DEMO_BORROWER_PREFIX = "DEMO-B"
 
 
@@ -288,8 +290,10 @@ _OUTCOME_WEIGHTS = (
 )
 
 
-def _account_history(account: LoanAccount, officer: User, today: datetime.date, now: datetime.datetime) -> _History:
-    """One account's history, drawn from a generator seeded by its account number."""
+def _account_history(
+    account: LoanAccount, officer: User, today: datetime.date, now: datetime.datetime, *, lead: User
+) -> _History:
+    """One account's history, drawn from a generator seeded by its account number; `lead` approved its plans."""
     rng = _rng("history", account.account_number)
     zone = account.borrower.timezone
     dpd = days_past_due(account.oldest_unpaid_due_date, today)
@@ -342,14 +346,9 @@ def _account_history(account: LoanAccount, officer: User, today: datetime.date, 
         promise(-days_ago, amount)  # kept: paid the day before its date
         payment(days_ago + 1, amount, "P")
     elif roll < 0.42 and dpd >= 45:
-        # An active repayment plan agreed 40 days ago; the instalment due 30 days ago was paid.
-        plan = RepaymentPlan(account=account, agreed_at=at(40), created_by=officer)
+        plan, instalments = _active_plan(account, officer, lead, agreed=at(40), first_paid=at(31), today=today)
         history.plans.append(plan)
-        instalment = max(Decimal("100.00"), (account.outstanding / 6).quantize(Decimal("0.01")))
-        for k in range(6):
-            due = today + datetime.timedelta(days=30 * (k - 1))
-            paid_at = at(31) if k == 0 else None
-            history.instalments.append(PlanInstalment(plan=plan, due_date=due, amount=instalment, paid_at=paid_at))
+        history.instalments.extend(instalments)
 
     if rng.random() < 0.04:
         kind = rng.choice((Flag.Kind.DISPUTE, Flag.Kind.HARDSHIP))
@@ -359,6 +358,40 @@ def _account_history(account: LoanAccount, officer: User, today: datetime.date, 
         }[kind]
         history.flags.append(Flag(account=account, kind=kind, opened_reason=reason, opened_by=officer, opened_at=at(3)))
     return history
+
+
+def _active_plan(
+    account: LoanAccount,
+    officer: User,
+    lead: User,
+    *,
+    agreed: datetime.datetime,
+    first_paid: datetime.datetime,
+    today: datetime.date,
+) -> tuple[RepaymentPlan, list[PlanInstalment]]:
+    """An active plan of six monthly instalments, agreed 40 days ago and approved by the team lead; the instalment
+    due 30 days ago was paid."""
+    plan = RepaymentPlan(
+        account=account,
+        status=RepaymentPlan.Status.ACTIVE,
+        agreed_at=agreed,
+        created_by=officer,
+        outstanding_at_proposal=account.outstanding,
+        decided_by=lead,
+        decided_at=agreed + datetime.timedelta(hours=2),
+        decision_reason="Affordable: six equal monthly instalments.",
+    )
+    amount = max(Decimal("100.00"), (account.outstanding / 6).quantize(Decimal("0.01")))
+    instalments = [
+        PlanInstalment(
+            plan=plan,
+            due_date=today + datetime.timedelta(days=30 * (k - 1)),
+            amount=amount,
+            paid_at=first_paid if k == 0 else None,
+        )
+        for k in range(6)
+    ]
+    return plan, instalments
 
 
 def seed_history(*, users: dict[str, User], today: datetime.date) -> dict[str, int]:
@@ -378,7 +411,7 @@ def seed_history(*, users: dict[str, User], today: datetime.date) -> dict[str, i
     now = timezone.now()
     for account in accounts:
         officer = users[DEMO_OFFICERS[0]] if account.officer_id is None else account.officer
-        history.extend(_account_history(account, officer, today, now))
+        history.extend(_account_history(account, officer, today, now, lead=users[DEMO_TEAM_LEAD]))
     for model, objects in (
         (Payment, history.payments),
         (PromiseToPay, history.promises),

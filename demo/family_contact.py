@@ -179,8 +179,18 @@ def _give_each_its_state(by_number: dict[str, LoanAccount], officer: object, tod
             created_by=officer,
         )
         PromiseToPay.objects.filter(pk=promise.pk).update(created_at=_at(today, promised_ago + 5))
-    # DEMO-N2: a repayment plan whose instalments are paid so far.
-    plan = RepaymentPlan.objects.create(account=by_number["DEMO-N2"], agreed_at=_at(today, 20), created_by=officer)
+    # DEMO-N2: a repayment plan, approved by the team lead, whose instalments are paid so far.
+    plan = RepaymentPlan.objects.create(
+        account=by_number["DEMO-N2"],
+        status=RepaymentPlan.Status.ACTIVE,
+        agreed_at=_at(today, 20),
+        created_by=officer,
+        outstanding_at_proposal=Decimal("6200.00"),
+        difference_reason="Two instalments now; the rest is agreed again once they are paid.",
+        decided_by=get_user_model().objects.get(username="lead1"),
+        decided_at=_at(today, 19),
+        decision_reason="Two instalments the borrower can afford; review the rest after them.",
+    )
     PlanInstalment.objects.create(
         plan=plan, due_date=today - datetime.timedelta(days=5), amount=Decimal("500.00"), paid_at=_at(today, 6)
     )

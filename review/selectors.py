@@ -182,8 +182,8 @@ def _promise_facts(
 
 
 def _active_plan_result(account: LoanAccount, today: datetime.date) -> account_policy.PlanResult | None:
-    """Whether the account's active repayment plan is being kept; None without an active plan."""
-    plan = RepaymentPlan.objects.filter(account=account, status=RepaymentPlan.Status.ACTIVE).first()
+    """Whether the account's repayment plan in force (approved or active) is being kept; None without one."""
+    plan = RepaymentPlan.objects.filter(account=account, status__in=RepaymentPlan.IN_FORCE_STATUSES).first()
     if plan is None:
         return None
     instalments = [

@@ -9,7 +9,16 @@ from django.utils import timezone
 
 from access.roles import RISK_APPROVER
 from collections_app.dpd import lender_today
-from collections_app.models import Borrower, Contact, LoanAccount, Payment, PolicyProfile, Portfolio
+from collections_app.models import (
+    Borrower,
+    Contact,
+    LoanAccount,
+    Payment,
+    PlanInstalment,
+    PolicyProfile,
+    Portfolio,
+    RepaymentPlan,
+)
 from collections_app.services.accounts import account_assign
 from review.models import ApproverAllPortfolios
 
@@ -101,3 +110,39 @@ def make_payment(account: LoanAccount, amount: Decimal, **fields: object) -> Pay
     defaults: dict[str, object] = {"paid_at": timezone.now(), "reference": f"PAY{n:08d}"}
     defaults.update(fields)
     return Payment.objects.create(account=account, amount=amount, **defaults)
+
+
+def make_plan(
+    account: LoanAccount,
+    proposed_by: User,
+    *,
+    instalments: list[tuple[datetime.date, Decimal] | tuple[datetime.date, Decimal, datetime.datetime | None]],
+    status: str = RepaymentPlan.Status.APPROVED,
+    decided_by: User | None = None,
+    agreed_at: datetime.datetime | None = None,
+) -> RepaymentPlan:
+    """A repayment plan in `status`, decided (unless proposed) by `decided_by` or a new team lead, never the proposer.
+
+    Each instalment is (due date, amount) or (due date, amount, paid at).
+    """
+    from access.roles import TEAM_LEAD
+
+    agreed_at = agreed_at or timezone.now()
+    decided = status != RepaymentPlan.Status.PROPOSED
+    if decided and decided_by is None:
+        decided_by = make_user(f"lead{next(_sequence)}", TEAM_LEAD)
+    closed = status not in RepaymentPlan.OPEN_STATUSES
+    plan = RepaymentPlan.objects.create(
+        account=account,
+        status=status,
+        agreed_at=agreed_at,
+        created_by=proposed_by,
+        outstanding_at_proposal=account.outstanding,
+        decided_by=decided_by if decided else None,
+        decided_at=agreed_at if decided else None,
+        decision_reason="agreed on the phone, affordable" if decided else "",
+        closed_at=agreed_at if closed else None,
+    )
+    for due_date, amount, *paid in instalments:
+        PlanInstalment.objects.create(plan=plan, due_date=due_date, amount=amount, paid_at=paid[0] if paid else None)
+    return plan

@@ -26,8 +26,10 @@ from collections_app.models.messaging import (
     WebhookSignature,
 )
 from collections_app.models.profiles import PolicyProfile, PolicyVersion
+from collections_app.models.team import AccountMonthSnapshot, OfficerDayActivity, OfficerMonthFigure
 
 __all__ = [
+    "AccountMonthSnapshot",
     "Borrower",
     "CallTask",
     "ChannelStop",
@@ -39,6 +41,8 @@ __all__ = [
     "LoanAccountGroupObjectPermission",
     "LoanAccountUserObjectPermission",
     "Message",
+    "OfficerDayActivity",
+    "OfficerMonthFigure",
     "MessageTemplate",
     "PhoneOptOut",
     "Payment",

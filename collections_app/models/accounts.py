@@ -183,29 +183,103 @@ class PromiseToPay(models.Model):
 
 
 class RepaymentPlan(models.Model):
-    """Instalments agreed after default; the plan is kept while its instalments are paid."""
+    """Instalments (or an extension) an officer proposes and a team lead decides; kept while they are paid.
+
+    Maker-checker: the officer who proposes a plan (`created_by`) never decides it; the database holds that too.
+    An approved or active plan pauses the ladder while no instalment is unpaid past its due date
+    (`collections_app.account_rules.plan_kept` and its SQL twin `kept_plan_q`).
+    """
 
     class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
         ACTIVE = "active", _("active")
-        COMPLETED = "completed", _("completed")
+        KEPT = "kept", _("kept")
+        BROKEN = "broken", _("broken")
         CANCELLED = "cancelled", _("cancelled")
 
+    class Kind(models.TextChoices):
+        INSTALMENTS = "instalments", _("instalments")
+        EXTENSION = "extension", _("extension")
+
+    # The only moves a plan can make; the database trigger (migration 0013) holds the same table.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PROPOSED: frozenset({Status.APPROVED, Status.REJECTED, Status.CANCELLED}),
+        Status.APPROVED: frozenset({Status.ACTIVE, Status.KEPT, Status.BROKEN, Status.CANCELLED}),
+        Status.ACTIVE: frozenset({Status.KEPT, Status.BROKEN, Status.CANCELLED}),
+    }
+    # In force: approved (nothing paid yet) or active (paid so far); such a plan pauses the ladder while kept.
+    IN_FORCE_STATUSES = (Status.APPROVED, Status.ACTIVE)
+    # At most one of these per account.
+    OPEN_STATUSES = (Status.PROPOSED, Status.APPROVED, Status.ACTIVE)
+    # Statuses that say a decision was taken: they carry its time (plans recorded before maker-checker name
+    # no decider, so the decider itself is required by the service, and the database only keeps it apart).
+    DECIDED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.ACTIVE, Status.KEPT, Status.BROKEN)
+
     account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="plans")
-    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.ACTIVE)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.INSTALMENTS)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PROPOSED)
+    # When the borrower agreed to the plan with the officer: the proposal's time.
     agreed_at = models.DateTimeField(_("agreed at"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    # The outstanding amount the instalments were compared with, and why their total differs from it, if it does.
+    outstanding_at_proposal = models.DecimalField(
+        _("outstanding when proposed"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    difference_reason = models.TextField(_("why the total differs from the outstanding"), max_length=1000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), max_length=1000, blank=True)
+    # When it was rejected, kept, broken or cancelled, and why (a missed instalment, a withdrawal).
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    status_reason = models.CharField(_("status reason"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("repayment plan")
         verbose_name_plural = _("repayment plans")
         constraints = [
             models.UniqueConstraint(
-                fields=["account"], condition=models.Q(status="active"), name="plan_one_active_per_account"
+                fields=["account"],
+                condition=models.Q(status__in=["proposed", "approved", "active"]),
+                name="plan_one_open_per_account",
+            ),
+            # Maker-checker, also for the admin and direct SQL.
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("created_by")), name="plan_decider_is_not_proposer"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["approved", "rejected", "active", "kept", "broken"])
+                | models.Q(decided_at__isnull=False),
+                name="plan_decision_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True) | ~models.Q(decision_reason=""),
+                name="plan_decision_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["proposed", "approved", "active"]) | models.Q(closed_at__isnull=False),
+                name="plan_closed_has_time",
             ),
         ]
+        indexes = [models.Index(fields=["status", "agreed_at"], name="plan_status_idx")]
 
     def __str__(self) -> str:
         return f"{self.account} {self.agreed_at:%Y-%m-%d}"
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the plan is approved or active (and so pauses the ladder while it is kept)."""
+        return self.status in self.IN_FORCE_STATUSES
 
 
 class PlanInstalment(models.Model):

@@ -64,7 +64,7 @@ def loan_accounts_for_user(user: User) -> QuerySet[LoanAccount]:
     return LoanAccount.objects.filter(pk__in=granted.values("content_object_id"))
 
 
-def _get_or_404(queryset: QuerySet[M], object_id: int | str, what: str = "account") -> M:
+def get_or_404(queryset: QuerySet[M], object_id: int | str, what: str = "account") -> M:
     """The row of `queryset` with this id, parsed from a URL; Http404 when it is no integer or not there."""
     try:
         pk = int(object_id)
@@ -78,7 +78,7 @@ def _get_or_404(queryset: QuerySet[M], object_id: int | str, what: str = "accoun
 
 def loan_account_get_for_user(user: User, account_id: int | str) -> LoanAccount:
     """One account of the user's caseload, with its borrower, portfolio and profile; Http404 outside the caseload."""
-    return _get_or_404(loan_accounts_for_user(user).select_related("borrower", "portfolio__policy_profile"), account_id)
+    return get_or_404(loan_accounts_for_user(user).select_related("borrower", "portfolio__policy_profile"), account_id)
 
 
 def loan_account_contacts(account: LoanAccount) -> QuerySet[Contact]:
@@ -88,17 +88,17 @@ def loan_account_contacts(account: LoanAccount) -> QuerySet[Contact]:
 
 def contact_get_for_account(*, account: LoanAccount, contact_id: int | str) -> Contact:
     """One contact of the account's borrower; Http404 for any other contact id."""
-    return _get_or_404(loan_account_contacts(account), contact_id, "contact")
+    return get_or_404(loan_account_contacts(account), contact_id, "contact")
 
 
 def call_task_get_for_account(*, account: LoanAccount, task_id: int | str) -> CallTask:
     """One phone-call task of the account, whatever its status; Http404 for any other task id."""
-    return _get_or_404(CallTask.objects.filter(account=account), task_id, "call task")
+    return get_or_404(CallTask.objects.filter(account=account), task_id, "call task")
 
 
 def flag_get_for_account(*, account: LoanAccount, flag_id: int | str) -> Flag:
     """One flag of the account; Http404 for any other flag id."""
-    return _get_or_404(Flag.objects.filter(account=account), flag_id, "flag")
+    return get_or_404(Flag.objects.filter(account=account), flag_id, "flag")
 
 
 def portfolios_list() -> list[Portfolio]:
@@ -214,9 +214,14 @@ class AccountDetail:
         return keys
 
 
-def loan_account_detail_get(*, user: User, account_id: int | str, today: datetime.date) -> AccountDetail:
-    """The account page's data for `user`; Http404 outside the caseload. A fixed number of queries."""
-    account = _account_for_detail(user, account_id)
+def loan_account_detail_get(
+    *, user: User, account_id: int | str, today: datetime.date, scope: QuerySet[LoanAccount] | None = None
+) -> AccountDetail:
+    """The account page's data for `user`; Http404 outside the caseload. A fixed number of queries.
+
+    `scope` replaces the caseload for readers of other accounts (the team lead's accounts of their team).
+    """
+    account = _account_for_detail(loan_accounts_for_user(user) if scope is None else scope, account_id)
     grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
     dpd = days_past_due(account.oldest_unpaid_due_date, today)
 
@@ -239,7 +244,7 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
     )
 
     latest_promise = promises[0].result if promises else None
-    active_plan = next((row.result for row in plans if row.plan.status == RepaymentPlan.Status.ACTIVE), None)
+    active_plan = next((row.result for row in plans if row.plan.in_force), None)
     bucket = bucket_for(dpd)
     return AccountDetail(
         account=account,
@@ -272,8 +277,8 @@ def loan_account_detail_get(*, user: User, account_id: int | str, today: datetim
     )
 
 
-def _account_for_detail(user: User, account_id: int | str) -> LoanAccount:
-    """The account with its borrower, portfolio, profile, promise grace and open call tasks; Http404 outside scope."""
+def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str) -> LoanAccount:
+    """The account with its borrower, portfolio, profile, promise grace and open call tasks; Http404 outside `scope`."""
     # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
     open_call_tasks = (
         CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
@@ -282,10 +287,8 @@ def _account_for_detail(user: User, account_id: int | str) -> LoanAccount:
         .annotate(tasks=JSONArrayAgg(JSONObject(pk="pk", due_date="due_date", dpd="dpd")))
         .values("tasks")
     )
-    return _get_or_404(
-        loan_accounts_for_user(user)
-        .select_related("borrower", "portfolio__policy_profile")
-        .annotate(
+    return get_or_404(
+        scope.select_related("borrower", "portfolio__policy_profile").annotate(
             grace_days=grace_days_subquery("portfolio__policy_profile_id"),
             open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),
         ),
@@ -315,10 +318,14 @@ def _promise_rows(account: LoanAccount, payments: list[Payment], today: datetime
 def _plan_rows(account: LoanAccount, today: datetime.date) -> list[PlanRow]:
     """The account's repayment plans, newest first, with their instalments and whether each is kept."""
     plans = []
-    for plan in account.plans.prefetch_related("instalments").order_by("-agreed_at"):
+    for plan in (
+        account.plans.select_related("created_by", "decided_by")
+        .prefetch_related("instalments")
+        .order_by("-agreed_at", "-pk")
+    ):
         instalments = list(plan.instalments.all())
         result = policy.plan_kept(
-            active=plan.status == RepaymentPlan.Status.ACTIVE,
+            active=plan.in_force,
             instalments=[
                 policy.InstalmentFact(i.due_date, _local_date(i.paid_at) if i.paid_at else None) for i in instalments
             ],

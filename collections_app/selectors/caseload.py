@@ -244,12 +244,14 @@ def _caseload_rows_query(
             dispute_open=Exists(Flag.objects.filter(account=OuterRef("pk"), kind="dispute", closed_at__isnull=True)),
             hardship_open=Exists(Flag.objects.filter(account=OuterRef("pk"), kind="hardship", closed_at__isnull=True)),
             plan_active=Exists(
-                RepaymentPlan.objects.filter(account=OuterRef("pk"), status=RepaymentPlan.Status.ACTIVE)
+                RepaymentPlan.objects.filter(account=OuterRef("pk"), status__in=RepaymentPlan.IN_FORCE_STATUSES)
             ),
-            # The oldest unpaid instalment alone decides whether an active plan is kept.
+            # The oldest unpaid instalment alone decides whether the plan in force is kept.
             plan_oldest_unpaid=Subquery(
                 PlanInstalment.objects.filter(
-                    plan__account=OuterRef("pk"), plan__status=RepaymentPlan.Status.ACTIVE, paid_at__isnull=True
+                    plan__account=OuterRef("pk"),
+                    plan__status__in=RepaymentPlan.IN_FORCE_STATUSES,
+                    paid_at__isnull=True,
                 )
                 .order_by("due_date")
                 .values("due_date")[:1]

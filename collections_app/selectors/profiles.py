@@ -89,9 +89,10 @@ def pending_promise_q(*, today: datetime.date, grace_days: int, account_ref: str
 
 
 def kept_plan_q(*, today: datetime.date, account_ref: str = "pk") -> Exists:
-    """SQL of `policy.plan_kept(...).kept`: an active plan with no instalment unpaid past its due date."""
+    """SQL of `policy.plan_kept(...).kept`: a plan in force with no instalment unpaid past its due date."""
     missed = PlanInstalment.objects.filter(plan=OuterRef("pk"), paid_at__isnull=True, due_date__lt=today)
-    return Exists(RepaymentPlan.objects.filter(account=OuterRef(account_ref), status="active").exclude(Exists(missed)))
+    in_force = RepaymentPlan.objects.filter(account=OuterRef(account_ref), status__in=RepaymentPlan.IN_FORCE_STATUSES)
+    return Exists(in_force.exclude(Exists(missed)))
 
 
 def open_flag_q(*, account_ref: str = "pk") -> Exists:

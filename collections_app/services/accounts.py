@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.roles import CASE_OFFICER
-from audit.record import audit_record, person_key
+from audit.record import audit_record, audit_record_many, person_key
 from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal
 from collections_app.dpd import lender_today
 from collections_app.models import (
@@ -35,34 +35,59 @@ def work_permission() -> Permission:
     return Permission.objects.get(content_type__app_label="collections_app", codename=WORK_PERMISSION)
 
 
+# Ids per statement when reassigning (bind parameters are limited).
+ASSIGN_CHUNK = 5000
+
+
 def account_assign(
-    *, accounts: Iterable[LoanAccount], officer: AbstractBaseUser | None, actor: AbstractBaseUser | None = None
+    *,
+    accounts: Iterable[LoanAccount],
+    officer: AbstractBaseUser | None,
+    actor: AbstractBaseUser | None = None,
+    role: str = "",
 ) -> int:
-    """Assign accounts to `officer` (None: unassign): revoke the old officer's permission, grant the new one's."""
+    """Assign accounts to `officer` (None: unassign); returns how many changed hands.
+
+    Everything the account owns follows it, in one transaction: the old officer's object permission goes and
+    the new one's comes, and the open phone-call tasks move to the new officer. Family-contact requests and
+    repayment plans belong to the account itself (the caseload scope finds them through it), so the new
+    officer sees them and the old one no longer does. One `assignment_changed` event per account.
+    """
     permission = work_permission()
-    changed = 0
+    new_id = officer.pk if officer is not None else None
+    ids = sorted({account.pk for account in accounts})
+    events: list[dict[str, object]] = []
     with transaction.atomic():
-        for account in LoanAccount.objects.select_for_update().filter(pk__in=[a.pk for a in accounts]):
-            previous_id = account.officer_id
-            new_id = officer.pk if officer is not None else None
-            if previous_id == new_id:
+        for start in range(0, len(ids), ASSIGN_CHUNK):
+            chunk = ids[start : start + ASSIGN_CHUNK]
+            changing = LoanAccount.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+            changing = changing.filter(officer__isnull=False) if new_id is None else changing.exclude(officer_id=new_id)
+            rows = list(changing.values_list("pk", "officer_id", "borrower_id"))
+            moved = [row[0] for row in rows]
+            if not moved:
                 continue
-            LoanAccountUserObjectPermission.objects.filter(content_object=account, permission=permission).delete()
+            LoanAccountUserObjectPermission.objects.filter(content_object_id__in=moved, permission=permission).delete()
             if officer is not None:
-                LoanAccountUserObjectPermission.objects.create(
-                    content_object=account, permission=permission, user=officer
+                LoanAccountUserObjectPermission.objects.bulk_create(
+                    LoanAccountUserObjectPermission(content_object_id=pk, permission=permission, user=officer)
+                    for pk in moved
                 )
-            LoanAccount.objects.filter(pk=account.pk).update(officer=officer)
-            audit_record(
-                action="assignment_changed",
-                actor=actor,
-                object_type="loanaccount",
-                object_id=account.pk,
-                persons=[person_key("borrower", account.borrower_id)],
-                detail={"from_officer_id": previous_id, "to_officer_id": new_id},
+            LoanAccount.objects.filter(pk__in=moved).update(officer=officer)
+            CallTask.objects.filter(account_id__in=moved, status=CallTask.Status.OPEN).update(officer=officer)
+            events += (
+                {
+                    "action": "assignment_changed",
+                    "actor": actor,
+                    "role": role,
+                    "object_type": "loanaccount",
+                    "object_id": pk,
+                    "persons": [person_key("borrower", borrower_id)],
+                    "detail": {"from_officer_id": previous_id, "to_officer_id": new_id},
+                }
+                for pk, previous_id, borrower_id in rows
             )
-            changed += 1
-    return changed
+        audit_record_many(events)
+    return len(events)
 
 
 def user_language_set(*, user: AbstractBaseUser, language: str) -> None:

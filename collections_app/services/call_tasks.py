@@ -69,6 +69,7 @@ def call_tasks_cancel_not_due(
     reason: str,
     account_ids: Iterable[int] | None = None,
     actor: AbstractBaseUser | None = None,
+    role: str = CASE_OFFICER,
     today: datetime.date | None = None,
 ) -> int:
     """Cancel the open call tasks of accounts the ladder would no longer ask to call; how many were cancelled.
@@ -77,7 +78,8 @@ def call_tasks_cancel_not_due(
     borrower asked for communication to cease or stopped calls, or its profile no longer calls at its DPD.
     Each write that can cause one of these calls this for the accounts it touched (`account_ids`), in its
     own transaction; each escalation run calls it for the whole book (None), which also catches a change
-    made another way (a plan entered in the admin). Each cancelled task gets an `update` event.
+    made another way (a plan entered in the admin). Each cancelled task gets an `update` event, in `role` when
+    a signed-in actor caused it.
     """
     today = today or lender_today()
     ids = None if account_ids is None else sorted(set(account_ids))
@@ -108,7 +110,7 @@ def call_tasks_cancel_not_due(
                     {
                         "action": "update",
                         "actor": actor,
-                        "role": CASE_OFFICER if getattr(actor, "is_authenticated", False) else "",
+                        "role": role if getattr(actor, "is_authenticated", False) else "",
                         "object_type": "calltask",
                         "object_id": pk,
                         "persons": [person_key("borrower", borrower_id)],

@@ -16,17 +16,19 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from access.models import Team
+from access.roles import TEAM_LEAD
 from audit.models import AuditEvent, ChainEntry
 from audit.record import person_key
 from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.messaging.inbound import inbound_reply_record
-from collections_app.models import Borrower, Contact, InboundReply, Message
+from collections_app.models import Borrower, Contact, InboundReply, Message, RepaymentPlan
 from review.models import FamilyContactRequest
 from review.services import approver_portfolio_grant
 from tests.audit.helpers import assert_no_personal_values, audit_mark, events_since
 from tests.conftest import signed_in
-from tests.factories import make_account, make_borrower, make_contact, make_portfolio
+from tests.factories import make_account, make_borrower, make_contact, make_plan, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
 from tests.security.routes import Route, build, walk_routes
 
@@ -89,6 +91,15 @@ ROUTES: dict[str, str] = {
     "access/changes/<int:change_id>/decide/": "skip: POST-only",
     "access/password/<uidb64>/<token>/": "plain",
     "access/password/done/": "plain",
+    "cases/<int:account_id>/plans/new/": "plain",
+    "cases/<int:account_id>/plans/<int:plan_id>/withdraw/": "skip: POST-only",
+    "team/": "plain",
+    "team/export.csv": "audited",
+    "team/accounts/": "personal",
+    "team/accounts/<int:account_id>/": "personal",
+    "team/reassign/": "skip: POST-only",
+    "team/plans/<int:plan_id>/": "personal",
+    "team/plans/<int:plan_id>/decide/": "skip: POST-only",
 }
 # Admin routes by their shape: every model's changelist and pages, walked for the superuser.
 ADMIN_SHAPES = {
@@ -131,6 +142,7 @@ class World:
     case: Case
     request: FamilyContactRequest
     message: Message
+    plan: RepaymentPlan
 
     def markers(self) -> dict[str, list[str]]:
         """Every form in which a page could show each canary person's data, by audit person id."""
@@ -173,6 +185,7 @@ class World:
         return {
             "account_id": str(self.case.account.pk),
             "request_id": str(self.request.pk),
+            "plan_id": str(self.plan.pk),
             "flag_id": "0",
             "version_id": "0",
             "kind": "borrower",
@@ -204,6 +217,8 @@ def _first_pk(route: Route) -> int | None:
 
 @pytest.fixture
 def world(officer: User, approver: User, auditor: User, admin_user: User) -> World:
+    lead = make_user("lena", TEAM_LEAD)
+    Team.objects.create(name="walk", lead=lead).members.add(officer)
     portfolio = make_portfolio("walk")
     borrower = make_borrower(name=BORROWER_NAME, phone=BORROWER_PHONE, id_number=BORROWER_ID)
     account = make_account(officer, dpd=45, portfolio=portfolio, borrower=borrower)
@@ -232,13 +247,15 @@ def world(officer: User, approver: User, auditor: User, admin_user: User) -> Wor
         compliance=True,
         persons=[person_key("borrower", borrower.pk), person_key("contact", contact.pk)],
     )
+    plan = make_plan(account, officer, status=RepaymentPlan.Status.PROPOSED, instalments=[])
     return World(
-        users=[officer, approver, auditor, admin_user],
+        users=[officer, approver, auditor, admin_user, lead],
         borrower=borrower,
         contact=contact,
         case=case,
         request=request,
         message=message,
+        plan=plan,
     )
 
 

@@ -16,13 +16,11 @@ from collections_app.models import (
     LoanAccount,
     LoanAccountUserObjectPermission,
     Message,
-    PlanInstalment,
     PolicyVersion,
     PromiseToPay,
-    RepaymentPlan,
 )
 from collections_app.services.accounts import work_permission
-from tests.factories import make_contact, make_payment, make_portfolio
+from tests.factories import make_contact, make_payment, make_plan, make_portfolio
 
 
 def rich_history(account: LoanAccount, officer: User, size: int) -> None:
@@ -69,11 +67,12 @@ def rich_history(account: LoanAccount, officer: User, size: int) -> None:
             closed_by=officer,
             closed_at=now - datetime.timedelta(days=i),
         )
-    plan = RepaymentPlan.objects.create(account=account, agreed_at=now, created_by=officer)
-    for i in range(size):
-        PlanInstalment.objects.create(
-            plan=plan, due_date=today + datetime.timedelta(days=30 * i), amount=Decimal("100")
-        )
+    make_plan(
+        account,
+        officer,
+        instalments=[(today + datetime.timedelta(days=30 * i), Decimal("100")) for i in range(size)],
+        agreed_at=now,
+    )
 
 
 # Session, user, language preference, roles, account, contacts, payments, promises, plans, instalments,

@@ -8,19 +8,18 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.utils import timezone
 
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.importers.accounts import ACCOUNT_HEADER
 from collections_app.messaging.consent import cease_request_record, channel_stop_record
 from collections_app.messaging.ladder import escalation_run
-from collections_app.models import CallTask, LoanAccount, Message, PlanInstalment, RepaymentPlan
+from collections_app.models import CallTask, LoanAccount, Message
 from collections_app.services.accounts import flag_open, promise_create
 from collections_app.services.call_tasks import call_tasks_cancel_not_due
 from tests.audit.helpers import audit_mark, events_since
 from tests.collections_app.support import make_task
-from tests.factories import make_account, make_portfolio
+from tests.factories import make_account, make_plan, make_portfolio
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +106,7 @@ def test_escalation_cancels_tasks_of_accounts_paused_another_way_and_keeps_the_r
     today = lender_today()
     planned = make_account(officer, dpd=12)
     still_due = make_account(officer, dpd=12)
-    plan = RepaymentPlan.objects.create(account=planned, agreed_at=timezone.now(), created_by=officer)
-    PlanInstalment.objects.create(plan=plan, due_date=today + datetime.timedelta(days=5), amount=Decimal("50"))
+    make_plan(planned, officer, instalments=[(today + datetime.timedelta(days=5), Decimal("50"))])
     planned_task, still_due_task = make_task(planned, days_ago=1), make_task(still_due, days_ago=1)
     stdout = io.StringIO()
     call_command("run_escalation", stdout=stdout)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from audit.models import AuditEvent
-from collections_app.models import Message, PhoneOptOut, RepaymentPlan
+from collections_app.models import Message, PhoneOptOut
 from review.models import FamilyContactRequest
 from review.services import (
     DecisionConflict,
@@ -22,6 +22,7 @@ from review.services import (
     family_contact_request_decide,
     family_contact_request_withdraw,
 )
+from tests.factories import make_plan
 from tests.review.conftest import file_request
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_a_decision_on_a_decided_request_conflicts_and_changes_nothing(submitted
 
 
 def test_re_evaluation_at_decision_cancels_with_the_reason(submitted, approver, case, officer) -> None:
-    RepaymentPlan.objects.create(account=case.account, agreed_at=case.account.updated_at, created_by=officer)
+    make_plan(case.account, officer, instalments=[], agreed_at=case.account.updated_at)
     outcome = family_contact_request_decide(request_id=submitted.pk, decision="approve", reason="", actor=approver)
     assert not outcome.decided
     request = outcome.request

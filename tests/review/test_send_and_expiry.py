@@ -13,10 +13,11 @@ from audit.models import AuditEvent
 from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.outbox import message_enqueue
 from collections_app.messaging.relay import relay_run
-from collections_app.models import LoanAccount, Message, PhoneOptOut, RepaymentPlan
+from collections_app.models import LoanAccount, Message, PhoneOptOut
 from review.models import FamilyContactRequest
 from review.services import family_contact_request_decide
 from review.tasks import expire_family_contact_requests
+from tests.factories import make_plan
 from tests.review.conftest import file_request
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def test_a_borrower_who_paid_before_sending_cancels_the_request_and_nothing_is_s
 
 
 def test_a_plan_agreed_before_sending_cancels_the_request(approved, gateway, officer) -> None:
-    RepaymentPlan.objects.create(account=approved.account, agreed_at=timezone.now(), created_by=officer)
+    make_plan(approved.account, officer, instalments=[])
     relay_run()
     assert sent_lines(gateway) == []
     approved.refresh_from_db()

@@ -17,6 +17,7 @@ from collections_app.models import LoanAccount
 from demo import accounts as demo
 from demo.access_demo import seed_access_demo
 from demo.family_contact import seed_family_contact_demo
+from demo.team_desk import seed_team_desk_demo
 from demo.totp_devices import demo_totp_devices_enrol
 
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             history = demo.seed_history(users=demo.demo_users(), today=today)
             family = seed_family_contact_demo(now=now)
             access = seed_access_demo(created=created)
+            team = seed_team_desk_demo(users=demo.demo_users(), now=now, today=today)
             devices = demo_totp_devices_enrol(users=created.values())
         self.stdout.write(f"Demo users created: {', '.join(created) or 'none'}")
         self.stdout.write(f"Demo accounts: {accounts}")
@@ -60,3 +62,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Family-contact demo accounts: {', '.join(a.account_number for a in family)}")
         self.stdout.write(f"Demo TOTP devices created: {devices}")
         self.stdout.write("Demo access data created: " + ", ".join(f"{n} {name}" for name, n in access.items()))
+        self.stdout.write("Team lead's desk: " + ", ".join(f"{n} {name}" for name, n in team.items()))

@@ -20,11 +20,9 @@ from collections_app.models import (
     Interaction,
     Message,
     MessageTemplate,
-    PlanInstalment,
     PromiseToPay,
-    RepaymentPlan,
 )
-from tests.factories import make_account, make_borrower, make_contact, make_payment, make_portfolio
+from tests.factories import make_account, make_borrower, make_contact, make_payment, make_plan, make_portfolio
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 3, 10)
@@ -129,11 +127,9 @@ def test_pauses_stop_messages_and_call_tasks(officer):
     )
     make_payment(promise_kept_before, Decimal("100"), paid_at=promise.created_at)
     planned = account_at(10)
-    plan = RepaymentPlan.objects.create(account=planned, agreed_at=timezone.now(), created_by=officer)
-    PlanInstalment.objects.create(plan=plan, due_date=TODAY + datetime.timedelta(days=5), amount=Decimal("50"))
+    make_plan(planned, officer, instalments=[(TODAY + datetime.timedelta(days=5), Decimal("50"))])
     plan_missed = account_at(10)
-    missed = RepaymentPlan.objects.create(account=plan_missed, agreed_at=timezone.now(), created_by=officer)
-    PlanInstalment.objects.create(plan=missed, due_date=TODAY - datetime.timedelta(days=1), amount=Decimal("50"))
+    make_plan(plan_missed, officer, instalments=[(TODAY - datetime.timedelta(days=1), Decimal("50"))])
     disputed = account_at(10)
     Flag.objects.create(
         account=disputed, kind="dispute", opened_reason="x", opened_by=officer, opened_at=timezone.now()

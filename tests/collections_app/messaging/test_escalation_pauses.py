@@ -1,4 +1,5 @@
-"""The ladder's SQL pauses agree with the pure rules in collections_app.account_rules, case by case."""
+"""The ladder's SQL pauses agree with the pure rules in collections_app.account_rules, case by case: a pending
+promise, and a repayment plan kept (in force, no instalment unpaid past its due date) in every plan status."""
 
 import datetime
 import zoneinfo
@@ -9,9 +10,9 @@ import time_machine
 from django.utils import timezone
 
 from collections_app import account_rules as rules
-from collections_app.models import LoanAccount, PromiseToPay
-from collections_app.selectors.profiles import pending_promise_q
-from tests.factories import make_account, make_payment
+from collections_app.models import LoanAccount, PromiseToPay, RepaymentPlan
+from collections_app.selectors.profiles import kept_plan_q, pending_promise_q
+from tests.factories import make_account, make_payment, make_plan
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 3, 10)
@@ -43,4 +44,42 @@ def test_pending_promise_in_sql_matches_the_pure_rule(officer, promised_offset, 
         grace_days=1,
     ).is_pending
     in_sql = LoanAccount.objects.filter(pk=account.pk).filter(pending_promise_q(today=TODAY, grace_days=1)).exists()
+    assert in_sql == expected
+
+
+@pytest.mark.parametrize("status", RepaymentPlan.Status.values)
+@pytest.mark.parametrize(
+    "instalments",
+    [
+        (),
+        ((-1, None),),
+        ((-1, -2),),
+        ((0, None),),
+        ((-5, -6), (3, None)),
+        ((-5, -6), (-1, None)),
+    ],
+    ids=["none", "missed", "paid", "due-today", "paid-then-future", "paid-then-missed"],
+)
+def test_kept_plan_in_sql_matches_the_pure_rule(officer, status, instalments):
+    account = make_account(today=TODAY)
+    rows = [
+        (
+            TODAY + datetime.timedelta(days=due),
+            Decimal("50"),
+            None
+            if paid is None
+            else datetime.datetime.combine(TODAY + datetime.timedelta(days=paid), datetime.time(12), tzinfo=SHANGHAI),
+        )
+        for due, paid in instalments
+    ]
+    make_plan(account, officer, status=status, instalments=rows)
+    expected = rules.plan_kept(
+        active=status in RepaymentPlan.IN_FORCE_STATUSES,
+        instalments=[
+            rules.InstalmentFact(due, None if paid is None else paid.astimezone(SHANGHAI).date())
+            for due, _, paid in rows
+        ],
+        today=TODAY,
+    ).kept
+    in_sql = LoanAccount.objects.filter(pk=account.pk).filter(kept_plan_q(today=TODAY)).exists()
     assert in_sql == expected
