@@ -1,8 +1,5 @@
 """The officer's pages: the caseload, one account, its forms and the audited reveal."""
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
@@ -30,6 +27,7 @@ from collections_app.messaging.consent import cease_request_record, channel_stop
 from collections_app.messaging.inbound import inbound_reply_mark_read
 from collections_app.messaging.selectors import inbound_replies_for_account, inbound_reply_get_for_account
 from collections_app.models import LoanAccount
+from collections_app.officer_scope import in_officer_scope, officer_account
 from collections_app.panels import account_sections, caseload_columns
 from collections_app.selectors.accounts import (
     call_task_get_for_account,
@@ -37,7 +35,6 @@ from collections_app.selectors.accounts import (
     flag_get_for_account,
     loan_account_contacts,
     loan_account_detail_get,
-    loan_account_get_for_user,
     portfolios_list,
 )
 from collections_app.selectors.caseload import caseload_get
@@ -64,29 +61,6 @@ ACCOUNT_DETAIL_FIELDS = (
     "inbound_reply.phone",
     "inbound_reply.text",
 )
-
-T = TypeVar("T")
-
-
-def _in_scope(request: HttpRequest, account_id: int, load: Callable[[], T]) -> T:
-    """Run a scoped read; a 404 (another officer's account, or none) is audited as a denied access."""
-    try:
-        return load()
-    except Http404:
-        audit_record(
-            action="permission_denied",
-            actor=request.user,
-            role=CASE_OFFICER,
-            object_type="loanaccount",
-            object_id=account_id,
-            outcome="not_found",
-            detail={"path": request.path[:200]},
-        )
-        raise
-
-
-def _account(request: HttpRequest, account_id: int) -> LoanAccount:
-    return _in_scope(request, account_id, lambda: loan_account_get_for_user(request.user, account_id))
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -135,7 +109,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
-    detail = _in_scope(
+    detail = in_officer_scope(
         request,
         account_id,
         lambda: loan_account_detail_get(user=request.user, account_id=account_id, today=lender_today()),
@@ -200,7 +174,7 @@ def _redirect_303(url: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
     """Log an interaction on the account."""
-    account = _account(request, account_id)
+    account = officer_account(request, account_id)
     form = InteractionForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -223,7 +197,7 @@ def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def promise_new(request: HttpRequest, account_id: int) -> HttpResponse:
     """Record a promise to pay on the account."""
-    account = _account(request, account_id)
+    account = officer_account(request, account_id)
     form = PromiseForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -245,7 +219,7 @@ def promise_new(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
     """Open a dispute or hardship flag on the account."""
-    account = _account(request, account_id)
+    account = officer_account(request, account_id)
     form = FlagOpenForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -267,7 +241,7 @@ def flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def communication_request(request: HttpRequest, account_id: int) -> HttpResponse:
     """Record a stopped channel, a cease request or a contact's opt-out that the officer received by phone."""
-    account = _account(request, account_id)
+    account = officer_account(request, account_id)
     form = CommunicationRequestForm(
         request.POST if request.method == "POST" else None, contacts=loan_account_contacts(account)
     )
@@ -292,8 +266,8 @@ def communication_request(request: HttpRequest, account_id: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def flag_close_view(request: HttpRequest, account_id: int, flag_id: int) -> HttpResponse:
     """Close a flag of the account with a reason."""
-    account = _account(request, account_id)
-    flag = _in_scope(request, account_id, lambda: flag_get_for_account(account=account, flag_id=flag_id))
+    account = officer_account(request, account_id)
+    flag = in_officer_scope(request, account_id, lambda: flag_get_for_account(account=account, flag_id=flag_id))
     form = FlagCloseForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -311,8 +285,8 @@ def flag_close_view(request: HttpRequest, account_id: int, flag_id: int) -> Http
 @require_POST
 def call_task_close_view(request: HttpRequest, account_id: int, task_id: int) -> HttpResponse:
     """Close a phone-call task of the account as done or cancelled."""
-    account = _account(request, account_id)
-    task = _in_scope(request, account_id, lambda: call_task_get_for_account(account=account, task_id=task_id))
+    account = officer_account(request, account_id)
+    task = in_officer_scope(request, account_id, lambda: call_task_get_for_account(account=account, task_id=task_id))
     form = CallTaskCloseForm(request.POST)
     if form.is_valid():
         try:
@@ -330,8 +304,10 @@ def call_task_close_view(request: HttpRequest, account_id: int, task_id: int) ->
 @require_POST
 def inbound_reply_read(request: HttpRequest, account_id: int, reply_id: int) -> HttpResponse:
     """Mark a reply in the account's inbox read."""
-    account = _account(request, account_id)
-    reply = _in_scope(request, account_id, lambda: inbound_reply_get_for_account(account=account, reply_id=reply_id))
+    account = officer_account(request, account_id)
+    reply = in_officer_scope(
+        request, account_id, lambda: inbound_reply_get_for_account(account=account, reply_id=reply_id)
+    )
     inbound_reply_mark_read(reply=reply, actor=request.user, role=CASE_OFFICER)
     messages.success(request, _("Reply marked read."))
     return _redirect_303(account.get_absolute_url())
@@ -347,7 +323,7 @@ def _reveal_refused(request: HttpRequest, message: str) -> HttpResponse:
 @require_POST
 def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
     """Show one full personal value for a stated purpose; the reveal is its own audit event."""
-    account = _account(request, account_id)
+    account = officer_account(request, account_id)
     form = RevealForm(request.POST, profile_code=account.portfolio.policy_profile.code)
     if not form.is_valid():
         message = " ".join(str(error) for errors in form.errors.values() for error in errors)
@@ -355,7 +331,7 @@ def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
     target = form.cleaned_data["field"]
     if target.person_type == "contact":
         try:
-            person = _in_scope(
+            person = in_officer_scope(
                 request, account_id, lambda: contact_get_for_account(account=account, contact_id=target.contact_id)
             )
         except Http404:

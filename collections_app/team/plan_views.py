@@ -7,7 +7,7 @@ writes nothing, the proposer deciding their own plan answers 403, a plan already
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.roles import CASE_OFFICER, TEAM_LEAD, role_required
 from audit.record import audit_record, person_key
 from collections_app.dpd import lender_today
-from collections_app.models import LoanAccount, RepaymentPlan
-from collections_app.selectors.accounts import get_or_404, loan_account_get_for_user
+from collections_app.models import RepaymentPlan
+from collections_app.officer_scope import in_officer_scope, officer_account
+from collections_app.selectors.accounts import get_or_404
 from collections_app.services.plans import (
     PlanConflict,
     ProposerCannotDecide,
@@ -52,28 +53,11 @@ def _add_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _officer_account(request: HttpRequest, account_id: int) -> LoanAccount:
-    """The officer's account, or 404 audited as a denied access (as the other account forms do)."""
-    try:
-        return loan_account_get_for_user(request.user, account_id)
-    except Http404:
-        audit_record(
-            action="permission_denied",
-            actor=request.user,
-            role=CASE_OFFICER,
-            object_type="loanaccount",
-            object_id=account_id,
-            outcome="not_found",
-            detail={"path": request.path[:200]},
-        )
-        raise
-
-
 @role_required(CASE_OFFICER)
 @require_http_methods(["GET", "POST"])
 def plan_new(request: HttpRequest, account_id: int) -> HttpResponse:
     """Propose a repayment plan (instalments or an extension) for the team lead's decision."""
-    account = _officer_account(request, account_id)
+    account = officer_account(request, account_id)
     posted = request.POST if request.method == "POST" else None
     form = PlanProposalForm(posted)
     instalments = InstalmentFormSet(posted, prefix="instalments")
@@ -99,8 +83,10 @@ def plan_new(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def plan_withdraw(request: HttpRequest, account_id: int, plan_id: int) -> HttpResponse:
     """Withdraw a proposal of this account that awaits its decision; once decided, the page says so."""
-    account = _officer_account(request, account_id)
-    plan = get_or_404(RepaymentPlan.objects.filter(account=account), plan_id, "plan")
+    account = officer_account(request, account_id)
+    plan = in_officer_scope(
+        request, account_id, lambda: get_or_404(RepaymentPlan.objects.filter(account=account), plan_id, "plan")
+    )
     form = PlanWithdrawForm(request.POST)
     if form.is_valid():
         try:

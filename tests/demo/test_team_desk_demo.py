@@ -10,7 +10,8 @@ from tests.conftest import signed_in
 pytestmark = pytest.mark.django_db
 
 
-def test_lead1_finds_a_pending_plan_and_twelve_months_in_every_chart() -> None:
+def test_lead1_finds_a_pending_plan_and_twelve_months_in_every_chart(settings) -> None:
+    settings.DEBUG = True  # seed_demo runs only with DEBUG on
     call_command("seed_demo", stdout=None)
     plan = RepaymentPlan.objects.get(status=RepaymentPlan.Status.PROPOSED)
     assert plan.created_by.username == "officer1"

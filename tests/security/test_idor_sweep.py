@@ -11,16 +11,17 @@ from django.contrib.auth.models import User
 from django.urls import get_resolver
 from django.utils import timezone
 
-from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
+from access.models import Team
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, TEAM_LEAD
 from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
 from collections_app.messaging.inbound import inbound_reply_record
-from collections_app.models import Borrower, CallTask, Contact, Flag, InboundReply, PolicyVersion
+from collections_app.models import Borrower, CallTask, Contact, Flag, InboundReply, PolicyVersion, RepaymentPlan
 from review.models import FamilyContactRequest
 from review.services import approver_portfolio_grant, family_contact_request_submit
 from tests.conftest import signed_in
-from tests.factories import make_account, make_borrower, make_contact, make_portfolio, make_user
+from tests.factories import make_account, make_borrower, make_contact, make_plan, make_portfolio, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request, make_family_template
 from tests.security.routes import Route, build, walk_routes
 
@@ -39,6 +40,10 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     "access": (SUPERUSER, False),
     # The compliance inbox holds only the replies no caseload shows: an account's reply is out of an auditor's reach.
     "inbox": (COMPLIANCE_AUDITOR, True),
+    # An officer proposes and withdraws plans on their own accounts only.
+    "plans": (CASE_OFFICER, True),
+    # A team lead reaches only the accounts and plans of their team's officers.
+    "team": (TEAM_LEAD, True),
 }
 ID_PARAMETERS = {
     "account_id",
@@ -50,6 +55,7 @@ ID_PARAMETERS = {
     "change_id",
     "reply_id",
     "version_id",
+    "plan_id",
 }
 
 CANARY_NAME = "金丝雀甲"
@@ -99,6 +105,8 @@ class World:
     foreign_flag: Flag
     foreign_task: CallTask
     foreign_reply: InboundReply
+    foreign_plan: RepaymentPlan
+    lena: User
 
 
 @pytest.fixture
@@ -143,6 +151,10 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
     )
     # A reply from Bob's borrower, in the inbox of Bob's account.
     foreign_reply = inbound_reply_record(phone=CANARY_PHONE, text="canary reply", received_at=timezone.now())
+    foreign_plan = make_plan(foreign_account, other_officer, status=RepaymentPlan.Status.PROPOSED, instalments=[])
+    # Lena leads a team of Alice alone: Bob's accounts and plans are outside her reach.
+    lena = make_user("lena", TEAM_LEAD)
+    Team.objects.create(name="north team", lead=lena).members.add(officer)
     return World(
         alice=officer,
         bob=other_officer,
@@ -157,6 +169,8 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         foreign_flag=foreign_flag,
         foreign_task=foreign_task,
         foreign_reply=foreign_reply,
+        foreign_plan=foreign_plan,
+        lena=lena,
     )
 
 
@@ -169,6 +183,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "flag_id": str(flag.pk),
         "task_id": str(world.foreign_task.pk),
         "reply_id": str(world.foreign_reply.pk),
+        "plan_id": str(world.foreign_plan.pk),
         "kind": "borrower",
         "person_id": str(account.borrower_id),
         "change_id": "1",
@@ -192,7 +207,7 @@ def canaries(world: World) -> list[str]:
 
 
 def users(world: World) -> list[User]:
-    return [world.alice, world.carol, world.dave, world.root, world.nobody]
+    return [world.alice, world.carol, world.dave, world.root, world.nobody, world.lena]
 
 
 def test_every_object_url_is_classified() -> None:
@@ -298,12 +313,14 @@ def own_values(world: World) -> list[dict[str, str]]:
         policy_version=PolicyVersion.objects.filter(profile=account.portfolio.policy_profile).latest("version"),
     )
     reply = inbound_reply_record(phone=account.borrower.phone, text="own reply", received_at=timezone.now())
+    plan = make_plan(account, world.alice, status=RepaymentPlan.Status.PROPOSED, instalments=[])
     common = {
         "account_id": str(account.pk),
         "request_id": str(world.own_request.pk),
         "flag_id": str(flag.pk),
         "task_id": str(task.pk),
         "reply_id": str(reply.pk),
+        "plan_id": str(plan.pk),
         "change_id": "1",
         "version_id": "0",
         **NO_VALID_LINK,

@@ -27,13 +27,13 @@ def seed_team_demo() -> None:
     """The demo's users, accounts and history, lead1's team and desk, and the TOTP devices (as seed_demo does)."""
     now = timezone.now()
     today = lender_today(now)
-    users = demo.seed_users(password=settings.DEMO_PASSWORD)
+    created = demo.seed_users(password=settings.DEMO_PASSWORD)
     demo.seed_portfolios()
     demo.seed_accounts(rows=demo.demo_account_rows(today=today))
-    demo.seed_history(users=users, today=today)
-    seed_access_demo(users=users)
-    seed_team_desk_demo(users=users, now=now, today=today)
-    demo_totp_devices_enrol()
+    demo.seed_history(users=demo.demo_users(), today=today)
+    seed_access_demo(created=created)
+    seed_team_desk_demo(users=demo.demo_users(), now=now, today=today)
+    demo_totp_devices_enrol(users=created.values())
 
 
 def test_team_lead_journey(browser, live_server) -> None:  # noqa: F811 - the browser fixture
