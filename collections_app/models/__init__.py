@@ -15,9 +15,11 @@ from collections_app.models.accounts import (
     RepaymentPlan,
     UserPreference,
 )
+from collections_app.models.borrower_flags import BorrowerFlag
 from collections_app.models.call_tasks import CallTask
 from collections_app.models.messaging import (
     ChannelStop,
+    ContactReason,
     Message,
     MessageTemplate,
     PhoneOptOut,
@@ -28,9 +30,11 @@ from collections_app.models.profiles import PolicyProfile, PolicyVersion
 
 __all__ = [
     "Borrower",
+    "BorrowerFlag",
     "CallTask",
     "ChannelStop",
     "Contact",
+    "ContactReason",
     "Flag",
     "Interaction",
     "LoanAccount",

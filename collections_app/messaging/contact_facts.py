@@ -1,0 +1,274 @@
+"""The contact gate's facts, read for a whole batch of contacts in a fixed handful of queries.
+
+`contact_book_load` reads what `contact_gate` needs about every target at once: the borrowers (cease; locked
+for the relay, so two workers never both pass a cap), their open flags, their accounts' states (the pause rules
+in their SQL form, `selectors.profiles`), stopped channels, opted-out phones, the messages handed per day and the
+calls of the last days. `ContactBook.facts` then builds one target's `ContactFacts` in Python, and
+`ContactBook.count_message` counts a hand-off of the batch itself against the caps.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+
+from collections_app.dpd import lender_today
+from collections_app.messaging.contact_gate import (
+    CALL_CHANNEL,
+    REMINDER_CHANNELS,
+    ContactDecision,
+    ContactFacts,
+    contact_gate,
+    ladder_stage,
+)
+from collections_app.messaging.rules import CallFact, daily_cap_counted, recipient_zone
+from collections_app.models import (
+    Borrower,
+    BorrowerFlag,
+    ChannelStop,
+    Contact,
+    Interaction,
+    LoanAccount,
+    Message,
+    PhoneOptOut,
+    PolicyVersion,
+)
+from collections_app.selectors.profiles import current_policy_versions, escalation_paused_q
+
+
+@dataclass(frozen=True)
+class ContactTarget:
+    """One contact to decide: the borrower (and account) it is about, its recipient and channel, and its kind.
+
+    `contact_id` is None for the borrower. `message` marks a message (the daily message cap applies); `stage`,
+    `send_day` and `task_day` feed the staleness rules (`contact_gate.ContactFacts`).
+    """
+
+    borrower_id: int
+    account_id: int | None
+    channel: str
+    zone: str
+    policy: PolicyVersion
+    contact_id: int | None = None
+    phone: str = ""
+    message: bool = False
+    stage: str | None = None
+    send_day: datetime.date | None = None
+    task_day: datetime.date | None = None
+
+
+def message_target(message: Message) -> ContactTarget:
+    """The contact a message makes: to its borrower or contact, on its channel, under its policy version."""
+    to_borrower = message.audience == Message.Audience.BORROWER
+    code = message.template_version.template.code if message.template_version_id else None
+    return ContactTarget(
+        borrower_id=message.borrower_id,
+        account_id=message.account_id,
+        channel=message.channel,
+        zone=message.recipient_timezone,
+        policy=message.policy_version or PolicyVersion(),
+        contact_id=message.contact_id,
+        phone=message.recipient,
+        message=True,
+        stage=ladder_stage(code) if to_borrower else None,
+        send_day=message.send_date if to_borrower and message.channel in REMINDER_CHANNELS else None,
+    )
+
+
+@dataclass(frozen=True)
+class _AccountState:
+    unpaid_due_date: datetime.date | None
+    paused: bool
+
+
+@dataclass
+class ContactBook:
+    """What the gate knows about a batch of targets, read once; `facts` answers per target."""
+
+    ceased: set[int] = field(default_factory=set)
+    flags: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # By (account id, promise grace days); accounts of a target without an account are listed by borrower.
+    accounts: dict[tuple[int, int], _AccountState] = field(default_factory=dict)
+    by_borrower: dict[tuple[int, int], list[_AccountState]] = field(default_factory=lambda: defaultdict(list))
+    stopped: set[tuple[int, str]] = field(default_factory=set)
+    opted_out: set[str] = field(default_factory=set)
+    messages: dict[tuple[int, str, datetime.date], int] = field(default_factory=lambda: defaultdict(int))
+    # Officers' calls as (moment, connected) and automated voice calls as local days, by (borrower, contact).
+    calls: dict[tuple[int, int | None], list[tuple[datetime.datetime, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    voice: dict[tuple[int, int | None], list[datetime.date]] = field(default_factory=lambda: defaultdict(list))
+
+    def _account(self, target: ContactTarget) -> _AccountState:
+        grace = target.policy.promise_grace_days
+        if target.account_id is not None:
+            return self.accounts.get((target.account_id, grace), _AccountState(None, False))
+        # A message about no one account speaks of the borrower's debt: any unpaid account, any pause counts.
+        unpaid = [s for s in self.by_borrower[(target.borrower_id, grace)] if s.unpaid_due_date is not None]
+        if not unpaid:
+            return _AccountState(None, False)
+        return _AccountState(min(s.unpaid_due_date for s in unpaid), any(s.paused for s in unpaid))
+
+    def _calls(self, target: ContactTarget) -> tuple[CallFact, ...]:
+        key = (target.borrower_id, target.contact_id)
+        zone = recipient_zone(target.zone)
+        calls = [CallFact(day=at.astimezone(zone).date(), connected=ok) for at, ok in self.calls.get(key, ())]
+        calls += [CallFact(day=day, connected=True, automated=True) for day in self.voice.get(key, ())]
+        return tuple(calls)
+
+    def facts(self, target: ContactTarget) -> ContactFacts:
+        """The gate's facts about one target of the batch."""
+        account = self._account(target)
+        flags = self.flags.get(target.borrower_id, set())
+        messages = None
+        if target.message:
+            messages = {
+                day: n
+                for (borrower, channel, day), n in self.messages.items()
+                if borrower == target.borrower_id and channel == target.channel
+            }
+        return ContactFacts(
+            channel=target.channel,
+            zone=target.zone,
+            unpaid_due_date=account.unpaid_due_date,
+            to_contact=target.contact_id is not None,
+            stage=target.stage,
+            paused=account.paused,
+            ceased=target.borrower_id in self.ceased,
+            channel_stopped=(target.borrower_id, target.channel) in self.stopped,
+            opted_out=target.phone in self.opted_out,
+            represented=BorrowerFlag.Kind.REPRESENTED in flags,
+            vulnerable=BorrowerFlag.Kind.VULNERABLE in flags,
+            messages_by_day=messages,
+            calls=self._calls(target) if target.channel == CALL_CHANNEL else (),
+            send_day=target.send_day,
+            task_day=target.task_day,
+        )
+
+    def count_message(self, target: ContactTarget, day: datetime.date) -> None:
+        """Count a message of this batch handed over on the recipient's `day` against the daily cap."""
+        self.messages[(target.borrower_id, target.channel, day)] += 1
+
+
+def _load_accounts(book: ContactBook, targets: Sequence[ContactTarget], today: datetime.date) -> None:
+    """The states of the targets' accounts, one query per promise grace in use (in practice one)."""
+    by_grace: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    for target in targets:
+        accounts, borrowers = by_grace[target.policy.promise_grace_days]
+        if target.account_id is not None:
+            accounts.add(target.account_id)
+        else:
+            borrowers.add(target.borrower_id)
+    for grace, (accounts, borrowers) in by_grace.items():
+        paused = ExpressionWrapper(escalation_paused_q(today=today, grace_days=grace), output_field=BooleanField())
+        rows = (
+            LoanAccount.objects.filter(Q(pk__in=accounts) | Q(borrower_id__in=borrowers))
+            .annotate(paused=paused)
+            .values_list("pk", "borrower_id", "oldest_unpaid_due_date", "paused")
+        )
+        for pk, borrower_id, due, is_paused in rows:
+            state = _AccountState(due, bool(is_paused))
+            book.accounts[(pk, grace)] = state
+            if borrower_id in borrowers:
+                book.by_borrower[(borrower_id, grace)].append(state)
+
+
+def _load_calls(book: ContactBook, targets: Sequence[ContactTarget], now: datetime.datetime) -> None:
+    """Officers' and automated calls of the call targets' recipients over the longest window a cap looks back."""
+    calling = [t for t in targets if t.channel == CALL_CHANNEL]
+    if not calling:
+        return
+    borrowers = {t.borrower_id for t in calling}
+    days = max(max(t.policy.call_attempts_window_days, t.policy.no_calls_after_conversation_days, 1) for t in calling)
+    # One day more than the window: the recipient's day may begin before the lender's.
+    first_day = lender_today(now) - datetime.timedelta(days=days + 1)
+    since = datetime.datetime.combine(first_day, datetime.time(), tzinfo=datetime.UTC)
+    for borrower_id, contact_id, at, outcome in Interaction.objects.filter(
+        account__borrower_id__in=borrowers, channel=Interaction.Channel.PHONE, occurred_at__gte=since
+    ).values_list("account__borrower_id", "contact_id", "occurred_at", "outcome"):
+        book.calls[(borrower_id, contact_id)].append((at, outcome in Interaction.CONNECTED_OUTCOMES))
+    for borrower_id, contact_id, day in (
+        daily_cap_counted(queueing=False, audience=None)
+        .filter(borrower_id__in=borrowers, channel=CALL_CHANNEL, send_date__gte=first_day)
+        .values_list("borrower_id", "contact_id", "send_date")
+    ):
+        book.voice[(borrower_id, contact_id)].append(day)
+
+
+def _load_borrowers(book: ContactBook, borrower_ids: list[int], *, lock: bool) -> None:
+    borrowers = Borrower.objects.filter(pk__in=borrower_ids).order_by("pk")
+    if lock:
+        # In id order, no key update (inserts referencing them go on): two relays then never both pass a cap.
+        borrowers = borrowers.select_for_update(no_key=True)
+    book.ceased = {pk for pk, ceased_at in borrowers.values_list("pk", "cease_requested_at") if ceased_at}
+
+
+def contact_book_load(
+    targets: Sequence[ContactTarget], *, now: datetime.datetime, lock_borrowers: bool = False
+) -> ContactBook:
+    """Read what the gate needs about every target, in a handful of queries whatever their number."""
+    book = ContactBook()
+    if not targets:
+        return book
+    borrower_ids = sorted({t.borrower_id for t in targets})
+    _load_borrowers(book, borrower_ids, lock=lock_borrowers)
+    for borrower_id, kind in BorrowerFlag.objects.filter(
+        borrower_id__in=borrower_ids, closed_at__isnull=True
+    ).values_list("borrower_id", "kind"):
+        book.flags[borrower_id].add(kind)
+    _load_accounts(book, targets, lender_today(now))
+    book.stopped = set(ChannelStop.objects.filter(borrower_id__in=borrower_ids).values_list("borrower_id", "channel"))
+    if phones := {t.phone for t in targets if t.contact_id is not None and t.phone}:
+        book.opted_out = set(PhoneOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    if any(t.message for t in targets):
+        first_day = lender_today(now) - datetime.timedelta(days=2)
+        for row in (
+            daily_cap_counted(queueing=False)
+            .filter(borrower_id__in=borrower_ids, send_date__gte=first_day)
+            .values("borrower_id", "channel", "send_date")
+            .annotate(n=Count("pk"))
+        ):
+            book.messages[(row["borrower_id"], row["channel"], row["send_date"])] = row["n"]
+    _load_calls(book, targets, now)
+    return book
+
+
+def call_targets(
+    accounts: Iterable[LoanAccount],
+    *,
+    contact: Contact | None = None,
+    task_days: dict[int, datetime.date] | None = None,
+) -> list[ContactTarget]:
+    """A call to each account's borrower (or to `contact`), under the policy version in force for the account.
+
+    The accounts need their borrower and portfolio loaded. `task_days` gives a call task's day by account.
+    """
+    policies = {version.profile_id: version for version in current_policy_versions().values()}
+    return [
+        ContactTarget(
+            borrower_id=account.borrower_id,
+            account_id=account.pk,
+            channel=CALL_CHANNEL,
+            zone=contact.timezone if contact else account.borrower.timezone,
+            policy=policies.get(account.portfolio.policy_profile_id) or PolicyVersion(),
+            contact_id=contact.pk if contact else None,
+            phone=contact.phone if contact else account.borrower.phone,
+            task_day=(task_days or {}).get(account.pk),
+        )
+        for account in accounts
+    ]
+
+
+def call_decisions(
+    accounts: Sequence[LoanAccount],
+    *,
+    now: datetime.datetime,
+    contact: Contact | None = None,
+    task_days: dict[int, datetime.date] | None = None,
+) -> dict[int, ContactDecision]:
+    """The gate's answer to a call now, by account: to its borrower, or to `contact` (one account then)."""
+    targets = call_targets(accounts, contact=contact, task_days=task_days)
+    book = contact_book_load(targets, now=now)
+    return {t.account_id: contact_gate(book.facts(t), policy=t.policy, now=now) for t in targets}
