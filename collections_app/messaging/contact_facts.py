@@ -1,15 +1,15 @@
 """The contact gate's facts, read for a whole batch of contacts in a fixed handful of queries.
 
-`contact_book_load` reads what `contact_gate` needs about every target at once: the borrowers (cease; locked
-for the relay, so two workers never both pass a cap), their open flags, their accounts' states (the pause rules
-in their SQL form, `selectors.profiles`), stopped channels, opted-out phones, the messages handed per day and the
-calls of the last days. `ContactBook.facts` then builds one target's `ContactFacts` in Python, and
-`ContactBook.count_message` counts a hand-off of the batch itself against the caps.
+`contact_book_load` reads what `contact_gate` needs about every target at once (the borrowers locked first for
+the relay and call logging, so two never both pass a cap): their open flags, their accounts' states (paid, the
+pause rules in their SQL form from `selectors.profiles`, a cease request), stopped channels, opted-out phones,
+the messages handed per day and the calls of the last days. `ContactBook.facts` then builds one target's
+`ContactFacts` in Python, and `ContactBook.count_message` counts a hand-off of the batch against the caps.
 """
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
@@ -166,10 +166,12 @@ def _load_accounts(book: ContactBook, targets: Sequence[ContactTarget], today: d
         rows = (
             LoanAccount.objects.filter(Q(pk__in=accounts) | Q(borrower_id__in=borrowers))
             .annotate(paused=paused)
-            .values_list("pk", "borrower_id", "oldest_unpaid_due_date", "paused")
+            .values_list("pk", "borrower_id", "oldest_unpaid_due_date", "paused", "borrower__cease_requested_at")
         )
-        for pk, borrower_id, due, is_paused in rows:
+        for pk, borrower_id, due, is_paused, ceased_at in rows:
             state = _AccountState(due, bool(is_paused))
+            if ceased_at is not None:
+                book.ceased.add(borrower_id)
             book.accounts[(pk, grace)] = state
             if borrower_id in borrowers:
                 book.by_borrower[(borrower_id, grace)].append(state)
@@ -197,12 +199,12 @@ def _load_calls(book: ContactBook, targets: Sequence[ContactTarget], now: dateti
         book.voice[(borrower_id, contact_id)].append(day)
 
 
-def _load_borrowers(book: ContactBook, borrower_ids: list[int], *, lock: bool) -> None:
-    borrowers = Borrower.objects.filter(pk__in=borrower_ids).order_by("pk")
-    if lock:
-        # In id order, no key update (inserts referencing them go on): two relays then never both pass a cap.
-        borrowers = borrowers.select_for_update(no_key=True)
-    book.ceased = {pk for pk, ceased_at in borrowers.values_list("pk", "cease_requested_at") if ceased_at}
+def _lock_borrowers(borrower_ids: list[int]) -> None:
+    """Lock the borrowers before their caps are counted: two relays (or two calls) then never both pass a cap.
+
+    In id order, no key update: inserts referencing them go on.
+    """
+    list(Borrower.objects.select_for_update(no_key=True).filter(pk__in=borrower_ids).order_by("pk").values("pk"))
 
 
 def contact_book_load(
@@ -213,7 +215,8 @@ def contact_book_load(
     if not targets:
         return book
     borrower_ids = sorted({t.borrower_id for t in targets})
-    _load_borrowers(book, borrower_ids, lock=lock_borrowers)
+    if lock_borrowers:
+        _lock_borrowers(borrower_ids)
     for borrower_id, kind in BorrowerFlag.objects.filter(
         borrower_id__in=borrower_ids, closed_at__isnull=True
     ).values_list("borrower_id", "kind"):
@@ -235,40 +238,54 @@ def contact_book_load(
     return book
 
 
-def call_targets(
-    accounts: Iterable[LoanAccount],
-    *,
-    contact: Contact | None = None,
-    task_days: dict[int, datetime.date] | None = None,
-) -> list[ContactTarget]:
-    """A call to each account's borrower (or to `contact`), under the policy version in force for the account.
+@dataclass(frozen=True)
+class CallSubject:
+    """Whom a call is to: an account (its borrower, its policy profile) and the recipient's zone and phone.
 
-    The accounts need their borrower and portfolio loaded. `task_days` gives a call task's day by account.
+    `contact_id` None is a call to the borrower; `task_day` the day of the call task it answers, if any.
     """
-    policies = {version.profile_id: version for version in current_policy_versions().values()}
-    return [
-        ContactTarget(
-            borrower_id=account.borrower_id,
+
+    account_id: int
+    borrower_id: int
+    profile_id: int
+    zone: str
+    phone: str = ""
+    contact_id: int | None = None
+    task_day: datetime.date | None = None
+
+    @classmethod
+    def of(cls, account: LoanAccount, contact: Contact | None = None) -> "CallSubject":
+        """A call about `account` to its borrower, or to `contact`; the account's borrower and portfolio loaded."""
+        person = contact or account.borrower
+        return cls(
             account_id=account.pk,
-            channel=CALL_CHANNEL,
-            zone=contact.timezone if contact else account.borrower.timezone,
-            policy=policies.get(account.portfolio.policy_profile_id) or PolicyVersion(),
+            borrower_id=account.borrower_id,
+            profile_id=account.portfolio.policy_profile_id,
+            zone=person.timezone,
+            phone=person.phone,
             contact_id=contact.pk if contact else None,
-            phone=contact.phone if contact else account.borrower.phone,
-            task_day=(task_days or {}).get(account.pk),
         )
-        for account in accounts
-    ]
 
 
 def call_decisions(
-    accounts: Sequence[LoanAccount],
-    *,
-    now: datetime.datetime,
-    contact: Contact | None = None,
-    task_days: dict[int, datetime.date] | None = None,
-) -> dict[int, ContactDecision]:
-    """The gate's answer to a call now, by account: to its borrower, or to `contact` (one account then)."""
-    targets = call_targets(accounts, contact=contact, task_days=task_days)
-    book = contact_book_load(targets, now=now)
-    return {t.account_id: contact_gate(book.facts(t), policy=t.policy, now=now) for t in targets}
+    subjects: Sequence[CallSubject], *, now: datetime.datetime, lock_borrowers: bool = False
+) -> list[ContactDecision]:
+    """The gate's answer to each call now, under the policy version in force for its account, in one batch."""
+    if not subjects:
+        return []
+    policies = {version.profile_id: version for version in current_policy_versions().values()}
+    targets = [
+        ContactTarget(
+            borrower_id=subject.borrower_id,
+            account_id=subject.account_id,
+            channel=CALL_CHANNEL,
+            zone=subject.zone,
+            policy=policies.get(subject.profile_id) or PolicyVersion(),
+            contact_id=subject.contact_id,
+            phone=subject.phone,
+            task_day=subject.task_day,
+        )
+        for subject in subjects
+    ]
+    book = contact_book_load(targets, now=now, lock_borrowers=lock_borrowers)
+    return [contact_gate(book.facts(target), policy=target.policy, now=now) for target in targets]

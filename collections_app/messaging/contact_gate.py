@@ -97,6 +97,7 @@ class ContactDecision:
     reasons: tuple[GateReason, ...]
     local_time: datetime.datetime
     policy_version: str
+    policy_version_id: int | None = None
     next_open: datetime.datetime | None = None
     messages_today: int | None = None
     message_cap: int | None = None
@@ -110,6 +111,11 @@ class ContactDecision:
     def allowed(self) -> bool:
         """Whether the contact may happen now."""
         return not self.reasons
+
+    @property
+    def local_clock(self) -> str:
+        """The recipient's wall-clock time, as text (a template would turn the instant into the viewer's zone)."""
+        return f"{self.local_time:%H:%M} ({getattr(self.local_time.tzinfo, 'key', self.local_time.tzinfo)})"
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -218,6 +224,7 @@ def contact_gate(facts: ContactFacts, *, policy: PolicyVersion, now: datetime.da
         reasons=tuple(reasons),
         local_time=local,
         policy_version=str(policy) if policy.pk else "",
+        policy_version_id=policy.pk,
         next_open=hours.next_open,
         messages_today=messages_today,
         message_cap=policy.max_messages_per_channel_per_day if messages_today is not None else None,
