@@ -285,12 +285,11 @@ def no_calls_after_conversation_q(*, today: datetime.date, days: int, zones: Ite
 
 
 def called_on_q(*, day: datetime.date, zones: Iterable[str]) -> Q:
-    """SQL over LoanAccount rows: an officer phoned the account's borrower on `day` of the borrower's zone."""
+    """SQL over LoanAccount rows: an officer phoned the account's borrower (on any account) on `day` of the
+    borrower's zone."""
     start = recipient_day_start_sql(day, zone=OuterRef("borrower__timezone"), zones=zones)
     end = recipient_day_start_sql(day + datetime.timedelta(days=1), zone=OuterRef("borrower__timezone"), zones=zones)
-    calls = Interaction.objects.filter(
-        account=OuterRef("pk"), channel=Interaction.Channel.PHONE, occurred_at__gte=start, occurred_at__lt=end
-    )
+    calls = _borrower_phone_calls().filter(occurred_at__gte=start, occurred_at__lt=end)
     return Q(Exists(calls))
 
 
