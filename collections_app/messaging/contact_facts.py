@@ -94,7 +94,10 @@ class ContactBook:
     by_borrower: dict[tuple[int, int], list[_AccountState]] = field(default_factory=lambda: defaultdict(list))
     stopped: set[tuple[int, str]] = field(default_factory=set)
     opted_out: set[str] = field(default_factory=set)
-    messages: dict[tuple[int, str, datetime.date], int] = field(default_factory=lambda: defaultdict(int))
+    # Messages handed per local day, by (borrower, channel).
+    messages: dict[tuple[int, str], dict[datetime.date, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
     # Officers' calls as (moment, connected) and automated voice calls as local days, by (borrower, contact).
     calls: dict[tuple[int, int | None], list[tuple[datetime.datetime, bool]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -122,13 +125,7 @@ class ContactBook:
         """The gate's facts about one target of the batch."""
         account = self._account(target)
         flags = self.flags.get(target.borrower_id, set())
-        messages = None
-        if target.message:
-            messages = {
-                day: n
-                for (borrower, channel, day), n in self.messages.items()
-                if borrower == target.borrower_id and channel == target.channel
-            }
+        messages = dict(self.messages.get((target.borrower_id, target.channel), {})) if target.message else None
         return ContactFacts(
             channel=target.channel,
             zone=target.zone,
@@ -149,7 +146,7 @@ class ContactBook:
 
     def count_message(self, target: ContactTarget, day: datetime.date) -> None:
         """Count a message of this batch handed over on the recipient's `day` against the daily cap."""
-        self.messages[(target.borrower_id, target.channel, day)] += 1
+        self.messages[(target.borrower_id, target.channel)][day] += 1
 
 
 def _load_accounts(book: ContactBook, targets: Sequence[ContactTarget], today: datetime.date) -> None:
@@ -233,7 +230,7 @@ def contact_book_load(
             .values("borrower_id", "channel", "send_date")
             .annotate(n=Count("pk"))
         ):
-            book.messages[(row["borrower_id"], row["channel"], row["send_date"])] = row["n"]
+            book.messages[(row["borrower_id"], row["channel"])][row["send_date"]] = row["n"]
     _load_calls(book, targets, now)
     return book
 
