@@ -145,8 +145,10 @@ class ContactBook:
         )
 
     def count_message(self, target: ContactTarget, day: datetime.date) -> None:
-        """Count a message of this batch handed over on the recipient's `day` against the daily cap."""
-        self.messages[(target.borrower_id, target.channel)][day] += 1
+        """Count a message of this batch handed over on the recipient's `day` against the daily cap (which counts
+        the borrower's own messages: one to a contact counts for nobody)."""
+        if target.contact_id is None:
+            self.messages[(target.borrower_id, target.channel)][day] += 1
 
 
 def _load_accounts(book: ContactBook, targets: Sequence[ContactTarget], today: datetime.date) -> None:

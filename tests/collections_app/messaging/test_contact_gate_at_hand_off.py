@@ -216,3 +216,25 @@ def test_a_family_message_meets_the_contact_gate_before_reviews_send_gate(gatewa
     relay_run()
     assert suppressed_with(message) == ("suppressed", "paid")
     assert witnessed(gateway_file) == []
+
+
+@time_machine.travel(DAYTIME, tick=False)
+def test_a_family_message_in_the_same_batch_does_not_count_against_the_borrowers_cap(
+    gateway_file, officer, approver, settings
+):
+    settings.MESSAGE_SEND_GATES = []  # no request stands behind the family message: review's gate stays out
+    account = make_account()
+    family = message_enqueue(
+        borrower=account.borrower,
+        account=account,
+        contact=make_contact(account.borrower),
+        audience="family",
+        channel="sms",
+        template_version=family_version(officer, approver),
+        policy_version=policy(),
+        idempotency_key="family-first",
+    )
+    reminder = enqueue(account, "borrower-second")
+    assert family.pk < reminder.pk
+    assert relay_batch(batch_size=10).sent == 2
+    assert witnessed(gateway_file) == ["family-first", "borrower-second"]
