@@ -65,6 +65,7 @@ ACCOUNT_DETAIL_FIELDS = (
     "contact.relationship",
     "message.recipient",
     "message.body",
+    "borrowerflag.representative",
 )
 
 T = TypeVar("T")
