@@ -16,7 +16,8 @@ TEST_SQLITE_PATH ?= /tmp/family-contact-review-test.sqlite3
 # Without DATABASE_URL the settings read a demo's .env.demo: set (empty) what it holds, so it lends the tests nothing.
 SQLITE_NO_DEMO_ENV := DEMO_SKIP_MFA= AUDIT_SIGNING_KEY= AUDIT_PUBLIC_KEY= GATEWAY_WEBHOOK_SECRET=
 SQLITE_TESTS := $(addprefix tests/collections_app/messaging/,test_escalation_ladder.py test_escalation_pauses.py \
-	test_message_enqueue.py test_outbox_relay.py) tests/collections_app/team/test_team_snapshots.py \
+	test_message_enqueue.py test_outbox_relay.py test_contact_gate_at_hand_off.py test_contact_gate_rules.py) \
+	tests/collections_app/team/test_team_snapshots.py \
 	$(addprefix tests/audit/,test_sealing.py test_verify_audit.py test_seal_refuses_a_damaged_frontier.py \
 	test_vouched_transaction_ids_wrap.py test_merkle.py test_proofs.py test_signed_notes.py)
 # Tests and benchmarks run with production defaults (DEBUG off) and a throwaway key.

@@ -47,7 +47,11 @@ def daytime_zone() -> str:
 
 
 def populate(run: int) -> None:
-    """One borrower, account and queued in-app message per message (so no daily cap applies)."""
+    """One borrower, overdue account and queued in-app message per message (so no daily cap applies).
+
+    Each message names its account, so the contact gate's hand-off check reads the account's state (paid,
+    pauses) as it does for every ladder reminder.
+    """
     from collections_app.models import Message, PolicyVersion, Portfolio, TemplateVersion
 
     pv = PolicyVersion.objects.filter(profile__code="cn-default").order_by("-version").first()
@@ -69,15 +73,25 @@ def populate(run: int) -> None:
         )
         cursor.execute("SELECT setval(pg_get_serial_sequence('collections_app_borrower', 'id'), %s)", [base + MESSAGES])
         cursor.execute(
-            f"""
-            INSERT INTO {Message._meta.db_table} (borrower_id, audience, channel, recipient, recipient_timezone, body,
-                template_version_id, status, status_reason, idempotency_key, policy_version_id, not_before, attempts,
-                last_error, created_at, updated_at)
-            SELECT %s + g, 'borrower', 'in_app', 'app:R' || (%s + g), %s, '测*您好，您的借款已逾期，请尽快还款。',
-                   %s, 'queued', '', %s || g, %s, now() - interval '1 second', 0, '', now(), now()
+            """
+            INSERT INTO collections_app_loanaccount (account_number, borrower_id, portfolio_id, principal, outstanding,
+                oldest_unpaid_due_date, updated_at)
+            SELECT 'R' || (%s + g), %s + g, %s, 1000, 1000, CURRENT_DATE - 10, now()
             FROM generate_series(1, %s) AS g
+            """,
+            [base, base, portfolio.pk, MESSAGES],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {Message._meta.db_table} (borrower_id, account_id, audience, channel, recipient,
+                recipient_timezone, body, template_version_id, status, status_reason, idempotency_key,
+                policy_version_id, not_before, attempts, last_error, created_at, updated_at)
+            SELECT a.borrower_id, a.id, 'borrower', 'in_app', 'app:R' || a.borrower_id, %s,
+                   '测*您好，您的借款已逾期，请尽快还款。', %s, 'queued', '', %s || a.borrower_id, %s,
+                   now() - interval '1 second', 0, '', now(), now()
+            FROM collections_app_loanaccount AS a WHERE a.borrower_id > %s
             """,  # noqa: S608 - the table name comes from model metadata
-            [base, base, zone, version.pk, f"bench-{run}-", pv.pk, MESSAGES],
+            [zone, version.pk, f"bench-{run}-", pv.pk, base],
         )
 
 

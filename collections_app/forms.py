@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from access.roles import CASE_OFFICER
 from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal, reveal_target_parse
 from collections_app.dpd import BUCKETS, lender_today
-from collections_app.models import CallTask, Contact, Flag, Interaction, Portfolio
+from collections_app.models import BorrowerFlag, CallTask, Contact, Flag, Interaction, Portfolio
 
 
 class CaseloadFilterForm(forms.Form):
@@ -31,14 +31,57 @@ class CaseloadFilterForm(forms.Form):
 
 
 class InteractionForm(forms.Form):
-    """Log a contact attempt or conversation."""
+    """Log a contact attempt or conversation: with the borrower or one of their contacts, and, for a call the
+    contact gate refuses, the reason it was made anyway."""
 
     # A blank first choice: the officer picks the outcome rather than accepting a default.
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "---------"), *Interaction.Outcome.choices])
     channel = forms.ChoiceField(
         label=_("Channel"), choices=Interaction.Channel.choices, initial=Interaction.Channel.PHONE
     )
+    contact = forms.TypedChoiceField(label=_("With"), coerce=int, required=False, empty_value=None)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    override_reason = forms.CharField(
+        label=_("Override reason"),
+        help_text=_("Only for a call the contact gate refuses: why it was made anyway (a compliance exception)."),
+        required=False,
+        min_length=Interaction.OVERRIDE_REASON_MIN_LENGTH,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: object, contacts: Iterable[Contact] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.contacts = {contact.pk: contact for contact in contacts}
+        # No name here: the form page is shown again with errors, where no personal data is audited.
+        self.fields["contact"].choices = [("", _("The borrower"))] + [
+            (pk, f"{contact.get_relationship_display()} #{pk}") for pk, contact in self.contacts.items()
+        ]
+
+    @property
+    def chosen_contact(self) -> Contact | None:
+        """The contact the interaction was with, or None for the borrower."""
+        return self.contacts.get(self.cleaned_data.get("contact"))
+
+
+class BorrowerFlagSetForm(forms.Form):
+    """Flag the borrower as represented (naming the representative) or as a vulnerable customer."""
+
+    kind = forms.ChoiceField(label=_("Flag"), choices=BorrowerFlag.Kind.choices)
+    representative = forms.CharField(
+        label=_("Representative"),
+        help_text=_("For a represented borrower: who represents them and how to reach them."),
+        required=False,
+        max_length=300,
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self) -> dict[str, object]:
+        """A represented borrower's flag names the representative."""
+        data = super().clean()
+        if data.get("kind") == BorrowerFlag.Kind.REPRESENTED and not (data.get("representative") or "").strip():
+            self.add_error("representative", _("Name the representative and how to reach them."))
+        return data
 
 
 class PromiseForm(forms.Form):

@@ -14,6 +14,12 @@ urlpatterns = [
     path("<int:account_id>/flags/new/", views.flag_new, name="flag_new"),
     path("<int:account_id>/communication/", views.communication_request, name="communication_request"),
     path("<int:account_id>/flags/<int:flag_id>/close/", views.flag_close_view, name="flag_close"),
+    path("<int:account_id>/borrower-flags/new/", views.borrower_flag_new, name="borrower_flag_new"),
+    path(
+        "<int:account_id>/borrower-flags/<int:flag_id>/clear/",
+        views.borrower_flag_clear_view,
+        name="borrower_flag_clear",
+    ),
     path("<int:account_id>/call-tasks/<int:task_id>/close/", views.call_task_close_view, name="call_task_close"),
     path("<int:account_id>/replies/<int:reply_id>/read/", views.inbound_reply_read, name="inbound_reply_read"),
 ]

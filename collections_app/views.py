@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +15,7 @@ from audit.record import audit_record, person_key
 from collections_app.account_rules import RevealPurpose, reveal_purpose_choices
 from collections_app.dpd import lender_today
 from collections_app.forms import (
+    BorrowerFlagSetForm,
     CallTaskCloseForm,
     CaseloadFilterForm,
     CommunicationRequestForm,
@@ -24,12 +26,14 @@ from collections_app.forms import (
     RevealForm,
 )
 from collections_app.messaging.consent import cease_request_record, channel_stop_record, phone_opt_out_record
+from collections_app.messaging.contact_gate import ContactDecision
 from collections_app.messaging.inbound import inbound_reply_mark_read
 from collections_app.messaging.selectors import inbound_replies_for_account, inbound_reply_get_for_account
 from collections_app.models import LoanAccount
 from collections_app.officer_scope import in_officer_scope, officer_account
 from collections_app.panels import account_sections, caseload_columns
 from collections_app.selectors.accounts import (
+    borrower_flag_get_for_account,
     call_task_get_for_account,
     contact_get_for_account,
     flag_get_for_account,
@@ -39,12 +43,14 @@ from collections_app.selectors.accounts import (
 )
 from collections_app.selectors.caseload import caseload_get
 from collections_app.services.accounts import (
+    CallRefused,
     flag_close,
     flag_open,
     interaction_log,
     personal_value_reveal,
     promise_create,
 )
+from collections_app.services.borrower_flags import borrower_flag_clear, borrower_flag_set
 from collections_app.services.call_tasks import call_task_close
 
 # The personal fields each page shows (masked); the audit event of each page names them.
@@ -60,6 +66,7 @@ ACCOUNT_DETAIL_FIELDS = (
     "message.body",
     "inbound_reply.phone",
     "inbound_reply.text",
+    "borrowerflag.representative",
 )
 
 
@@ -86,6 +93,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         portfolio_id=filters.get("portfolio"),
         q=filters.get("q") or "",
         page_number=request.GET.get("page"),
+        now=timezone.now(),
     )
     audit_record(
         action="list",
@@ -112,7 +120,9 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     detail = in_officer_scope(
         request,
         account_id,
-        lambda: loan_account_detail_get(user=request.user, account_id=account_id, today=lender_today()),
+        lambda: loan_account_detail_get(
+            user=request.user, account_id=account_id, today=lender_today(), now=timezone.now()
+        ),
     )
     audit_record(
         action="view",
@@ -126,7 +136,8 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     context = {
         "detail": detail,
         "account": detail.account,
-        "interaction_form": InteractionForm(),
+        "interaction_form": InteractionForm(contacts=[row.contact for row in detail.contacts]),
+        "borrower_flag_form": BorrowerFlagSetForm(),
         "promise_form": PromiseForm(),
         "flag_open_form": FlagOpenForm(),
         # One close form per open flag: no ids, so the page has no duplicate element ids.
@@ -157,9 +168,11 @@ def _form_page(
     title: str,
     action: str,
     status: int = 200,
+    refusal: ContactDecision | None = None,
 ) -> HttpResponse:
-    """A form on its own page: shown on GET and again with its errors; it shows no personal data."""
-    context = {"account": account, "form": form, "title": title, "action": action}
+    """A form on its own page: shown on GET and again with its errors (and the contact gate's refusal of a call);
+    it shows no personal data."""
+    context = {"account": account, "form": form, "title": title, "action": action, "refusal": refusal}
     return render(request, "collections_app/loanaccount_form.html", context, status=status)
 
 
@@ -173,9 +186,14 @@ def _redirect_303(url: str) -> HttpResponse:
 @role_required(CASE_OFFICER)
 @require_http_methods(["GET", "POST"])
 def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
-    """Log an interaction on the account."""
+    """Log an interaction on the account; a call the contact gate refuses needs an override reason.
+
+    Refused without one, the page answers 200 with the gate's reasons and writes nothing; with one, the call is
+    logged as a compliance exception.
+    """
     account = officer_account(request, account_id)
-    form = InteractionForm(request.POST if request.method == "POST" else None)
+    form = InteractionForm(request.POST if request.method == "POST" else None, contacts=loan_account_contacts(account))
+    refusal = None
     if form.is_valid():
         try:
             interaction_log(
@@ -184,13 +202,63 @@ def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
                 outcome=form.cleaned_data["outcome"],
                 channel=form.cleaned_data["channel"],
                 note=form.cleaned_data["note"],
+                contact=form.chosen_contact,
+                override_reason=form.cleaned_data["override_reason"],
             )
+        except CallRefused as refused:
+            refusal = refused.decision
         except ValidationError as error:
             _add_errors(form, error)
         else:
             messages.success(request, _("Interaction logged."))
             return _redirect_303(account.get_absolute_url())
-    return _form_page(request, account, form, title=gettext_lazy("Log an interaction"), action=request.path)
+    title = gettext_lazy("Log an interaction")
+    return _form_page(request, account, form, title=title, action=request.path, refusal=refusal)
+
+
+@role_required(CASE_OFFICER)
+@require_http_methods(["GET", "POST"])
+def borrower_flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Flag the account's borrower as represented or as a vulnerable customer, with a reason."""
+    account = officer_account(request, account_id)
+    form = BorrowerFlagSetForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            borrower_flag_set(
+                borrower=account.borrower,
+                account=account,
+                officer=request.user,
+                kind=form.cleaned_data["kind"],
+                reason=form.cleaned_data["reason"],
+                representative=form.cleaned_data["representative"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Borrower flag set."))
+            return _redirect_303(account.get_absolute_url())
+    return _form_page(request, account, form, title=gettext_lazy("Flag the borrower"), action=request.path)
+
+
+@role_required(CASE_OFFICER)
+@require_http_methods(["GET", "POST"])
+def borrower_flag_clear_view(request: HttpRequest, account_id: int, flag_id: int) -> HttpResponse:
+    """Clear a flag of the account's borrower with a reason."""
+    account = officer_account(request, account_id)
+    flag = in_officer_scope(
+        request, account_id, lambda: borrower_flag_get_for_account(account=account, flag_id=flag_id)
+    )
+    form = FlagCloseForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            borrower_flag_clear(flag=flag, account=account, officer=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Borrower flag cleared."))
+            return _redirect_303(account.get_absolute_url())
+    title = _("Clear the borrower flag: %(kind)s") % {"kind": flag.get_kind_display()}
+    return _form_page(request, account, form, title=title, action=request.path)
 
 
 @role_required(CASE_OFFICER)

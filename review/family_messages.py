@@ -64,6 +64,6 @@ def family_message_enqueue(
     )
 
 
-def message_suppress(*, message: Message, reason: str, actor: AbstractBaseUser | None = None) -> None:
-    """Suppress a message not yet handed to the gateway so that it is never sent."""
-    outbox.message_suppress(message=message, reason=reason, actor=actor)
+def message_suppress(*, message: Message, reason: str, why: str = "", actor: AbstractBaseUser | None = None) -> None:
+    """Suppress a message not yet handed to the gateway so that it is never sent (`reason`: a ContactReason code)."""
+    outbox.message_suppress(message=message, reason=reason, why=why, actor=actor)

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from collections_app.messaging.gates import SendGate
-from collections_app.models import Message
+from collections_app.messaging.gates import SendGate, SendRefusal
+from collections_app.models import ContactReason, Message
 from review.models import FamilyContactRequest
 from review.selectors import eligibility_evaluate
 from review.services import _transition
@@ -25,11 +25,12 @@ class FamilyContactGate(SendGate):
 
     audience = Message.Audience.FAMILY
 
-    def before_send(self, message: Message, now: datetime.datetime) -> str | None:
+    def before_send(self, message: Message, now: datetime.datetime) -> SendRefusal | None:
         """Re-check a family message just before it goes out; return why it must not be sent, or None.
 
         A family message without an approved request never goes out; an approval past its send window
-        expires; a request whose rules now fail is cancelled with the reason.
+        expires (`expired`: the family message is stale); a request whose rules now fail is cancelled with
+        the reason (`request_cancelled`).
         """
         request = (
             FamilyContactRequest.objects.select_for_update(of=("self",))
@@ -38,16 +39,21 @@ class FamilyContactGate(SendGate):
             .first()
         )
         if request is None:
-            return gettext("No approved family-contact request for this message.")
+            return SendRefusal(
+                ContactReason.REQUEST_CANCELLED, gettext("No approved family-contact request for this message.")
+            )
         if request.status != Status.APPROVED:
-            return gettext("The family-contact request is %(status)s.") % {"status": request.get_status_display()}
+            return SendRefusal(
+                ContactReason.REQUEST_CANCELLED,
+                gettext("The family-contact request is %(status)s.") % {"status": request.get_status_display()},
+            )
         deadline = request.decided_at + datetime.timedelta(hours=request.policy_version.approval_send_hours)
         if now >= deadline:
             reason = gettext("Not sent within %(hours)d hours of approval.") % {
                 "hours": request.policy_version.approval_send_hours
             }
             _transition(request, Status.EXPIRED, actor=None, now=now, status_reason=reason, detail={"stage": "send"})
-            return reason
+            return SendRefusal(ContactReason.EXPIRED, reason)
         evaluation, _preview, _version = eligibility_evaluate(
             account=request.account,
             contact=request.contact,
@@ -66,7 +72,7 @@ class FamilyContactGate(SendGate):
                 status_reason=reason[:500],
                 detail={"stage": "send", "failed_rules": [result.rule for result in evaluation.failed]},
             )
-            return reason[:200]
+            return SendRefusal(ContactReason.REQUEST_CANCELLED, reason)
         return None
 
     def after_status_change(self, message: Message, old: str, new: str) -> None:
@@ -84,5 +90,5 @@ class FamilyContactGate(SendGate):
             if new in (Message.Status.SENT, Message.Status.DELIVERED):
                 _transition(request, Status.SENT, actor=None, now=now, detail={"message_id": message.pk})
             elif new == Message.Status.SUPPRESSED:
-                reason = message.status_reason or gettext("The message was suppressed.")
+                reason = message.status_reason_label or gettext("The message was suppressed.")
                 _transition(request, Status.CANCELLED, actor=None, now=now, status_reason=reason)

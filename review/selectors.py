@@ -140,10 +140,14 @@ def eligibility_facts(
 def _attempt_dates(
     account: LoanAccount, now: datetime.datetime, numbers: PolicyVersion
 ) -> tuple[tuple[datetime.date, ...], tuple[datetime.date, ...]]:
-    """The days of failed contact attempts and of refusals within the failed-attempts window."""
+    """The days of failed attempts to reach the borrower, and of their refusals, within the failed-attempts window.
+
+    Calls to a contact are not attempts to reach the borrower.
+    """
     interactions = list(
         Interaction.objects.filter(
             account=account,
+            contact__isnull=True,
             occurred_at__gte=now - datetime.timedelta(days=numbers.failed_attempts_window_days + 1),
             outcome__in=[*Interaction.FAILED_OUTCOMES, Interaction.Outcome.REFUSED],
         ).values_list("outcome", "occurred_at")

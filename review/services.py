@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 from access.roles import CASE_OFFICER, RISK_APPROVER, user_has_role
 from audit.record import audit_record, person_key
-from collections_app.models import Contact, LoanAccount, Message, MessageTemplate, PolicyVersion, Portfolio
+from collections_app.models import (
+    Contact,
+    ContactReason,
+    LoanAccount,
+    Message,
+    MessageTemplate,
+    PolicyVersion,
+    Portfolio,
+)
 from collections_app.selectors.accounts import loan_accounts_for_user
 from review import family_messages
 from review.models import JUSTIFICATION_MIN_LENGTH, ApproverAllPortfolios, ApproverPortfolio, FamilyContactRequest
@@ -276,7 +284,7 @@ def _approve(
             actor=actor,
             role=RISK_APPROVER,
             now=now,
-            status_reason=message.status_reason or gettext("The message was suppressed."),
+            status_reason=message.status_reason_label or gettext("The message was suppressed."),
             evaluation_at_decision=evaluation.as_json(),
             message=message,
             detail={"stage": "decision", "message_id": message.pk},
@@ -333,7 +341,9 @@ def family_contact_request_cancel(
         request = _lock(request_id)
         request = _transition(request, Status.CANCELLED, actor=actor, now=now, status_reason=reason[:500])
         if request.message_id is not None:
-            family_messages.message_suppress(message=request.message, reason=reason[:200], actor=actor)
+            family_messages.message_suppress(
+                message=request.message, reason=ContactReason.REQUEST_CANCELLED, why=reason, actor=actor
+            )
         return request
 
 
@@ -366,7 +376,7 @@ def family_contact_requests_expire(*, now: datetime.datetime | None = None) -> i
                     continue  # moved on since the candidate query
                 _transition(request, Status.EXPIRED, actor=None, now=now, status_reason=reason)
                 if request.message_id is not None:
-                    family_messages.message_suppress(message=request.message, reason=reason)
+                    family_messages.message_suppress(message=request.message, reason=ContactReason.EXPIRED, why=reason)
                 expired += 1
     return expired
 

@@ -1,7 +1,7 @@
-"""What keeps a message from being written or sent: checked when it is enqueued and again by the relay.
+"""What keeps a message's text from being written or sent: checked when it is enqueued and again by the relay.
 
-Each check is written once here and run at both moments, since opt-outs, stops, cease requests, template
-versions and the firewall may all change between the two.
+Each check is written once here and run at both moments, since template versions and the firewall may change
+between the two. Whether the recipient may be contacted at all is the contact gate's (contact_gate.py).
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.messaging.firewall.lint import Finding, lint_message
-from collections_app.models import Borrower, Message, PolicyVersion, TemplateVersion
+from collections_app.models import Message, PolicyVersion, TemplateVersion
 from collections_app.selectors.profiles import firewall_profile_for
 
 
@@ -41,17 +41,4 @@ def template_usable_reason(template_version: TemplateVersion) -> str:
         return gettext("the template has changed since this version")
     if template.audience == Message.Audience.FAMILY and not template_version.is_approved:
         return gettext("the family template version is not approved")
-    return ""
-
-
-def suppression_reason(
-    *, borrower: Borrower, audience: str, channel: str, recipient: str, opted_out: bool, stopped: bool
-) -> str:
-    """Why nothing may go to this recipient now (cease, opt-out, stopped channel), or ""."""
-    if borrower.cease_requested_at is not None:
-        return gettext("the borrower asked for communication to cease")
-    if audience == Message.Audience.FAMILY and opted_out:
-        return gettext("the phone number opted out")
-    if audience == Message.Audience.BORROWER and stopped:
-        return gettext("the borrower stopped this channel")
     return ""

@@ -8,11 +8,10 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from audit.record import audit_record, person_key
 from collections_app.messaging.status import User, suppress_pending
-from collections_app.models import Borrower, ChannelStop, Contact, Message, PhoneOptOut
+from collections_app.models import Borrower, ChannelStop, Contact, ContactReason, Message, PhoneOptOut
 from collections_app.services.call_tasks import call_tasks_cancel_not_due
 
 
@@ -47,7 +46,7 @@ def phone_opt_out_record(
             )
         suppress_pending(
             Message.objects.filter(recipient=phone, audience=Message.Audience.FAMILY),
-            reason=gettext("the phone number opted out"),
+            reason=ContactReason.OPTED_OUT,
             actor=actor,
         )
     return opt_out
@@ -84,7 +83,7 @@ def channel_stop_record(
             )
         suppress_pending(
             Message.objects.filter(borrower=borrower, channel=channel, audience=Message.Audience.BORROWER),
-            reason=gettext("the borrower stopped this channel"),
+            reason=ContactReason.CHANNEL_STOPPED,
             actor=actor,
         )
         if channel == Message.Channel.VOICE:
@@ -102,7 +101,7 @@ def cease_request_record(
         # Messages first, the borrower row last: the relay locks borrower rows while it holds message rows.
         suppress_pending(
             Message.objects.filter(borrower=borrower),
-            reason=gettext("the borrower asked for communication to cease"),
+            reason=ContactReason.CEASED,
             actor=actor,
         )
         if borrower.cease_requested_at is None:

@@ -8,11 +8,20 @@ transaction; every status change of such a message is reported to it in the tran
 
 import datetime
 import functools
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from collections_app.models import Message
+from collections_app.models import ContactReason, Message
+
+
+@dataclass(frozen=True)
+class SendRefusal:
+    """A gate's refusal: the `ContactReason` code the suppressed message records, and why in words."""
+
+    code: str
+    text: str
 
 
 class SendGate:
@@ -21,8 +30,9 @@ class SendGate:
     #: The `Message.audience` whose messages this gate checks and follows.
     audience: str = ""
 
-    def before_send(self, message: Message, now: datetime.datetime) -> str | None:
-        """Why `message` must not be sent now (it is then suppressed with that reason), or None."""
+    def before_send(self, message: Message, now: datetime.datetime) -> SendRefusal | str | None:
+        """Why `message` must not be sent now (it is then suppressed), or None; plain text means the request
+        behind the message was cancelled (`request_cancelled`)."""
         return None
 
     def after_status_change(self, message: Message, old: str, new: str) -> None:
@@ -42,12 +52,14 @@ def send_gates(audience: str) -> tuple[SendGate, ...]:
     return tuple(gate for gate in gates if gate.audience == audience)
 
 
-def gates_before_send(message: Message, now: datetime.datetime) -> str:
-    """The first refusal of the message's gates, or "" when every gate lets it go."""
+def gates_before_send(message: Message, now: datetime.datetime) -> SendRefusal | None:
+    """The first refusal of the message's gates, or None when every gate lets it go."""
     for gate in send_gates(message.audience):
-        if reason := gate.before_send(message, now):
-            return str(reason)
-    return ""
+        if refusal := gate.before_send(message, now):
+            if isinstance(refusal, SendRefusal):
+                return refusal
+            return SendRefusal(ContactReason.REQUEST_CANCELLED, str(refusal))
+    return None
 
 
 def gates_after_status_change(message: Message, old: str, new: str) -> None:

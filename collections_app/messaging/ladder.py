@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from audit.record import audit_events_sql, audit_record, person_key, person_key_sql
 from collections_app.dpd import lender_today
+from collections_app.messaging.contact_gate import LADDER_STAGES
 from collections_app.messaging.firewall.lint import lint_message
 from collections_app.messaging.ladder_calls import CallTaskCounts, write_call_tasks
 from collections_app.messaging.render import (
@@ -63,7 +64,7 @@ from collections_app.selectors.profiles import (
 # One escalation run at a time (pg_advisory_xact_lock key): "escalate" in spirit.
 ESCALATION_LOCK = 0x657363
 CALL_TASK_LOCK = ESCALATION_LOCK + 1  # the call-task half of a run, on its own connection
-STAGES = ("pre-due", "due", "overdue")
+STAGES = LADDER_STAGES
 CHANNELS = (Message.Channel.SMS, Message.Channel.IN_APP)
 
 

@@ -1,7 +1,8 @@
 """The call-task half of the daily ladder: the day's phone-call tasks for officers, within the call caps.
 
 One `INSERT ... SELECT ... ON CONFLICT DO NOTHING` a policy profile writes a task per account that needs a
-call today (`call_task_accounts`) and is under the profile's call caps (`collections_app.messaging.rules`);
+call today (`call_task_accounts`) and is under the profile's call caps (`collections_app.messaging.rules`),
+counted in days of the borrower's zone;
 (account, date) is unique, so a second run on a day writes nothing twice. Before writing, the run cancels the
 open tasks the ladder no longer asks for. The SQLite demo writes the same rows through the ORM.
 """
@@ -10,50 +11,51 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F, QuerySet
 
 from collections_app.messaging.rules import (
     call_attempts_cap_q,
+    called_on_q,
     connected_calls_cap_q,
-    lender_day_start,
     no_calls_after_conversation_q,
+    zones_in_use,
 )
-from collections_app.models import CallTask, Interaction, PolicyVersion
+from collections_app.models import CallTask, PolicyVersion
 from collections_app.selectors.profiles import call_task_accounts
 from collections_app.services.call_tasks import call_tasks_cancel_not_due
 
 
-def call_task_select(policy: PolicyVersion, today: datetime.date) -> QuerySet:
-    """Accounts that get a phone-call task today, within the profile's call caps."""
+def call_task_select(policy: PolicyVersion, today: datetime.date, zones: list[str] | None = None) -> QuerySet:
+    """Accounts that get a phone-call task today: the contact gate's SQL form for a call to the borrower.
+
+    Paid, paused, ceased, represented and vulnerable borrowers are left out by `call_task_accounts`, stopped
+    calls too; here the call caps, counted in days of the borrower's zone (`zones`: `zones_in_use()`, read
+    when not given). Allowed hours do not apply: the task is for the day. `tests/collections_app/messaging/
+    test_contact_gate_in_sql.py` holds it equal to `contact_gate` for a call task of `today`.
+    """
+    zones = zones_in_use() if zones is None else zones
     accounts = (
         call_task_accounts(policy, today)
-        .filter(connected_calls_cap_q(today=today, limit=policy.max_connected_calls_per_day))
+        .filter(connected_calls_cap_q(today=today, limit=policy.max_connected_calls_per_day, zones=zones))
         .filter(
             call_attempts_cap_q(
-                today=today, limit=policy.max_call_attempts, window_days=policy.call_attempts_window_days
+                today=today, limit=policy.max_call_attempts, window_days=policy.call_attempts_window_days, zones=zones
             )
         )
-    )
-    # A call already made today, answered or not, is the call the ladder would ask for.
-    called_today = Interaction.objects.filter(
-        account=OuterRef("pk"),
-        channel=Interaction.Channel.PHONE,
-        occurred_at__gte=lender_day_start(today),
-        occurred_at__lt=lender_day_start(today + datetime.timedelta(days=1)),
-    )
-    accounts = accounts.exclude(Exists(called_today)).filter(
-        no_calls_after_conversation_q(today=today, days=policy.no_calls_after_conversation_days)
+        .filter(no_calls_after_conversation_q(today=today, days=policy.no_calls_after_conversation_days, zones=zones))
+        # A call already made to the borrower today, answered or not, is the call the ladder would ask for.
+        .exclude(called_on_q(day=today, zones=zones))
     )
     return accounts.annotate(e_account=F("pk"), e_officer=F("officer_id"), e_dpd=F("ladder_dpd")).values(
         "e_account", "e_officer", "e_dpd"
     )
 
 
-def insert_call_tasks(policy: PolicyVersion, today: datetime.date) -> int:
+def insert_call_tasks(policy: PolicyVersion, today: datetime.date, zones: list[str]) -> int:
     """INSERT the day's call tasks; an account that already has one today keeps it."""
     if connection.vendor != "postgresql":
         # The SQLite demo: its single writer makes the existence check safe.
-        rows = list(call_task_select(policy, today))
+        rows = list(call_task_select(policy, today, zones))
         existing = set(
             CallTask.objects.filter(due_date=today, account_id__in=[r["e_account"] for r in rows]).values_list(
                 "account_id", flat=True
@@ -73,7 +75,7 @@ def insert_call_tasks(policy: PolicyVersion, today: datetime.date) -> int:
                 if row["e_account"] not in existing
             )
         )
-    select_sql, select_params = call_task_select(policy, today).query.sql_with_params()
+    select_sql, select_params = call_task_select(policy, today, zones).query.sql_with_params()
     sql = f"""
         INSERT INTO {CallTask._meta.db_table} (account_id, officer_id, due_date, dpd, status, policy_version_id,
                                               created_at, closed_at)
@@ -96,4 +98,5 @@ class CallTaskCounts:
 def write_call_tasks(policies: list[PolicyVersion], today: datetime.date) -> CallTaskCounts:
     """Cancel the open tasks the ladder no longer asks for, then write today's; in the caller's transaction."""
     cancelled = call_tasks_cancel_not_due(reason="escalation", today=today)
-    return CallTaskCounts(cancelled, [(policy, insert_call_tasks(policy, today)) for policy in policies])
+    zones = zones_in_use()
+    return CallTaskCounts(cancelled, [(policy, insert_call_tasks(policy, today, zones)) for policy in policies])

@@ -1,9 +1,10 @@
 """The transactional outbox: a message is rendered, checked and written in the caller's transaction.
 
-`message_enqueue` writes a message `queued`, `waiting` (outside the recipient's allowed hours) or `suppressed`
-with its reason, and on commit kicks the relay (collections_app/messaging/relay.py), which claims due rows with
-`SELECT ... FOR UPDATE SKIP LOCKED`, checks them again and hands them to the gateway exactly once.
-`message_suppress` stops a message before it leaves. Every status move goes through messaging/status.py.
+`message_enqueue` asks the contact gate (contact_gate.py) and writes a message `queued`, `waiting` (outside the
+recipient's allowed hours) or `suppressed` with the gate's reason code, and on commit kicks the relay
+(collections_app/messaging/relay.py), which claims due rows with `SELECT ... FOR UPDATE SKIP LOCKED`, asks the
+gate again and hands them to the gateway exactly once. `message_suppress` stops a message before it leaves.
+Every status move goes through messaging/status.py.
 """
 
 import datetime
@@ -12,27 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.messaging.checks import (
-    MessageRefused,
-    findings_error,
-    message_lint,
-    suppression_reason,
-    template_usable_reason,
-)
+from collections_app.messaging.checks import MessageRefused, findings_error, message_lint, template_usable_reason
+from collections_app.messaging.contact_facts import contact_book_load, message_target
+from collections_app.messaging.contact_gate import SEND, SUPPRESS, WAIT, ContactDecision, contact_gate, hand_off
 from collections_app.messaging.render import message_render_preview
-from collections_app.messaging.rules import HoursDecision, allowed_hours
 from collections_app.messaging.status import Status, User, audit_message, status_changed, suppress_pending
 from collections_app.messaging.tasks import kick_relay
-from collections_app.models import (
-    Borrower,
-    ChannelStop,
-    Contact,
-    LoanAccount,
-    Message,
-    PhoneOptOut,
-    PolicyVersion,
-    TemplateVersion,
-)
+from collections_app.models import Borrower, Contact, LoanAccount, Message, PolicyVersion, TemplateVersion
 
 
 def _recipient(*, borrower: Borrower, contact: Contact | None, channel: str) -> tuple[str, str]:
@@ -68,38 +55,16 @@ def _checked_body(
     return body
 
 
-def _first_status(
-    *,
-    borrower: Borrower,
-    audience: str,
-    channel: str,
-    recipient: str,
-    zone: str,
-    policy_version: PolicyVersion,
-    now: datetime.datetime,
-) -> tuple[str, str, HoursDecision]:
-    """The status a new message starts in, its reason, and the recipient's allowed hours now."""
-    reason = suppression_reason(
-        borrower=borrower,
-        audience=audience,
-        channel=channel,
-        recipient=recipient,
-        opted_out=PhoneOptOut.objects.filter(phone=recipient).exists(),
-        stopped=ChannelStop.objects.filter(borrower=borrower, channel=channel).exists(),
-    )
-    hours = allowed_hours(
-        now=now,
-        timezone_name=zone,
-        window_start=policy_version.send_window_start,
-        window_end=policy_version.send_window_end,
-    )
-    if reason:
-        status = Status.SUPPRESSED
-    elif not hours.allowed:
-        status, reason = Status.WAITING, hours.reason
-    else:
-        status = Status.QUEUED
-    return status, reason, hours
+def _first_status(message: Message, now: datetime.datetime) -> tuple[str, str, str, ContactDecision]:
+    """The status a new message starts in, its reason code and words, and the contact gate's answer now."""
+    target = message_target(message)
+    decision = contact_gate(contact_book_load([target], now=now).facts(target), policy=target.policy, now=now)
+    verdict, code = hand_off(decision)
+    why = "; ".join(reason.text for reason in decision.reasons) if verdict != SEND else ""
+    return _STATUS_OF[verdict], code, why, decision
+
+
+_STATUS_OF = {SEND: Status.QUEUED, WAIT: Status.WAITING, SUPPRESS: Status.SUPPRESSED}
 
 
 def message_enqueue(
@@ -134,15 +99,6 @@ def message_enqueue(
             return existing
         recipient, zone = _recipient(borrower=borrower, contact=contact, channel=channel)
         now = timezone.now()
-        status, reason, hours = _first_status(
-            borrower=borrower,
-            audience=audience,
-            channel=channel,
-            recipient=recipient,
-            zone=zone,
-            policy_version=policy_version,
-            now=now,
-        )
         message = Message(
             borrower=borrower,
             account=account,
@@ -155,10 +111,12 @@ def message_enqueue(
             template_version=template_version,
             policy_version=policy_version,
             idempotency_key=idempotency_key,
-            status=status,
-            status_reason=reason,
-            not_before=hours.next_open or now,
         )
+        status, reason, why, decision = _first_status(message, now)
+        message.status, message.status_reason = status, reason
+        message.not_before = decision.next_open or now
+        # The recipient's day it is to go out on: a ladder reminder is stale once that day is over.
+        message.send_date = (decision.next_open or decision.local_time).date()
         stored = _insert_once(message)
         if stored is not message:
             return stored
@@ -169,6 +127,7 @@ def message_enqueue(
             reason=reason,
             policy_version=policy_version.pk,
             template_version=template_version.pk,
+            **({"why": why[:500]} if why else {}),
         )
         status_changed(message, "", status)
         if status == Status.QUEUED:
@@ -193,7 +152,11 @@ def _insert_once(message: Message) -> Message:
     return message
 
 
-def message_suppress(*, message: Message, reason: str, actor: User = None) -> bool:
-    """Suppress a message that has not been handed over yet; False when it already left (or was stopped)."""
+def message_suppress(*, message: Message, reason: str, why: str = "", actor: User = None) -> bool:
+    """Suppress a message that has not been handed over yet; False when it already left (or was stopped).
+
+    `reason` is a `ContactReason` code, `why` the words the audit event keeps.
+    """
+    detail = {"why": why[:500]} if why else {}
     with transaction.atomic():
-        return bool(suppress_pending(Message.objects.filter(pk=message.pk), reason=reason, actor=actor))
+        return bool(suppress_pending(Message.objects.filter(pk=message.pk), reason=reason, actor=actor, **detail))

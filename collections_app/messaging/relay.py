@@ -1,8 +1,10 @@
 """The relay: hands each due message to the gateway exactly once and records the outcome.
 
-It claims due rows with `SELECT ... FOR UPDATE SKIP LOCKED`, re-checks everything that may have changed since
-they were written (messaging/checks.py, the caps, the send gates), records `sending` and commits *before* the
-hand-off, then records the outcome. While a message is `sending` its relay holds a session-level advisory lock
+It claims due rows with `SELECT ... FOR UPDATE SKIP LOCKED`, asks the contact gate again for every message,
+borrower and family alike (the account paid or paused since, a stop, an opt-out, a flag, the hours, the caps,
+staleness: `contact_gate.py`, its facts read for the whole batch at once), then the text's checks
+(messaging/checks.py) and the send gates; it records `sending` and commits *before* the hand-off, then records
+the outcome. While a message is `sending` its relay holds a session-level advisory lock
 on it; the sweep only reconciles a `sending` message whose lock is free (its worker is gone), by asking the
 gateway whether it ever accepted the key: a message is never blindly resent.
 """
@@ -10,19 +12,19 @@ gateway whether it ever accepted the key: a message is never blindly resent.
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from collections_app.messaging.checks import findings_error, message_lint, suppression_reason, template_usable_reason
+from collections_app.messaging.checks import findings_error, message_lint, template_usable_reason
+from collections_app.messaging.contact_facts import contact_book_load, message_target
+from collections_app.messaging.contact_gate import SEND, SUPPRESS, WAIT, ContactDecision, contact_gate, hand_off
 from collections_app.messaging.gates import gates_before_send
 from collections_app.messaging.gateways import Outbound, Outcome, Result, current_gateway
-from collections_app.messaging.rules import HoursDecision, allowed_hours, daily_cap, daily_cap_counted
 from collections_app.messaging.status import Status, audit_message, move_batch, status_changed
-from collections_app.models import Borrower, ChannelStop, Message, PhoneOptOut, PolicyVersion
+from collections_app.models import ContactReason, Message, PolicyVersion
 
 # Without advisory locks (SQLite), how long a `sending` message must sit untouched before the sweep reconciles it.
 SQLITE_ORPHAN_AFTER = datetime.timedelta(minutes=5)
@@ -48,17 +50,6 @@ class RelayStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-@dataclass
-class _Claimed:
-    """What the re-checks of one claimed batch need to know, read once for the whole batch."""
-
-    borrowers: dict[int, Borrower]
-    opted_out: set[str]
-    stopped: set[tuple[int, str]]
-    # Messages counted against each (borrower, channel, local day) cap, including those this batch sends.
-    used: dict[tuple[int, str, datetime.date], int] = field(default_factory=lambda: defaultdict(int))
-
-
 def _advisory(function: str, ids: Iterable[int]) -> None:
     ids = list(ids)
     # PostgreSQL only by nature (advisory locks, no benchmark): the SQLite demo's relay runs in one process, and
@@ -71,70 +62,47 @@ def _advisory(function: str, ids: Iterable[int]) -> None:
             )
 
 
-def _read_claimed(messages: Sequence[Message], now: datetime.datetime) -> _Claimed:
-    """Lock the batch's borrowers and read their opt-outs, stops and the day's cap counts."""
-    borrower_ids = sorted({m.borrower_id for m in messages})
-    # Lock the borrowers (in id order, no key update so inserts referencing them are not blocked) before
-    # counting caps: two workers can then never both pass the same cap.
-    borrowers = {
-        b.pk: b for b in Borrower.objects.select_for_update(no_key=True).filter(pk__in=borrower_ids).order_by("pk")
-    }
-    opted_out = set(
-        PhoneOptOut.objects.filter(phone__in={m.recipient for m in messages}).values_list("phone", flat=True)
-    )
-    stopped = set(ChannelStop.objects.filter(borrower_id__in=borrower_ids).values_list("borrower_id", "channel"))
-    claimed = _Claimed(borrowers=borrowers, opted_out=opted_out, stopped=stopped)
-    for row in (
-        daily_cap_counted(queueing=False)
-        .filter(borrower_id__in=borrower_ids, send_date__gte=now.date() - datetime.timedelta(days=1))
-        .values("borrower_id", "channel", "send_date")
-        .annotate(n=Count("pk"))
-    ):
-        claimed.used[(row["borrower_id"], row["channel"], row["send_date"])] = row["n"]
-    return claimed
-
-
-def _refusal(
-    message: Message, claimed: _Claimed, *, policy: PolicyVersion, hours: HoursDecision, now: datetime.datetime
-) -> str:
-    """Why a claimed message must be suppressed now, or ""; the send gates are asked only inside allowed hours."""
-    reason = suppression_reason(
-        borrower=claimed.borrowers[message.borrower_id],
-        audience=message.audience,
-        channel=message.channel,
-        recipient=message.recipient,
-        opted_out=message.recipient in claimed.opted_out,
-        stopped=(message.borrower_id, message.channel) in claimed.stopped,
-    )
-    if not reason and message.template_version_id and message.audience == Message.Audience.FAMILY:
-        reason = template_usable_reason(message.template_version)
-    if not reason and message.policy_version_id:
+def _content_refusal(message: Message, policy: PolicyVersion) -> str:
+    """Why the text itself no longer holds (a family template changed or unapproved, the firewall), or ""."""
+    if message.template_version_id and message.audience == Message.Audience.FAMILY:
+        if unusable := template_usable_reason(message.template_version):
+            return unusable
+    if message.policy_version_id:
         if findings := message_lint(body=message.body, audience=message.audience, policy_version=policy):
-            reason = str(findings_error(findings).messages[0])
-    if not reason and hours.allowed and message.audience == Message.Audience.BORROWER:
-        cap_key = (message.borrower_id, message.channel, hours.local_date)
-        reason = daily_cap(already_today=claimed.used[cap_key], limit=policy.max_messages_per_channel_per_day).reason
-    if not reason and hours.allowed:
-        reason = gates_before_send(message, now)
-    return reason
+            return str(findings_error(findings).messages[0])
+    return ""
 
 
-def _suppress_claimed(message: Message, old: str, reason: str, now: datetime.datetime) -> None:
-    message.status, message.status_reason = Status.SUPPRESSED, reason[:200]
-    Message.objects.filter(pk=message.pk).update(
-        status=message.status, status_reason=message.status_reason, updated_at=now
-    )
-    audit_message(message, Status.SUPPRESSED, reason=reason)
+def _verdict(message: Message, decision: ContactDecision, now: datetime.datetime) -> tuple[str, str, str]:
+    """What to do with a claimed message: `(SEND|WAIT|SUPPRESS, reason code, why in words)`.
+
+    The contact gate first; then the text (a message it lets go, or holds for the hours, may have gone stale
+    in words); the send gates are asked only of a message about to go.
+    """
+    verdict, code = hand_off(decision)
+    if verdict == SUPPRESS:
+        return verdict, code, "; ".join(reason.text for reason in decision.reasons)
+    if why := _content_refusal(message, message.policy_version or PolicyVersion()):
+        return SUPPRESS, ContactReason.STALE, why
+    if verdict == SEND and (refusal := gates_before_send(message, now)):
+        return SUPPRESS, refusal.code, refusal.text
+    return verdict, code, ""
+
+
+def _suppress_claimed(message: Message, old: str, code: str, why: str, now: datetime.datetime) -> None:
+    message.status, message.status_reason = Status.SUPPRESSED, code
+    Message.objects.filter(pk=message.pk).update(status=message.status, status_reason=code, updated_at=now)
+    audit_message(message, Status.SUPPRESSED, reason=code, why=why[:500], stage="hand-off")
     status_changed(message, old, Status.SUPPRESSED)
 
 
-def _defer_claimed(message: Message, old: str, hours: HoursDecision, now: datetime.datetime) -> bool:
+def _defer_claimed(message: Message, old: str, next_open: datetime.datetime, now: datetime.datetime) -> bool:
     """Hold a message outside the recipient's hours until they open; True when it newly became `waiting`."""
-    message.not_before = hours.next_open
+    message.not_before = next_open
     newly_waiting = old != Status.WAITING
     if newly_waiting:
-        message.status, message.status_reason = Status.WAITING, hours.reason
-        audit_message(message, Status.WAITING, reason=hours.reason, not_before=hours.next_open.isoformat())
+        message.status, message.status_reason = Status.WAITING, ContactReason.OUTSIDE_HOURS
+        audit_message(message, Status.WAITING, reason=ContactReason.OUTSIDE_HOURS, not_before=next_open.isoformat())
         status_changed(message, old, Status.WAITING)
     Message.objects.filter(pk=message.pk).update(
         status=message.status,
@@ -165,36 +133,37 @@ def _mark_sending(sending: Sequence[tuple[Message, str]]) -> None:
 
 
 def _claim(batch_size: int, now: datetime.datetime) -> tuple[list[Message], RelayStats]:
-    """In one transaction: claim due messages, re-check them, mark the sendable ones `sending` (locked)."""
+    """In one transaction: claim due messages, ask the contact gate again, mark the sendable ones `sending`.
+
+    The gate's facts are read once for the batch (`contact_book_load`, with the borrowers locked so two workers
+    never both pass a cap); a message the gate refuses is suppressed with the reason code and its event.
+    """
     stats = RelayStats()
     messages = list(
         Message.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("policy_version", "template_version__template")
+        .select_related("policy_version__profile", "template_version__template")
         .filter(status__in=Message.PENDING_STATUSES, not_before__lte=now)
         .order_by("not_before")[:batch_size]
     )
     if not messages:
         return [], stats
-    claimed = _read_claimed(messages, now)
+    messages.sort(key=lambda m: m.pk)
+    targets = [message_target(message) for message in messages]
+    book = contact_book_load(targets, now=now, lock_borrowers=True)
     sending: list[tuple[Message, str]] = []
-    for message in sorted(messages, key=lambda m: m.pk):
-        policy = message.policy_version or PolicyVersion()
+    for message, target in zip(messages, targets, strict=True):
         old = message.status
-        hours = allowed_hours(
-            now=now,
-            timezone_name=message.recipient_timezone,
-            window_start=policy.send_window_start,
-            window_end=policy.send_window_end,
-        )
-        if reason := _refusal(message, claimed, policy=policy, hours=hours, now=now):
-            _suppress_claimed(message, old, reason, now)
+        decision = contact_gate(book.facts(target), policy=target.policy, now=now)
+        verdict, code, why = _verdict(message, decision, now)
+        if verdict == SUPPRESS:
+            _suppress_claimed(message, old, code, why, now)
             stats.suppressed += 1
-        elif not hours.allowed:
-            stats.waiting += _defer_claimed(message, old, hours, now)
+        elif verdict == WAIT:
+            stats.waiting += _defer_claimed(message, old, decision.next_open, now)
         else:
-            if message.audience == Message.Audience.BORROWER:
-                claimed.used[(message.borrower_id, message.channel, hours.local_date)] += 1
-            message.status, message.status_reason, message.send_date = Status.SENDING, "", hours.local_date
+            local_date = decision.local_time.date()
+            book.count_message(target, local_date)
+            message.status, message.status_reason, message.send_date = Status.SENDING, "", local_date
             message.attempts += 1
             sending.append((message, old))
     if sending:

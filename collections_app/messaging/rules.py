@@ -14,14 +14,25 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import LessThan
+from django.db.models.lookups import Exact, LessThan
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.models import Interaction, Message
+from collections_app.models import Borrower, Contact, Interaction, Message
 
 
 @dataclass(frozen=True)
@@ -102,10 +113,10 @@ def daily_cap_messages(*, borrower: object, channel: object, day: datetime.date,
     return daily_cap_counted(queueing=queueing).filter(borrower_id=borrower, channel=channel, send_date=day)
 
 
-def daily_cap_counted(*, queueing: bool) -> QuerySet[Message]:
+def daily_cap_counted(*, queueing: bool, audience: str | None = Message.Audience.BORROWER) -> QuerySet[Message]:
     """Every message a daily cap counts, on any day: borrower messages on their way or gone (`queueing`), or
-    handed to the gateway (at hand-off)."""
-    messages = Message.objects.filter(audience=Message.Audience.BORROWER)
+    handed to the gateway (at hand-off). `audience=None`: to anyone (automated calls count for contacts too)."""
+    messages = Message.objects.all() if audience is None else Message.objects.filter(audience=audience)
     if queueing:
         return messages.exclude(status__in=NEVER_SENT_STATUSES)
     return messages.filter(status__in=CAP_STATUSES)
@@ -145,13 +156,18 @@ def daily_cap_probe_sql(
 
 # --- the caps on phone calls ----------------------------------------------------------------------------------
 
+# Calls count in days of the recipient's zone. An automated voice call (a `voice` message handed to the gateway)
+# counts as a connected call and an attempt, never as a conversation.
+
 
 @dataclass(frozen=True)
 class CallFact:
-    """A phone call as the call caps see it: its day in the lender's time zone, and whether it connected."""
+    """A call as the call caps see it: its day in the recipient's time zone, whether it connected, and whether
+    it was an automated voice call (a `voice` message) rather than an officer's call."""
 
     day: datetime.date
     connected: bool
+    automated: bool = False
 
 
 def _first_day(today: datetime.date, days: int) -> datetime.date:
@@ -159,67 +175,119 @@ def _first_day(today: datetime.date, days: int) -> datetime.date:
     return today - datetime.timedelta(days=days - 1)
 
 
+def connected_calls_on(calls: Iterable[CallFact], today: datetime.date) -> int:
+    """The connected calls (automated voice calls included) from `today` on: what the daily cap counts."""
+    return sum(1 for call in calls if call.connected and call.day >= today)
+
+
+def call_attempts_in(calls: Iterable[CallFact], today: datetime.date, window_days: int) -> int:
+    """The call attempts in the `window_days` days to today (at least today): what the attempts cap counts."""
+    first = _first_day(today, max(window_days, 1))
+    return sum(1 for call in calls if call.day >= first)
+
+
 def connected_calls_cap(*, calls: Iterable[CallFact], today: datetime.date, limit: int | None) -> bool:
-    """Whether one more call fits under the cap on a borrower's connected calls a day (None: no cap)."""
-    if limit is None:
-        return True
-    return sum(1 for call in calls if call.connected and call.day >= today) < limit
+    """Whether one more call fits under the cap on a recipient's connected calls a day (None: no cap)."""
+    return limit is None or connected_calls_on(calls, today) < limit
 
 
 def call_attempts_cap(*, calls: Iterable[CallFact], today: datetime.date, limit: int | None, window_days: int) -> bool:
-    """Whether one more call fits under the cap on a borrower's call attempts in `window_days` days to today."""
-    if limit is None:
-        return True
-    first = _first_day(today, max(window_days, 1))
-    return sum(1 for call in calls if call.day >= first) < limit
+    """Whether one more call fits under the cap on a recipient's call attempts in `window_days` days to today."""
+    return limit is None or call_attempts_in(calls, today, window_days) < limit
 
 
 def no_calls_after_conversation(*, calls: Iterable[CallFact], today: datetime.date, days: int) -> bool:
-    """Whether a call is allowed: none for `days` days after a connected call, its day counted as day 1 (0: off)."""
+    """Whether a call is allowed: none for `days` days after a conversation, its day counted as day 1 (0: off)."""
     if not days:
         return True
     first = _first_day(today, days)
-    return not any(call.connected and call.day >= first for call in calls)
+    return not any(call.connected and not call.automated and call.day >= first for call in calls)
 
 
-def lender_day_start(day: datetime.date) -> datetime.datetime:
-    """The instant the lender-local `day` begins: call caps count days in the lender's time zone."""
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+def recipient_day_start(day: datetime.date, zone_name: str) -> datetime.datetime:
+    """The instant `day` begins in the recipient's zone (an unknown zone is read as `recipient_zone` reads it)."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=recipient_zone(zone_name))
+
+
+def recipient_day_start_sql(day: datetime.date, *, zone: object, zones: Iterable[str]) -> Case:
+    """SQL of `recipient_day_start(day, zone)` for the zone expression `zone` (a column or an OuterRef).
+
+    `zones` lists the zone names the rows may hold (`zones_in_use()`): each is resolved here in Python, so a
+    name PostgreSQL does not know can never fail the statement; any other name gets the fallback zone's start.
+    """
+    fallback = recipient_day_start(day, "")
+    whens = [
+        When(Exact(zone, Value(name)), then=Value(start))
+        for name in sorted(set(zones))
+        if (start := recipient_day_start(day, name)) != fallback
+    ]
+    return Case(*whens, default=Value(fallback), output_field=DateTimeField())
+
+
+def zones_in_use() -> list[str]:
+    """Every time zone a borrower or contact holds: what a SQL form of a day in the recipient's zone must know."""
+    borrowers = Borrower.objects.order_by().values_list("timezone", flat=True).distinct()
+    contacts = Contact.objects.order_by().values_list("timezone", flat=True).distinct()
+    return sorted(set(borrowers.union(contacts)))
 
 
 def _borrower_phone_calls() -> QuerySet[Interaction]:
-    """Phone calls on any account of the outer LoanAccount row's borrower."""
-    return Interaction.objects.filter(account__borrower=OuterRef("borrower_id"), channel=Interaction.Channel.PHONE)
+    """Officers' phone calls to the borrower (not to a contact) on any account of the outer LoanAccount row's."""
+    return Interaction.objects.filter(
+        account__borrower=OuterRef("borrower_id"), channel=Interaction.Channel.PHONE, contact__isnull=True
+    )
 
 
-def _number_of(calls: QuerySet[Interaction]) -> Coalesce:
-    total = calls.order_by().values("account__borrower").annotate(n=Count("pk")).values("n")
+def _borrower_voice_calls(first_day: datetime.date) -> QuerySet[Message]:
+    """Automated voice calls to the outer LoanAccount row's borrower from `first_day` on (recipient's days)."""
+    return daily_cap_counted(queueing=False).filter(
+        borrower_id=OuterRef("borrower_id"), channel=Message.Channel.VOICE, send_date__gte=first_day
+    )
+
+
+def _number_of(calls: QuerySet, group: str) -> Coalesce:
+    total = calls.order_by().values(group).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(total, output_field=IntegerField()), 0)
 
 
-def connected_calls_cap_q(*, today: datetime.date, limit: int | None) -> Q:
-    """SQL of `connected_calls_cap(...)` over LoanAccount rows."""
+def _calls_since(first_day: datetime.date, zones: Iterable[str]) -> QuerySet[Interaction]:
+    """The borrower's phone calls from the start of `first_day` in the borrower's zone."""
+    start = recipient_day_start_sql(first_day, zone=OuterRef("borrower__timezone"), zones=zones)
+    return _borrower_phone_calls().filter(occurred_at__gte=start)
+
+
+def connected_calls_cap_q(*, today: datetime.date, limit: int | None, zones: Iterable[str]) -> Q:
+    """SQL of `connected_calls_cap(...)` over LoanAccount rows, days in the borrower's zone."""
     if limit is None:
         return Q()
-    connected = _borrower_phone_calls().filter(
-        outcome__in=Interaction.CONNECTED_OUTCOMES, occurred_at__gte=lender_day_start(today)
+    connected = _calls_since(today, zones).filter(outcome__in=Interaction.CONNECTED_OUTCOMES)
+    total = _number_of(connected, "account__borrower") + _number_of(_borrower_voice_calls(today), "borrower")
+    return Q(LessThan(total, limit))
+
+
+def call_attempts_cap_q(*, today: datetime.date, limit: int | None, window_days: int, zones: Iterable[str]) -> Q:
+    """SQL of `call_attempts_cap(...)` over LoanAccount rows, days in the borrower's zone."""
+    if limit is None:
+        return Q()
+    first = _first_day(today, max(window_days, 1))
+    total = _number_of(_calls_since(first, zones), "account__borrower") + _number_of(
+        _borrower_voice_calls(first), "borrower"
     )
-    return Q(LessThan(_number_of(connected), limit))
+    return Q(LessThan(total, limit))
 
 
-def call_attempts_cap_q(*, today: datetime.date, limit: int | None, window_days: int) -> Q:
-    """SQL of `call_attempts_cap(...)` over LoanAccount rows."""
-    if limit is None:
-        return Q()
-    first = lender_day_start(_first_day(today, max(window_days, 1)))
-    return Q(LessThan(_number_of(_borrower_phone_calls().filter(occurred_at__gte=first)), limit))
-
-
-def no_calls_after_conversation_q(*, today: datetime.date, days: int) -> Q:
-    """SQL of `no_calls_after_conversation(...)` over LoanAccount rows."""
+def no_calls_after_conversation_q(*, today: datetime.date, days: int, zones: Iterable[str]) -> Q:
+    """SQL of `no_calls_after_conversation(...)` over LoanAccount rows, days in the borrower's zone."""
     if not days:
         return Q()
-    recent = _borrower_phone_calls().filter(
-        outcome__in=Interaction.CONNECTED_OUTCOMES, occurred_at__gte=lender_day_start(_first_day(today, days))
-    )
+    recent = _calls_since(_first_day(today, days), zones).filter(outcome__in=Interaction.CONNECTED_OUTCOMES)
     return ~Q(Exists(recent))
+
+
+def called_on_q(*, day: datetime.date, zones: Iterable[str]) -> Q:
+    """SQL over LoanAccount rows: an officer phoned the account's borrower (on any account) on `day` of the
+    borrower's zone."""
+    start = recipient_day_start_sql(day, zone=OuterRef("borrower__timezone"), zones=zones)
+    end = recipient_day_start_sql(day + datetime.timedelta(days=1), zone=OuterRef("borrower__timezone"), zones=zones)
+    calls = _borrower_phone_calls().filter(occurred_at__gte=start, occurred_at__lt=end)
+    return Q(Exists(calls))

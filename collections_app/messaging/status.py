@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.record import audit_events_sql, audit_record, person_key, person_key_sql
 from collections_app.messaging.gates import gates_after_status_change
-from collections_app.models import Message
+from collections_app.models import ContactReason, Message
 
 User = AbstractBaseUser | AnonymousUser | None
 Status = Message.Status
@@ -97,16 +97,21 @@ def _move_batch_row_by_row(
 def suppress_pending(
     messages: QuerySet[Message], *, reason: str, actor: User = None, **detail: object
 ) -> list[Message]:
-    """Suppress every message of `messages` still queued or waiting; returns those it changed."""
+    """Suppress every message of `messages` still queued or waiting; returns those it changed.
+
+    `reason` is the `ContactReason` code the messages record (CONTRACT.md); words belong in `detail`.
+    """
+    if reason not in ContactReason.values:
+        raise ValueError(f"A suppressed message records a ContactReason code, not {reason!r}.")
     changed = list(messages.select_for_update().filter(status__in=Message.PENDING_STATUSES).order_by("pk"))
     if not changed:
         return []
     Message.objects.filter(pk__in=[m.pk for m in changed]).update(
-        status=Status.SUPPRESSED, status_reason=reason[:200], updated_at=timezone.now()
+        status=Status.SUPPRESSED, status_reason=reason, updated_at=timezone.now()
     )
     for message in changed:
         old = message.status
-        message.status, message.status_reason = Status.SUPPRESSED, reason[:200]
+        message.status, message.status_reason = Status.SUPPRESSED, reason
         audit_message(message, Status.SUPPRESSED, actor=actor, reason=reason, **detail)
         status_changed(message, old, Status.SUPPRESSED)
     return changed

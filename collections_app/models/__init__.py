@@ -15,9 +15,11 @@ from collections_app.models.accounts import (
     RepaymentPlan,
     UserPreference,
 )
+from collections_app.models.borrower_flags import BorrowerFlag
 from collections_app.models.call_tasks import CallTask
 from collections_app.models.messaging import (
     ChannelStop,
+    ContactReason,
     InboundReply,
     Message,
     MessageTemplate,
@@ -31,9 +33,11 @@ from collections_app.models.team import AccountMonthSnapshot, OfficerDayActivity
 __all__ = [
     "AccountMonthSnapshot",
     "Borrower",
+    "BorrowerFlag",
     "CallTask",
     "ChannelStop",
     "Contact",
+    "ContactReason",
     "Flag",
     "InboundReply",
     "Interaction",

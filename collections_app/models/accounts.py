@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -13,6 +15,8 @@ from collections_app.models.profiles import PolicyProfile
 
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form, e.g. +8613800000000."))
 money_validators = [MinValueValidator(Decimal("0"))]
+# Overriding the contact gate when logging a call needs a reason at least this long (CONTRACT.md).
+OVERRIDE_REASON_MIN_LENGTH = 20
 
 
 class Portfolio(models.Model):
@@ -322,18 +326,31 @@ class Interaction(models.Model):
         IN_APP = "in_app", _("in-app")
         VISIT = "visit", _("in person")
 
+    OVERRIDE_REASON_MIN_LENGTH = OVERRIDE_REASON_MIN_LENGTH
+
     account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="interactions")
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Whom the call or visit was to: one of the borrower's contacts, or (empty) the borrower.
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="interactions")
     channel = models.CharField(_("channel"), max_length=16, choices=Channel, default=Channel.PHONE)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome)
     note = models.TextField(_("note"), max_length=2000, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"))
+    # Why the officer made a contact the gate refused: the compliance exception's own words.
+    override_reason = models.TextField(_("override reason"), max_length=2000, blank=True)
 
     class Meta:
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at"]
         indexes = [models.Index(fields=["account", "occurred_at"], name="interaction_account_time_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(override_reason="")
+                | models.Q(GreaterThanOrEqual(Length("override_reason"), OVERRIDE_REASON_MIN_LENGTH)),
+                name="interaction_override_reason_long_enough",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} {self.get_outcome_display()}"

@@ -9,6 +9,23 @@ from collections_app.models.accounts import Borrower, Contact, LoanAccount, e164
 from collections_app.models.profiles import PolicyVersion
 
 
+class ContactReason(models.TextChoices):
+    """Why the contact gate refuses a contact; a suppressed message's `status_reason` is one of these codes."""
+
+    PAID = "paid", _("the account is paid off")
+    PAUSED = "paused", _("escalation is paused (promise, plan, dispute or hardship)")
+    CEASED = "ceased", _("the borrower asked for communication to cease")
+    CHANNEL_STOPPED = "channel_stopped", _("the borrower stopped this channel")
+    OPTED_OUT = "opted_out", _("the phone number opted out")
+    OUTSIDE_HOURS = "outside_hours", _("outside allowed hours in the recipient's time zone")
+    CAP = "cap", _("a contact cap is reached")
+    STALE = "stale", _("the contact is stale: its day or window is over")
+    REPRESENTED = "represented", _("the borrower is represented: contact only the representative")
+    VULNERABLE = "vulnerable", _("the borrower is flagged as a vulnerable customer")
+    REQUEST_CANCELLED = "request_cancelled", _("the family-contact request was cancelled")
+    EXPIRED = "expired", _("the family-contact approval expired")
+
+
 class Message(models.Model):
     """One message; written with the decision that causes it, sent by the relay exactly once."""
 
@@ -135,6 +152,13 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.idempotency_key
+
+    @property
+    def status_reason_label(self) -> str:
+        """The status reason as a reader sees it: a reason code's label, any older free text as it is."""
+        if self.status_reason in ContactReason.values:
+            return str(ContactReason(self.status_reason).label)
+        return self.status_reason
 
 
 class MessageTemplate(models.Model):

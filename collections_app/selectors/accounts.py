@@ -20,7 +20,10 @@ from collections_app.dpd import (
     days_past_due,
     lender_today,
 )
+from collections_app.messaging.contact_facts import CallSubject, call_decisions
+from collections_app.messaging.contact_gate import ContactDecision
 from collections_app.models import (
+    BorrowerFlag,
     CallTask,
     Contact,
     Flag,
@@ -94,6 +97,11 @@ def contact_get_for_account(*, account: LoanAccount, contact_id: int | str) -> C
 def call_task_get_for_account(*, account: LoanAccount, task_id: int | str) -> CallTask:
     """One phone-call task of the account, whatever its status; Http404 for any other task id."""
     return get_or_404(CallTask.objects.filter(account=account), task_id, "call task")
+
+
+def borrower_flag_get_for_account(*, account: LoanAccount, flag_id: int | str) -> BorrowerFlag:
+    """One flag of the account's borrower; Http404 for any other flag id."""
+    return get_or_404(BorrowerFlag.objects.filter(borrower_id=account.borrower_id), flag_id, "borrower flag")
 
 
 def flag_get_for_account(*, account: LoanAccount, flag_id: int | str) -> Flag:
@@ -205,6 +213,20 @@ class AccountDetail:
     pause: policy.PauseResult
     open_flags: set[str] = field(default_factory=set)
     call_tasks: list[OpenCallTask] = field(default_factory=list)
+    borrower_flags: list[BorrowerFlag] = field(default_factory=list)
+    # The contact gate's answer to a call now: to the borrower, and to each contact by id.
+    call_now: ContactDecision | None = None
+    contact_calls: dict[int, ContactDecision] = field(default_factory=dict)
+
+    @property
+    def contacts_with_calls(self) -> list[tuple[ContactRow, ContactDecision | None]]:
+        """Each contact with the gate's answer to a call to them now."""
+        return [(row, self.contact_calls.get(row.contact.pk)) for row in self.contacts]
+
+    @property
+    def open_borrower_flags(self) -> list[BorrowerFlag]:
+        """The borrower's flags still set."""
+        return [flag for flag in self.borrower_flags if flag.is_open]
 
     @property
     def persons(self) -> list[str]:
@@ -215,10 +237,16 @@ class AccountDetail:
 
 
 def loan_account_detail_get(
-    *, user: User, account_id: int | str, today: datetime.date, scope: QuerySet[LoanAccount] | None = None
+    *,
+    user: User,
+    account_id: int | str,
+    today: datetime.date,
+    now: datetime.datetime | None = None,
+    scope: QuerySet[LoanAccount] | None = None,
 ) -> AccountDetail:
     """The account page's data for `user`; Http404 outside the caseload. A fixed number of queries.
 
+    With `now`, also whether a call to the borrower and to each contact is allowed then (the contact gate).
     `scope` replaces the caseload for readers of other accounts (the team lead's accounts of their team).
     """
     account = _account_for_detail(loan_accounts_for_user(user) if scope is None else scope, account_id)
@@ -246,6 +274,7 @@ def loan_account_detail_get(
     latest_promise = promises[0].result if promises else None
     active_plan = next((row.result for row in plans if row.plan.in_force), None)
     bucket = bucket_for(dpd)
+    calls = _call_now(account, [row.contact for row in contacts], now) if now else []
     return AccountDetail(
         account=account,
         dpd=dpd,
@@ -274,7 +303,20 @@ def loan_account_detail_get(
             ),
             key=lambda task: (task.due_date, task.pk),
         ),
+        borrower_flags=list(
+            BorrowerFlag.objects.filter(borrower_id=account.borrower_id)
+            .select_related("opened_by", "closed_by")
+            .order_by("-opened_at", "-pk")
+        ),
+        call_now=calls[0] if calls else None,
+        contact_calls={row.contact.pk: decision for row, decision in zip(contacts, calls[1:], strict=False)},
     )
+
+
+def _call_now(account: LoanAccount, contacts: list[Contact], now: datetime.datetime) -> list[ContactDecision]:
+    """The gate's answer to a call now to the borrower, then to each contact, in one batch of queries."""
+    subjects = [CallSubject.of(account)] + [CallSubject.of(account, contact) for contact in contacts]
+    return call_decisions(subjects, now=now)
 
 
 def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str) -> LoanAccount:

@@ -1,5 +1,6 @@
 """The caseload page's reads: the bucket summary, one page of the table, and the calls due, in fixed queries."""
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from django.utils.functional import Promise, cached_property
 
 from collections_app import account_rules as policy
 from collections_app.dpd import BUCKETS, BUCKETS_BY_CODE, DaysPastDue, bucket_case, bucket_for, lender_today
+from collections_app.messaging.contact_facts import CallSubject, call_decisions
+from collections_app.messaging.contact_gate import ContactDecision
 from collections_app.models import (
     CallTask,
     Flag,
@@ -62,13 +65,21 @@ class CaseloadRow:
 
 @dataclass(frozen=True)
 class CallDue:
-    """An account with a phone-call task open and due: the oldest such task's date, and today's DPD."""
+    """An account with a phone-call task open and due: the oldest such task's date, and today's DPD.
+
+    `newest_due_date` is the newest such task's day (the call it asks for is stale once that day is over);
+    `call_now` the contact gate's answer to the call now, for the lines the page shows.
+    """
 
     account_id: int
     account_number: str
     borrower_id: int
     dpd: int | None
     due_date: datetime.date
+    newest_due_date: datetime.date | None = None
+    profile_id: int | None = None
+    zone: str = ""
+    call_now: ContactDecision | None = None
 
 
 @dataclass(frozen=True)
@@ -125,11 +136,13 @@ def caseload_get(
     portfolio_id: int | None = None,
     q: str = "",
     page_number: int | str | None = 1,
+    now: datetime.datetime | None = None,
 ) -> Caseload:
     """The user's caseload: per-bucket counts and totals, then a page sorted by DPD descending (constant queries).
 
     The calls due (accounts with an open phone-call task due by `today`) follow the portfolio and search filters,
-    as the bucket summary does, but not the bucket filter.
+    as the bucket summary does, but not the bucket filter. With `now`, each call due shown carries the contact
+    gate's answer to that call now (one batch of queries for them all).
     """
     accounts = loan_accounts_for_user(user)
     if portfolio_id is not None:
@@ -158,15 +171,32 @@ def caseload_get(
     payments = _payments_since_promises(page_accounts)
     rows = [_caseload_row(account, today, payments.get(account.pk, [])) for account in page_accounts]
     calls_due = _calls_due(grouped.values())
+    shown = _with_call_gate(calls_due[:CALLS_DUE_LIMIT], now) if now else calls_due[:CALLS_DUE_LIMIT]
     return Caseload(
         buckets,
         total_count,
         total_outstanding,
         page,
         rows,
-        calls_due=calls_due[:CALLS_DUE_LIMIT],
+        calls_due=shown,
         calls_due_total=len(calls_due),
     )
+
+
+def _with_call_gate(calls: list[CallDue], now: datetime.datetime) -> list[CallDue]:
+    """The calls due with the gate's answer to each call now: a call task whose day is over is stale."""
+    subjects = [
+        CallSubject(
+            account_id=call.account_id,
+            borrower_id=call.borrower_id,
+            profile_id=call.profile_id,
+            zone=call.zone,
+            task_day=call.newest_due_date,
+        )
+        for call in calls
+    ]
+    decisions = call_decisions(subjects, now=now)
+    return [dataclasses.replace(call, call_now=decision) for call, decision in zip(calls, decisions, strict=True)]
 
 
 def _caseload_grouped(accounts: QuerySet[LoanAccount], today: datetime.date) -> dict[str, dict[str, Any]]:
@@ -174,13 +204,13 @@ def _caseload_grouped(accounts: QuerySet[LoanAccount], today: datetime.date) -> 
 
     The one query gives the whole summary, the paginator its count, and the calls due.
     """
-    oldest_call_due = CallTask.objects.filter(
-        account=OuterRef("pk"), status=CallTask.Status.OPEN, due_date__lte=today
-    ).order_by("due_date")
+    open_call_due = CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN, due_date__lte=today)
     return {
         row["bucket_code"]: row
         for row in accounts.annotate(
-            bucket_code=bucket_case(today), call_due_date=Subquery(oldest_call_due.values("due_date")[:1])
+            bucket_code=bucket_case(today),
+            call_due_date=Subquery(open_call_due.order_by("due_date").values("due_date")[:1]),
+            newest_call_due_date=Subquery(open_call_due.order_by("-due_date").values("due_date")[:1]),
         )
         .values("bucket_code")
         .annotate(
@@ -193,6 +223,9 @@ def _caseload_grouped(accounts: QuerySet[LoanAccount], today: datetime.date) -> 
                     borrower_id="borrower_id",
                     dpd=DaysPastDue(today),
                     due_date="call_due_date",
+                    newest_due_date="newest_call_due_date",
+                    profile_id="portfolio__policy_profile_id",
+                    zone="borrower__timezone",
                 ),
                 filter=Q(call_due_date__isnull=False),
             ),
@@ -271,6 +304,9 @@ def _calls_due(grouped: Iterable[dict[str, Any]]) -> list[CallDue]:
             borrower_id=item["borrower_id"],
             dpd=item["dpd"],
             due_date=json_date(item["due_date"]),
+            newest_due_date=json_date(item["newest_due_date"]),
+            profile_id=item["profile_id"],
+            zone=item["zone"],
         )
         for row in grouped
         for item in row["calls_due"] or []

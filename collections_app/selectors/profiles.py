@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Mod, TruncDate
 from collections_app.dpd import DaysPastDue
 from collections_app.messaging.firewall.modes import FirewallProfile, firewall_profile_get
 from collections_app.models import (
+    BorrowerFlag,
     ChannelStop,
     Flag,
     LoanAccount,
@@ -100,6 +101,11 @@ def open_flag_q(*, account_ref: str = "pk") -> Exists:
     return Exists(Flag.objects.filter(account=OuterRef(account_ref), closed_at__isnull=True))
 
 
+def borrower_flagged_q(*, borrower_ref: str = "borrower_id") -> Exists:
+    """SQL: the borrower is represented or a vulnerable customer (an open borrower flag): no direct contact."""
+    return Exists(BorrowerFlag.objects.filter(borrower=OuterRef(borrower_ref), closed_at__isnull=True))
+
+
 def escalation_paused_q(*, today: datetime.date, grace_days: int) -> Q:
     """SQL of `policy.escalation_pause(...).paused` over LoanAccount rows."""
     return Q(pending_promise_q(today=today, grace_days=grace_days)) | Q(kept_plan_q(today=today)) | Q(open_flag_q())
@@ -110,7 +116,8 @@ LOOKAHEAD_DAYS = 3
 
 
 def ladder_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[LoanAccount]:
-    """Accounts under `policy`'s profile, due within the lookahead or overdue, not paused, no cease request.
+    """Accounts under `policy`'s profile, due within the lookahead or overdue, not paused, no cease request, and
+    their borrower neither represented nor a vulnerable customer.
 
     Annotated with `ladder_dpd` and `ladder_step` (0 on the days the SMS repeat falls on).
     """
@@ -121,6 +128,7 @@ def ladder_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[Loa
             borrower__cease_requested_at__isnull=True,
         )
         .exclude(escalation_paused_q(today=today, grace_days=policy.promise_grace_days))
+        .exclude(borrower_flagged_q())
         .annotate(
             ladder_dpd=DaysPastDue(today),
             ladder_step=Mod(DaysPastDue(today) - policy.sms_repeat_from_dpd, max(policy.sms_repeat_every_days, 1)),

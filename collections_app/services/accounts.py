@@ -14,6 +14,8 @@ from access.roles import CASE_OFFICER
 from audit.record import audit_record, audit_record_many, person_key
 from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal
 from collections_app.dpd import lender_today
+from collections_app.messaging.contact_facts import CallSubject, call_decisions
+from collections_app.messaging.contact_gate import ContactDecision
 from collections_app.models import (
     Borrower,
     CallTask,
@@ -100,6 +102,56 @@ def _borrower_person(account: LoanAccount) -> str:
     return person_key("borrower", account.borrower_id)
 
 
+class CallRefused(ValidationError):
+    """The contact gate refuses the call now and no override reason was given; `decision` says why."""
+
+    def __init__(self, decision: ContactDecision) -> None:
+        super().__init__([reason.text for reason in decision.reasons], code="contact_gate")
+        self.decision = decision
+
+
+def _call_gate(
+    *, account: LoanAccount, contact: Contact | None, moment: datetime.datetime, override_reason: str
+) -> ContactDecision:
+    """The gate's answer to this call, the borrower locked (two calls at once never both pass a cap)."""
+    if contact is not None and contact.borrower_id != account.borrower_id:
+        raise ValidationError({"contact": _("This contact is not one of this borrower's contacts.")})
+    if override_reason and len(override_reason) < Interaction.OVERRIDE_REASON_MIN_LENGTH:
+        raise ValidationError(
+            {
+                "override_reason": _("An override reason needs at least %(n)d characters.")
+                % {"n": Interaction.OVERRIDE_REASON_MIN_LENGTH}
+            }
+        )
+    [decision] = call_decisions([CallSubject.of(account, contact)], now=moment, lock_borrowers=True)
+    if not decision.allowed and not override_reason:
+        raise CallRefused(decision)
+    return decision
+
+
+def _compliance_exception(
+    interaction: Interaction, decision: ContactDecision, officer: AbstractBaseUser, persons: list[str]
+) -> None:
+    """The audit event of a call made against the gate: the rules broken and the profile version."""
+    audit_record(
+        action="compliance_exception",
+        actor=officer,
+        role=CASE_OFFICER,
+        object_type="interaction",
+        object_id=interaction.pk,
+        persons=persons,
+        detail={
+            "account_id": interaction.account_id,
+            "contact_id": interaction.contact_id,
+            "channel": interaction.channel,
+            "rules": list(decision.codes),
+            "reasons": [reason.text for reason in decision.reasons],
+            "profile_version": decision.policy_version,
+            "policy_version_id": decision.policy_version_id,
+        },
+    )
+
+
 def interaction_log(
     *,
     account: LoanAccount,
@@ -108,42 +160,72 @@ def interaction_log(
     note: str = "",
     channel: str = Interaction.Channel.PHONE,
     occurred_at: datetime.datetime | None = None,
+    contact: Contact | None = None,
+    override_reason: str = "",
 ) -> Interaction:
-    """Record a contact attempt or conversation on an account the officer works."""
+    """Record a contact attempt or conversation on an account the officer works, with the borrower or `contact`.
+
+    A phone call is put to the contact gate at its moment: one the gate refuses raises CallRefused (nothing is
+    written) unless `override_reason` (at least 20 characters) says why it was made anyway; it is then written
+    with that reason and a `compliance_exception` event.
+    """
+    override_reason = override_reason.strip()
+    moment = occurred_at or timezone.now()
     with transaction.atomic():
+        decision = None
+        if channel == Interaction.Channel.PHONE:
+            decision = _call_gate(account=account, contact=contact, moment=moment, override_reason=override_reason)
+        elif contact is not None and contact.borrower_id != account.borrower_id:
+            raise ValidationError({"contact": _("This contact is not one of this borrower's contacts.")})
+        exception = decision is not None and not decision.allowed
         interaction = Interaction(
             account=account,
             officer=officer,
+            contact=contact,
             outcome=outcome,
             note=note.strip(),
             channel=channel,
-            occurred_at=occurred_at or timezone.now(),
+            occurred_at=moment,
+            # Kept only for a call made against the gate: the exception's own words.
+            override_reason=override_reason if exception else "",
         )
         interaction.full_clean()
         interaction.save()
+        persons = [_borrower_person(account)] + ([person_key("contact", contact.pk)] if contact else [])
         audit_record(
             action="create",
             actor=officer,
             role=CASE_OFFICER,
             object_type="interaction",
             object_id=interaction.pk,
-            persons=[_borrower_person(account)],
-            detail={"account_id": account.pk, "outcome": outcome, "channel": channel},
+            persons=persons,
+            detail={
+                "account_id": account.pk,
+                "outcome": outcome,
+                "channel": channel,
+                "contact_id": interaction.contact_id,
+            },
         )
-        if channel == Interaction.Channel.PHONE:
-            # The call the ladder asked for was made: its task, and any older one still open, is done.
-            call_day = min(lender_today(interaction.occurred_at), lender_today())
-            for task in CallTask.objects.select_for_update().filter(
-                account=account, status=CallTask.Status.OPEN, due_date__lte=call_day
-            ):
-                call_task_set_closed(
-                    task=task,
-                    officer=officer,
-                    account=account,
-                    status=CallTask.Status.DONE,
-                    detail={"interaction_id": interaction.pk},
-                )
+        if exception:
+            _compliance_exception(interaction, decision, officer, persons)
+        if channel == Interaction.Channel.PHONE and contact is None:
+            _close_call_tasks(interaction, account, officer)
     return interaction
+
+
+def _close_call_tasks(interaction: Interaction, account: LoanAccount, officer: AbstractBaseUser) -> None:
+    """The call the ladder asked for was made to the borrower: its task, and any older one still open, is done."""
+    call_day = min(lender_today(interaction.occurred_at), lender_today())
+    for task in CallTask.objects.select_for_update().filter(
+        account=account, status=CallTask.Status.OPEN, due_date__lte=call_day
+    ):
+        call_task_set_closed(
+            task=task,
+            officer=officer,
+            account=account,
+            status=CallTask.Status.DONE,
+            detail={"interaction_id": interaction.pk},
+        )
 
 
 def promise_create(

@@ -64,6 +64,8 @@ ROUTES: dict[str, str] = {
     "cases/<int:account_id>/flags/new/": "plain",
     "cases/<int:account_id>/communication/": "plain",
     "cases/<int:account_id>/flags/<int:flag_id>/close/": "plain",
+    "cases/<int:account_id>/borrower-flags/new/": "plain",
+    "cases/<int:account_id>/borrower-flags/<int:flag_id>/clear/": "plain",
     "cases/<int:account_id>/call-tasks/<int:task_id>/close/": "skip: POST-only, as the withdraw and decide routes",
     "cases/<int:account_id>/replies/<int:reply_id>/read/": "skip: POST-only",
     "cases/<int:account_id>/family-contact/new/": "personal",

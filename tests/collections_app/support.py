@@ -1,6 +1,7 @@
 """Shared set-up of the collections tests: account history, a bulk caseload, call tasks, and the query budgets."""
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -21,6 +22,10 @@ from collections_app.models import (
 )
 from collections_app.services.accounts import work_permission
 from tests.factories import make_contact, make_payment, make_plan, make_portfolio
+
+# 10:00 in Shanghai (the borrowers' default zone): inside allowed hours, so the contact gate lets a call logged
+# then through on its hours. Tests that log calls run at this clock, whatever the real hour.
+CALL_HOURS = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
 
 
 def rich_history(account: LoanAccount, officer: User, size: int) -> None:
@@ -76,8 +81,10 @@ def rich_history(account: LoanAccount, officer: User, size: int) -> None:
 
 
 # Session, user, language preference, roles, account, contacts, payments, promises, plans, instalments,
-# flags, interactions, messages, family-contact requests, inbound replies, audit insert.
-ACCOUNT_MAX_QUERIES = 16
+# flags, interactions, messages, family-contact requests, inbound replies, audit insert; the borrower's flags;
+# and the contact gate's batch for a call now to the borrower and every contact (policy versions, open borrower
+# flags, account states, stopped channels, opted-out phones, officers' calls, automated voice calls).
+ACCOUNT_MAX_QUERIES = 24
 
 
 def bulk_caseload(officer: User, count: int, *, prefix: str = "BULK") -> list[LoanAccount]:
@@ -126,8 +133,9 @@ def bulk_caseload(officer: User, count: int, *, prefix: str = "BULK") -> list[Lo
 
 
 # Session, user, roles, language preference, portfolios, bucket summary, page rows, payments,
-# the latest family-contact requests, audit insert.
-CASELOAD_MAX_QUERIES = 10
+# the latest family-contact requests, audit insert; with calls due, the contact gate's batch for them all
+# (policy versions, open borrower flags, account states, stopped channels, officers' calls, automated calls).
+CASELOAD_MAX_QUERIES = 16
 
 
 def make_task(account: LoanAccount, *, days_ago: int = 0, status: str = CallTask.Status.OPEN) -> CallTask:

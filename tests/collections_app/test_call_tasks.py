@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -19,6 +20,7 @@ from collections_app.services.call_tasks import call_task_close
 from tests.audit.helpers import audit_mark, events_since
 from tests.collections_app.support import (
     ACCOUNT_MAX_QUERIES,
+    CALL_HOURS,
     CASELOAD_MAX_QUERIES,
     bulk_caseload,
     make_task,
@@ -222,6 +224,7 @@ def test_closing_a_call_task_needs_a_post(officer: User) -> None:
 # A logged phone call closes the day's task
 
 
+@time_machine.travel(CALL_HOURS, tick=False)
 def test_logging_a_phone_call_closes_the_tasks_due_by_today_as_done(officer: User) -> None:
     account = make_account(officer, dpd=12)
     yesterday, today, tomorrow = make_task(account, days_ago=1), make_task(account), make_task(account, days_ago=-1)
@@ -241,6 +244,7 @@ def test_logging_a_phone_call_closes_the_tasks_due_by_today_as_done(officer: Use
         assert event.detail == {"account_id": account.pk, "status": "done", "interaction_id": interaction.pk}
 
 
+@time_machine.travel(CALL_HOURS, tick=False)
 def test_an_interaction_by_another_channel_leaves_the_call_task_open(officer: User) -> None:
     account = make_account(officer, dpd=12)
     task = make_task(account)
@@ -249,6 +253,7 @@ def test_an_interaction_by_another_channel_leaves_the_call_task_open(officer: Us
     assert task.status == CallTask.Status.OPEN
 
 
+@time_machine.travel(CALL_HOURS, tick=False)
 def test_a_call_logged_for_an_earlier_day_leaves_later_tasks_open(officer: User) -> None:
     account = make_account(officer, dpd=12)
     older, today = make_task(account, days_ago=3), make_task(account)
@@ -259,6 +264,7 @@ def test_a_call_logged_for_an_earlier_day_leaves_later_tasks_open(officer: User)
     assert statuses == {older.pk: "done", today.pk: "open"}
 
 
+@time_machine.travel(CALL_HOURS, tick=False)
 def test_the_call_and_its_task_closing_are_one_transaction(officer: User, monkeypatch) -> None:
     from audit.record import AuditWriteError
     from audit.record import audit_record as real_audit_record

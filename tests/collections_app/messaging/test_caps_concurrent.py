@@ -40,7 +40,7 @@ def gateway_file(settings, tmp_path):
 
 @pytest.mark.django_db
 @time_machine.travel(DAYTIME, tick=False)
-@translation.override("en")  # reasons are stored in the language active when they are written
+@translation.override("en")  # the event's words are written in the language active then
 def test_second_sms_to_a_borrower_on_one_day_is_suppressed_by_the_cap(gateway_file):
     account = make_account()
     first, second = enqueue(account, "a"), enqueue(account, "b")
@@ -49,8 +49,9 @@ def test_second_sms_to_a_borrower_on_one_day_is_suppressed_by_the_cap(gateway_fi
     for message in (first, second, in_app):
         message.refresh_from_db()
     assert (first.status, second.status, in_app.status) == ("sent", "suppressed", "sent")
-    assert second.status_reason == "daily cap reached for this channel"
-    assert AuditEvent.objects.filter(action="message_suppressed", object_id=str(second.pk)).exists()
+    assert second.status_reason == "cap"
+    event = AuditEvent.objects.get(action="message_suppressed", object_id=str(second.pk))
+    assert event.detail["reason"] == "cap" and "1 of 1 messages on this channel today" in event.detail["why"]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

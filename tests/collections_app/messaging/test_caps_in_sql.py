@@ -1,7 +1,8 @@
 """Each cap's SQL form agrees with its Python form in collections_app.messaging.rules, over a grid of cases.
 
 One book of borrowers, each with its own history of messages or calls (at the day's edges, on another
-account of the same borrower, on another channel, tomorrow); for every setting of a rule, the accounts its
+account of the same borrower, on another channel, tomorrow, to a contact, automated), in several zones; for
+every setting of a rule, the accounts its
 SQL form lets through are exactly those its Python form allows.
 """
 
@@ -31,14 +32,16 @@ from collections_app.messaging.rules import (
     daily_cap_q,
     no_calls_after_conversation,
     no_calls_after_conversation_q,
+    recipient_zone,
+    zones_in_use,
 )
 from collections_app.models import Interaction, LoanAccount, Message
 from tests.collections_app.messaging.messaging_support import ladder_version, policy
-from tests.factories import make_account
+from tests.factories import make_account, make_borrower, make_contact
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 3, 10)
-LENDER = zoneinfo.ZoneInfo(settings.TIME_ZONE)  # the call caps count days in the lender's zone
+LENDER = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 Outcome = Interaction.Outcome
 
 
@@ -142,37 +145,72 @@ EARLIER: list[list[Call]] = [
     [(-6, NOON, Outcome.PROMISED, "phone")],
     [(-7, MIDNIGHT, Outcome.WRONG_NUMBER, "phone"), (-7, NOON, Outcome.HARDSHIP, "phone")],
 ]
-# Calls that are not the borrower's phone calls up to today, or are on the borrower's second account.
-NOISE: list[str] = ["", "sms", "second account", "tomorrow"]
+# Calls that are not the borrower's phone calls up to today, or are on the borrower's second account; automated
+# voice calls (handed, or still queued and so not counted).
+NOISE: list[str] = ["", "sms", "second account", "tomorrow", "to a contact", "voice today", "voice queued"]
+# The borrower's zone: the lender's, one 13 hours behind it, and a name no zone database knows (read as the
+# lender's, in Python as in SQL).
+ZONES = ["Asia/Shanghai", "America/New_York", "Mars/Olympus_Mons"]
+
+
+def voice_call(account: LoanAccount, status: str, key: str) -> Message:
+    handed = status == Message.Status.SENT
+    return Message(
+        borrower_id=account.borrower_id,
+        account=account,
+        audience=Message.Audience.BORROWER,
+        channel=Message.Channel.VOICE,
+        recipient=account.borrower.phone,
+        body="x",
+        status=status,
+        idempotency_key=key,
+        send_date=TODAY,
+        sent_at=timezone.now() if handed else None,
+    )
 
 
 @pytest.fixture
 def call_book(officer: User) -> dict[int, list[CallFact]]:
-    """Accounts by id, each with its borrower's phone calls as the pure rules see them."""
+    """Accounts by id, each with its borrower's calls as the pure rules see them (days in the borrower's zone)."""
     book: dict[int, list[CallFact]] = {}
     rows: list[Interaction] = []
-    for connected, failed, earlier, noise in itertools.product(range(4), range(2), EARLIER, NOISE):
-        account = make_account(dpd=30, today=TODAY)
+    voice: list[Message] = []
+    for n, (connected, failed, earlier, noise) in enumerate(itertools.product(range(4), range(2), EARLIER, NOISE)):
+        zone = ZONES[n % len(ZONES)]  # each zone meets every kind of history across the grid
+        account = make_account(dpd=30, today=TODAY, borrower=make_borrower(timezone=zone))
+        local = recipient_zone(zone)
         calls: list[Call] = [(0, datetime.time(i * 3), Outcome.PROMISED, "phone") for i in range(connected)]
         calls += [(0, NOON, Outcome.NO_ANSWER, "phone")] * failed + earlier
-        on_account = [(account, call) for call in calls]
+        on_account = [(account, call, None) for call in calls]
+        facts = []
         if noise == "sms":
-            on_account.append((account, (0, NOON, Outcome.PROMISED, "sms")))
+            on_account.append((account, (0, NOON, Outcome.PROMISED, "sms"), None))
         elif noise == "second account":
             second = make_account(dpd=30, today=TODAY, borrower=account.borrower)
-            on_account.append((second, (0, NOON, Outcome.DISPUTED, "phone")))
+            on_account.append((second, (0, NOON, Outcome.DISPUTED, "phone"), None))
         elif noise == "tomorrow":
-            on_account.append((account, (1, MIDNIGHT, Outcome.REFUSED, "phone")))
+            on_account.append((account, (1, MIDNIGHT, Outcome.REFUSED, "phone"), None))
+        elif noise == "to a contact":
+            contact = make_contact(account.borrower)
+            on_account.append((account, (0, NOON, Outcome.REFUSED, "phone"), contact))
+        elif noise.startswith("voice"):
+            status = Message.Status.SENT if noise == "voice today" else Message.Status.QUEUED
+            voice.append(voice_call(account, status, f"voice-{n}"))
+            if status == Message.Status.SENT:
+                facts.append(CallFact(day=TODAY, connected=True, automated=True))
         rows += [
-            Interaction(account=a, officer=officer, outcome=outcome, channel=channel, occurred_at=at(days, clock))
-            for a, (days, clock, outcome, channel) in on_account
+            Interaction(
+                account=a, officer=officer, outcome=outcome, channel=channel, occurred_at=at(days, clock), contact=c
+            )
+            for a, (days, clock, outcome, channel), c in on_account
         ]
-        book[account.pk] = [
-            CallFact(day=at(days, clock).date(), connected=outcome in Interaction.CONNECTED_OUTCOMES)
-            for _, (days, clock, outcome, channel) in on_account
-            if channel == "phone"
+        book[account.pk] = facts + [
+            CallFact(day=at(days, clock).astimezone(local).date(), connected=outcome in Interaction.CONNECTED_OUTCOMES)
+            for _, (days, clock, outcome, channel), c in on_account
+            if channel == "phone" and c is None
         ]
     Interaction.objects.bulk_create(rows)
+    Message.objects.bulk_create(voice)
     return book
 
 
@@ -188,7 +226,7 @@ def test_the_connected_calls_cap_in_sql_matches_the_pure_rule(call_book: dict[in
     for limit in (None, 0, 1, 2, 3):
         allowed = assert_sql_matches(
             call_book,
-            connected_calls_cap_q(today=TODAY, limit=limit),
+            connected_calls_cap_q(today=TODAY, limit=limit, zones=zones_in_use()),
             lambda calls, limit=limit: connected_calls_cap(calls=calls, today=TODAY, limit=limit),
         )
         answers.add(len(allowed))
@@ -200,7 +238,7 @@ def test_the_call_attempts_cap_in_sql_matches_the_pure_rule(call_book: dict[int,
     for limit, window in itertools.product((None, 1, 2, 4), (0, 1, 2, 7, 8)):
         allowed = assert_sql_matches(
             call_book,
-            call_attempts_cap_q(today=TODAY, limit=limit, window_days=window),
+            call_attempts_cap_q(today=TODAY, limit=limit, window_days=window, zones=zones_in_use()),
             lambda calls, limit=limit, window=window: call_attempts_cap(
                 calls=calls, today=TODAY, limit=limit, window_days=window
             ),
@@ -214,8 +252,22 @@ def test_no_calls_after_a_conversation_in_sql_matches_the_pure_rule(call_book: d
     for days in (0, 1, 2, 6, 7, 8):
         allowed = assert_sql_matches(
             call_book,
-            no_calls_after_conversation_q(today=TODAY, days=days),
+            no_calls_after_conversation_q(today=TODAY, days=days, zones=zones_in_use()),
             lambda calls, days=days: no_calls_after_conversation(calls=calls, today=TODAY, days=days),
         )
         answers.add(len(allowed))
     assert len(answers) > 2
+
+
+def test_call_caps_count_days_in_the_borrowers_zone(officer: User):
+    """A call at 09:00 on TODAY in Shanghai is on the day before in New York: it counts for that day there."""
+    shanghai = make_account(dpd=30, today=TODAY, borrower=make_borrower(timezone="Asia/Shanghai"))
+    new_york = make_account(dpd=30, today=TODAY, borrower=make_borrower(timezone="America/New_York"))
+    for account in (shanghai, new_york):
+        Interaction.objects.create(
+            account=account, officer=officer, outcome=Outcome.REFUSED, occurred_at=at(0, datetime.time(9))
+        )
+    capped = connected_calls_cap_q(today=TODAY, limit=1, zones=zones_in_use())
+    assert allowed_in_sql([shanghai, new_york], capped) == {new_york.pk}
+    tomorrow = connected_calls_cap_q(today=TODAY + datetime.timedelta(days=1), limit=1, zones=zones_in_use())
+    assert allowed_in_sql([shanghai, new_york], tomorrow) == {shanghai.pk, new_york.pk}

@@ -36,7 +36,7 @@ def test_both_halves_are_written_counted_and_idempotent() -> None:
 def test_a_failing_call_task_half_is_reported_and_the_messages_stand(monkeypatch) -> None:
     make_account(dpd=30, today=TODAY)
 
-    def fail(policy, today) -> int:
+    def fail(policy, today, zones) -> int:
         raise RuntimeError("call tasks failed")
 
     monkeypatch.setattr(call_half, "insert_call_tasks", fail)

@@ -150,10 +150,19 @@ def test_recording_an_opt_out_suppresses_messages_already_queued(officer, approv
 def test_suppress_only_touches_messages_not_yet_handed_over():
     account = make_account()
     message = enqueue_borrower_sms(account)
-    assert message_suppress(message=message, reason="request expired")
-    assert not message_suppress(message=message, reason="again")
+    assert message_suppress(message=message, reason="expired", why="request expired")
+    assert not message_suppress(message=message, reason="paused")
     message.refresh_from_db()
-    assert message.status_reason == "request expired"
+    assert message.status_reason == "expired"
+
+
+@time_machine.travel(DAYTIME, tick=False)
+def test_a_message_is_suppressed_only_with_a_contract_reason_code():
+    message = enqueue_borrower_sms(make_account())
+    with pytest.raises(ValueError, match="ContactReason"):
+        message_suppress(message=message, reason="request expired")
+    message.refresh_from_db()
+    assert message.status == "queued"
 
 
 @time_machine.travel(DAYTIME, tick=False)

@@ -143,14 +143,18 @@ def test_waiting_message_goes_out_when_the_window_opens(gateway_file):
     assert message.status == "sent"
 
 
-def test_message_queued_by_day_waits_if_the_relay_first_sees_it_at_night(gateway_file):
+def test_a_reminder_queued_by_day_is_stale_if_the_relay_first_sees_it_after_its_window(gateway_file):
+    """Its send day is over before the recipient's hours open again: it is never sent the next day."""
     with time_machine.travel(DAYTIME, tick=False):
         message = enqueue(make_account(), "late")
     with time_machine.travel(NIGHT, tick=False):
-        assert relay_run().waiting == 1
+        stats = relay_run()
+    assert (stats.sent, stats.waiting, stats.suppressed) == (0, 0, 1)
     message.refresh_from_db()
-    assert message.status == "waiting"
-    assert AuditEvent.objects.filter(action="message_waiting", object_id=str(message.pk)).exists()
+    assert (message.status, message.status_reason) == ("suppressed", "stale")
+    event = AuditEvent.objects.get(action="message_suppressed", object_id=str(message.pk))
+    assert event.detail["reason"] == "stale" and event.detail["stage"] == "hand-off"
+    assert witnessed(gateway_file) == []
 
 
 class RefusingGate(SendGate):
@@ -184,7 +188,10 @@ def test_before_send_hook_suppresses_and_status_hook_sees_each_change(gateway_fi
     )
     relay_run()
     message.refresh_from_db()
-    assert message.status == "suppressed" and message.status_reason == "the borrower paid"
+    # A gate's words name no code: the request behind the message is taken as cancelled.
+    assert message.status == "suppressed" and message.status_reason == "request_cancelled"
+    event = AuditEvent.objects.get(action="message_suppressed", object_id=str(message.pk))
+    assert event.detail["why"] == "the borrower paid"
     assert changes == [("", "queued"), ("queued", "suppressed")]
     assert witnessed(gateway_file) == []
 

@@ -28,6 +28,8 @@ BOTH_OPEN = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=SHANGHAI)
 ONLY_LENDER_OPEN = datetime.datetime(2026, 3, 2, 10, 30, tzinfo=SHANGHAI)
 # 23:30 in Shanghai is 10:30 in New York: closed for the lender, open for the recipient.
 ONLY_RECIPIENT_OPEN = datetime.datetime(2026, 3, 2, 23, 30, tzinfo=SHANGHAI)
+# 07:00 in New York is 20:00 in Shanghai: open for the lender, not yet for the recipient.
+NY_EARLY = datetime.datetime(2026, 3, 2, 7, 0, tzinfo=NEW_YORK)
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def witnessed(path) -> list[str]:
 
 
 def new_york_account() -> LoanAccount:
-    account = make_account()
+    account = make_account(today=BOTH_OPEN.date())
     Borrower.objects.filter(pk=account.borrower_id).update(timezone="America/New_York")
     account.borrower.refresh_from_db()
     return account
@@ -73,21 +75,39 @@ def test_the_instants_disagree_between_the_zones():
     assert open_in("Asia/Shanghai", BOTH_OPEN) and open_in("America/New_York", BOTH_OPEN)
     assert open_in("Asia/Shanghai", ONLY_LENDER_OPEN) and not open_in("America/New_York", ONLY_LENDER_OPEN)
     assert not open_in("Asia/Shanghai", ONLY_RECIPIENT_OPEN) and open_in("America/New_York", ONLY_RECIPIENT_OPEN)
+    assert open_in("Asia/Shanghai", NY_EARLY) and not open_in("America/New_York", NY_EARLY)
 
 
-def test_a_message_queued_in_hours_waits_when_the_relay_runs_after_the_recipients_window_closed(gateway_file):
+def test_a_message_waits_for_the_recipients_window_while_the_lenders_is_open(gateway_file):
+    account = new_york_account()
+    # 07:00 in New York is 20:00 in Shanghai: closed for the recipient, open for the lender.
+    with time_machine.travel(NY_EARLY, tick=False):
+        message = enqueue(account, "ny-early")
+    assert message.status == Message.Status.WAITING
+    # Due at once, as the ladder queues its reminders: the relay sees it before the window opens.
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED, not_before=NY_EARLY)
+    with time_machine.travel(NY_EARLY + datetime.timedelta(minutes=30), tick=False):
+        stats = relay_run()
+    assert (stats.sent, stats.suppressed) == (0, 0)
+    assert witnessed(gateway_file) == []
+    message.refresh_from_db()
+    assert message.status == Message.Status.WAITING
+    # The window opens at 08:00 that morning in New York, not in Shanghai.
+    assert message.not_before == datetime.datetime(2026, 3, 2, 8, 0, tzinfo=NEW_YORK)
+
+
+def test_a_reminder_queued_in_hours_is_stale_when_the_relay_runs_after_the_recipients_window_closed(gateway_file):
     account = new_york_account()
     with time_machine.travel(BOTH_OPEN, tick=False):
         message = enqueue(account, "ny-late")
     assert message.status == Message.Status.QUEUED
     with time_machine.travel(ONLY_LENDER_OPEN, tick=False):
         stats = relay_run()
-    assert (stats.sent, stats.waiting) == (0, 1)
+    # It is 21:30 in New York: the window opens again on the next day there, when this day's reminder is stale.
+    assert (stats.sent, stats.waiting, stats.suppressed) == (0, 0, 1)
     assert witnessed(gateway_file) == []
     message.refresh_from_db()
-    assert message.status == Message.Status.WAITING
-    # The window reopens at 08:00 the next morning in New York, not in Shanghai.
-    assert message.not_before == datetime.datetime(2026, 3, 2, 8, 0, tzinfo=NEW_YORK)
+    assert (message.status, message.status_reason) == (Message.Status.SUPPRESSED, "stale")
 
 
 def test_a_message_due_in_the_recipients_hours_goes_out_while_it_is_night_for_the_lender(gateway_file):
