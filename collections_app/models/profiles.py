@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,13 @@ class PolicyProfile(models.Model):
     def current_version(self) -> "PolicyVersion":
         """The newest version: the one in force."""
         return self.versions.order_by("-version").first()
+
+
+# DOMAIN.md: a promise lies within the profile's horizon, 30 days unless the profile says otherwise. The caps keep
+# the date arithmetic on promises (made on + horizon + grace) inside the calendar, in Python and in SQL.
+DEFAULT_PROMISE_HORIZON_DAYS = 30
+MAX_PROMISE_HORIZON_DAYS = 365
+MAX_PROMISE_GRACE_DAYS = 30
 
 
 def _default_pre_due_days() -> list[int]:
@@ -70,7 +78,15 @@ class PolicyVersion(models.Model):
     no_calls_after_conversation_days = models.PositiveIntegerField(
         _("no calls for N days after a conversation"), default=0
     )
-    promise_grace_days = models.PositiveIntegerField(_("promise grace (days)"), default=1)
+    promise_grace_days = models.PositiveIntegerField(
+        _("promise grace (days)"), default=1, validators=[MaxValueValidator(MAX_PROMISE_GRACE_DAYS)]
+    )
+    # A promise lies at most this many days ahead of the day it is made, and pauses escalation no longer.
+    promise_horizon_days = models.PositiveIntegerField(
+        _("promise horizon (days)"),
+        default=DEFAULT_PROMISE_HORIZON_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PROMISE_HORIZON_DAYS)],
+    )
     # Family-contact eligibility.
     family_min_dpd = models.PositiveIntegerField(_("family contact from DPD"), default=30)
     failed_attempts_min = models.PositiveIntegerField(_("failed attempts"), default=5)
@@ -107,6 +123,14 @@ class PolicyVersion(models.Model):
             models.CheckConstraint(
                 condition=models.Q(send_window_start__lt=models.F("send_window_end")),
                 name="policy_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(promise_horizon_days__gte=1, promise_horizon_days__lte=MAX_PROMISE_HORIZON_DAYS),
+                name="policy_promise_horizon_bounded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(promise_grace_days__lte=MAX_PROMISE_GRACE_DAYS),
+                name="policy_promise_grace_bounded",
             ),
         ]
 
