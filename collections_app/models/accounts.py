@@ -3,16 +3,28 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from stdnum.cn import ric
 
 from collections_app.models.profiles import PolicyProfile
 
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form, e.g. +8613800000000."))
 money_validators = [MinValueValidator(Decimal("0"))]
+
+
+def resident_id_validator(value: str) -> None:
+    """A Chinese resident ID number (GB 11643-1999) in its compact form: 18 characters, a real birth date and
+    region, and the check digit right (python-stdnum). It is the only kind of ID number the app keeps."""
+    if value != ric.compact(value) or not ric.is_valid(value):
+        raise ValidationError(
+            _("Enter a valid Chinese resident ID number: 18 characters whose last one is the right check digit."),
+            code="invalid_id_number",
+        )
 
 
 class Portfolio(models.Model):
@@ -38,7 +50,7 @@ class Borrower(models.Model):
 
     external_ref = models.CharField(_("borrower reference"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True, validators=[resident_id_validator])
     phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator])
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     cease_requested_at = models.DateTimeField(_("asked communication to cease at"), null=True, blank=True)
