@@ -123,12 +123,23 @@ def far_promise(account: LoanAccount, officer: User, promised: datetime.date = F
     return PromiseToPay.objects.create(account=account, promised_date=promised, amount=Decimal("1"), created_by=officer)
 
 
-def test_a_promise_dated_9999_12_31_breaks_neither_the_caseload_nor_the_account_page(officer: User) -> None:
+def test_a_promise_dated_9999_12_31_breaks_neither_the_caseload_nor_the_account_page_nor_the_preview(
+    officer: User,
+) -> None:
     account = make_account(officer, dpd=45)
+    contact = make_contact(account.borrower)
+    template = make_family_template()
     far_promise(account, officer)
     client = signed_in(officer)
     for url in ("/cases/", f"/cases/{account.pk}/", f"/cases/{account.pk}/family-contact/new/"):
         assert client.get(url).status_code == 200, url
+    preview = client.post(
+        f"/cases/{account.pk}/family-contact/new/",
+        {"contact": contact.pk, "template": template.pk, "justification": "x" * 30, "preview": "1"},
+    )
+    assert preview.status_code == 200
+    # The promise is pending (within the horizon from today): the preview says family contact is paused.
+    assert not preview.context["evaluation"].eligible
 
 
 def test_a_promise_dated_9999_12_31_breaks_neither_the_review_page_nor_the_review_queue(
