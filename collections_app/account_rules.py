@@ -15,10 +15,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.models.profiles import DEFAULT_PROMISE_HORIZON_DAYS
-
 # Default grace after a promised date (DOMAIN.md); the active policy version's `promise_grace_days` overrides it.
 DEFAULT_PROMISE_GRACE_DAYS = 1
+# DOMAIN.md: a promise lies within the profile's horizon, 30 days unless the profile says otherwise
+# (`promise_horizon_days`, whose default this is).
+DEFAULT_PROMISE_HORIZON_DAYS = 30
 
 
 class PromiseStatus(models.TextChoices):

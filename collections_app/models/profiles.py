@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
+
 
 class PolicyProfile(models.Model):
     """A jurisdiction profile (`cn-default`, `us-regf`, `uk-conc`); its numbers live in versions."""
@@ -28,8 +30,6 @@ class PolicyProfile(models.Model):
         return self.versions.order_by("-version").first()
 
 
-# DOMAIN.md: a promise lies within the profile's horizon, 30 days unless the profile says otherwise.
-DEFAULT_PROMISE_HORIZON_DAYS = 30
 # Every count of days (or hours, or a DPD) a version holds, as (lowest, highest): the rules add and subtract them
 # from today, so each must keep that arithmetic inside the calendar; ten years is beyond any policy's need.
 # `PolicyVersion.clean` reports a value outside as a field error, and one constraint holds them in the database.

@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least, Mod, TruncDate
 
+from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
 from collections_app.dpd import DaysPastDue
 from collections_app.messaging.firewall.modes import FirewallProfile, firewall_profile_get
 from collections_app.models import (
@@ -38,7 +39,6 @@ from collections_app.models import (
     PromiseToPay,
     RepaymentPlan,
 )
-from collections_app.models.profiles import DEFAULT_PROMISE_HORIZON_DAYS
 
 
 def policy_version_for_account(account: LoanAccount) -> PolicyVersion:
