@@ -57,6 +57,12 @@ def reported_moment_error(value: datetime.datetime, now: datetime.datetime | Non
     )
 
 
+def reported_moment_validator(value: datetime.datetime) -> None:
+    """A model field's validator: the moment lies from 2000-01-01 to five minutes from now."""
+    if (error := reported_moment_error(value)) is not None:
+        raise error
+
+
 class QueryDateField(forms.DateField):
     """A date a query names (`from`, `to`): ISO form, from 2000-01-01 to tomorrow."""
 

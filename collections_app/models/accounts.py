@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from stdnum.cn import ric
 
+from audit.bounds import reported_moment_validator
 from collections_app.models.profiles import PolicyProfile
 
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form, e.g. +8613800000000."))
@@ -142,7 +143,9 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator])
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     consent_basis = models.CharField(_("consent basis"), max_length=200, blank=True)
-    consent_at = models.DateTimeField(_("consent recorded at"), null=True, blank=True)
+    consent_at = models.DateTimeField(
+        _("consent recorded at"), null=True, blank=True, validators=[reported_moment_validator]
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -160,7 +163,7 @@ class Payment(models.Model):
     """A payment the core system reported; `reference` makes imports idempotent."""
 
     account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="payments")
-    paid_at = models.DateTimeField(_("paid at"))
+    paid_at = models.DateTimeField(_("paid at"), validators=[reported_moment_validator])
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     reference = models.CharField(_("reference"), max_length=64, unique=True)
 
@@ -204,7 +207,7 @@ class RepaymentPlan(models.Model):
 
     account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="plans")
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.ACTIVE)
-    agreed_at = models.DateTimeField(_("agreed at"))
+    agreed_at = models.DateTimeField(_("agreed at"), validators=[reported_moment_validator])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -226,7 +229,7 @@ class PlanInstalment(models.Model):
     plan = models.ForeignKey(RepaymentPlan, on_delete=models.PROTECT, related_name="instalments")
     due_date = models.DateField(_("due date"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
-    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, validators=[reported_moment_validator])
 
     class Meta:
         verbose_name = _("instalment")

@@ -13,14 +13,15 @@ import time_machine
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.utils import translation
+from django.utils import timezone, translation
 from stdnum.cn import ric
 
 from audit.models import AuditEvent
 from collections_app.importers.accounts import ACCOUNT_HEADER
 from collections_app.importers.payments import PAYMENT_HEADER
-from collections_app.models import Borrower, Contact, LoanAccount, Payment
+from collections_app.models import Borrower, Contact, LoanAccount, Payment, PlanInstalment, RepaymentPlan
 from collections_app.models.accounts import resident_id_validator
+from tests.collections_app.test_policy_profile_versions import signed_in
 from tests.factories import make_account, make_portfolio, make_user
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,51 @@ def test_every_demo_borrowers_id_number_passes_the_check(today: datetime.date) -
     numbers = {row.borrower_id_number for row in demo_account_rows(today=today)} - {""}
     assert numbers
     assert [number for number in numbers if not ric.is_valid(number)] == []
+
+
+# --- the same bound on the models, for every other way in (the admin's plan form among them) -------------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_every_reported_moment_of_the_models_lies_from_2000_to_five_minutes_from_now(officer) -> None:
+    account = make_account(officer)
+    plan = RepaymentPlan(account=account, agreed_at=NOW, created_by=officer)
+    cases = [
+        (Payment(account=account, paid_at=NOW, amount=Decimal("1"), reference="R"), "paid_at"),
+        (Contact(borrower=account.borrower, name="n", relationship="spouse", phone="+8613900000009"), "consent_at"),
+        (plan, "agreed_at"),
+        (PlanInstalment(plan=plan, due_date=NOW.date(), amount=Decimal("1")), "paid_at"),
+    ]
+    for instance, field in cases:
+        for moment in (
+            NOW + datetime.timedelta(minutes=5, seconds=1),
+            datetime.datetime(1999, 12, 31, tzinfo=SHANGHAI),
+        ):
+            setattr(instance, field, moment)
+            with pytest.raises(ValidationError) as refused:
+                instance.clean_fields(exclude=["account", "borrower", "plan", "created_by"])
+            assert field in refused.value.message_dict, (instance, moment)
+        setattr(instance, field, NOW + datetime.timedelta(minutes=5))
+        instance.clean_fields(exclude=["account", "borrower", "plan", "created_by"])
+
+
+def test_the_admin_refuses_a_plan_agreed_in_the_future_with_a_field_error(admin_user) -> None:
+    account = make_account()
+    client = signed_in(admin_user)
+    future = timezone.localtime() + datetime.timedelta(days=1)
+    response = client.post(
+        "/admin/collections_app/repaymentplan/add/",
+        {
+            "account": account.pk,
+            "status": "active",
+            "agreed_at_0": future.date().isoformat(),
+            "agreed_at_1": "10:00:00",
+            "instalments-TOTAL_FORMS": "0",
+            "instalments-INITIAL_FORMS": "0",
+            "instalments-MIN_NUM_FORMS": "0",
+            "instalments-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 200
+    assert "agreed_at" in response.context["adminform"].form.errors
+    assert not RepaymentPlan.objects.exists()
