@@ -43,7 +43,10 @@ class AccessChangeForm(forms.Form):
         if not given:
             return None
         team = (
-            Team.objects.filter(pk=int(given)).first() if given.isdigit() else Team.objects.filter(name=given).first()
+            # isascii: "²" and "١" are digits to isdigit() but not to int().
+            Team.objects.filter(pk=int(given)).first()
+            if given.isascii() and given.isdigit()
+            else Team.objects.filter(name=given).first()
         )
         if team is None:
             raise ValidationError(_("No team has this name."))

@@ -9,6 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.bounds import QueryDateField, QueryIntegerField
+
 PERSON_RE = re.compile(r"^(borrower|contact):\d+$")
 OBJECT_RE = re.compile(r"^[a-z][a-z0-9_.]{0,59}:[^\s:]{1,64}$")
 RULE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -52,7 +54,13 @@ class AuditFilter:
         return datetime.datetime.combine(day_after, datetime.time.min, tzinfo=timezone.get_default_timezone())
 
 
-class AuditFilterForm(forms.Form):
+class CursorForm(forms.Form):
+    """The keyset cursor `before` of a page of the log: an event id."""
+
+    before = QueryIntegerField(required=False, widget=forms.HiddenInput)
+
+
+class AuditFilterForm(CursorForm):
     """Query parameters `actor`, `action`, `person`, `object`, `from`, `to`, and the keyset cursor `before`."""
 
     actor = forms.CharField(label=_("Actor"), max_length=150, required=False)
@@ -69,13 +77,13 @@ class AuditFilterForm(forms.Form):
         required=False,
         error_messages={"invalid": _("Use <model>:<id>.")},
     )
-    before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # `from` is a Python keyword, so these two are added by name.
-        self.fields["from"] = forms.DateField(label=_("From"), required=False, widget=forms.DateInput({"type": "date"}))
-        self.fields["to"] = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
+        # Both bounded (2000-01-01 to tomorrow): the day after `to` is where the filter ends.
+        self.fields["from"] = QueryDateField(label=_("From"), required=False, widget=forms.DateInput({"type": "date"}))
+        self.fields["to"] = QueryDateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
         self.order_fields(["actor", "action", "person", "object", "from", "to", "before"])
 
     def clean(self) -> dict[str, Any]:

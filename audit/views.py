@@ -8,13 +8,14 @@ ids, never personal values, so nothing here needs masking.
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from audit.forms import AuditFilter, AuditFilterForm, ExceptionFilterForm
+from audit.bounds import MAX_QUERY_INTEGER
+from audit.forms import AuditFilter, AuditFilterForm, CursorForm, ExceptionFilterForm
 from audit.permissions import AUDITOR_ROLE, auditor_required
 from audit.record import audit_record, person_key
 from audit.selectors import (
@@ -48,6 +49,13 @@ def _csv_lines(rows: Iterable[Iterable[object]], columns: Sequence[str]) -> Iter
         yield writer.writerow([neutralise(cell) for cell in row])
 
 
+def _person_id(person_id: str) -> int:
+    """The id a person URL names; Http404 beyond any id the database can hold (and before int() parses it)."""
+    if len(person_id) > len(str(MAX_QUERY_INTEGER)) or int(person_id) > MAX_QUERY_INTEGER:
+        raise Http404
+    return int(person_id)
+
+
 def _persons_of(events: Iterable) -> list[str]:
     return sorted({person for event in events for person in event.persons})
 
@@ -57,6 +65,7 @@ def _filtered_log(
 ) -> HttpResponse:
     """A filtered page of the log, newest first, audited as a `list` event (`detail` added to its detail)."""
     page = None
+    status = 200
     if form.is_valid():
         audit_filter = form.audit_filter()
         page = audit_event_page(
@@ -79,6 +88,8 @@ def _filtered_log(
             },
         )
     else:
+        # The filter again with its errors, answered 400: a query out of bounds is the client's mistake.
+        status = 400
         audit_record(
             action="list",
             actor=request.user,
@@ -89,7 +100,8 @@ def _filtered_log(
         )
     query = request.GET.copy()
     query.pop("before", None)
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, template, context, status=status)
 
 
 @never_cache
@@ -185,32 +197,36 @@ def verification(request: HttpRequest) -> HttpResponse:
 @auditor_required
 def person_report(request: HttpRequest, kind: str, person_id: str) -> HttpResponse:
     """A person's access report (PIPL Art. 45): who saw their data, when, which fields and why."""
-    person = person_key(kind, int(person_id))
-    form = AuditFilterForm(request.GET)
-    before = form.cleaned_data["before"] if form.is_valid() else None
+    person_pk = _person_id(person_id)
+    person = person_key(kind, person_pk)
+    form = CursorForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.errors["before"].as_text(), content_type="text/plain; charset=utf-8")
+    before = form.cleaned_data["before"]
     page = audit_event_page(user=request.user, audit_filter=AuditFilter(person=person), before=before)
     audit_record(
         action="list",
         actor=request.user,
         role=AUDITOR_ROLE,
         object_type=kind,
-        object_id=int(person_id),
+        object_id=person_pk,
         persons=[person],
         detail={"report": "access", "before": before, "rows": len(page.events)},
     )
-    return render(request, "audit/person_report.html", {"kind": kind, "person_id": int(person_id), "page": page})
+    return render(request, "audit/person_report.html", {"kind": kind, "person_id": person_pk, "page": page})
 
 
 @require_GET
 @auditor_required
 def person_report_csv(request: HttpRequest, kind: str, person_id: str) -> HttpResponse:
     """The access report as CSV."""
-    person = person_key(kind, int(person_id))
+    person_pk = _person_id(person_id)
+    person = person_key(kind, person_pk)
     return _export_response(
         request,
         AuditFilter(person=person),
-        f"access-report-{kind}-{int(person_id)}.csv",
+        f"access-report-{kind}-{person_pk}.csv",
         object_type=kind,
-        object_id=int(person_id),
+        object_id=person_pk,
         persons=[person],
     )

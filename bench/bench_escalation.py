@@ -129,6 +129,7 @@ def naive_run(portfolio_code: str, today: datetime.date) -> tuple[float, int]:
                     payments=payments,
                     today=today,
                     grace_days=pv.promise_grace_days,
+                    horizon_days=pv.promise_horizon_days,
                 )
             flags = set(account.flags.filter(closed_at__isnull=True).values_list("kind", flat=True))
             if rules.escalation_pause(promise=promise_result, plan=None, open_flags=flags).paused:

@@ -14,10 +14,14 @@ from types import MappingProxyType
 
 from django.db import models
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Default grace after a promised date (DOMAIN.md); the active policy version's `promise_grace_days` overrides it.
 DEFAULT_PROMISE_GRACE_DAYS = 1
+# DOMAIN.md: a promise lies within the profile's horizon, 30 days unless the profile says otherwise
+# (`promise_horizon_days`, whose default this is).
+DEFAULT_PROMISE_HORIZON_DAYS = 30
 
 
 class PromiseStatus(models.TextChoices):
@@ -51,9 +55,24 @@ class PromiseResult:
         return self.status == PromiseStatus.PENDING
 
 
-def promise_deadline(promised_date: datetime.date, grace_days: int = DEFAULT_PROMISE_GRACE_DAYS) -> datetime.date:
-    """The last day (lender's time zone, inclusive) on which a payment still keeps the promise."""
-    return promised_date + datetime.timedelta(days=grace_days)
+def _days_after(day: datetime.date, days: int) -> datetime.date:
+    """`day` plus `days`, stopping at the calendar's last day instead of overflowing."""
+    return datetime.date.fromordinal(min(day.toordinal() + days, datetime.date.max.toordinal()))
+
+
+def promise_deadline(
+    promised_date: datetime.date,
+    grace_days: int = DEFAULT_PROMISE_GRACE_DAYS,
+    *,
+    made_on: datetime.date,
+    horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS,
+) -> datetime.date:
+    """The last day (lender's time zone, inclusive) on which a payment still keeps the promise.
+
+    A promise counts as dated no later than the horizon from the day it was made: one recorded further ahead
+    (before the horizon was checked, or by a changed policy) pauses escalation no longer than the horizon.
+    """
+    return _days_after(min(promised_date, _days_after(made_on, horizon_days)), grace_days)
 
 
 def promise_status(
@@ -64,9 +83,10 @@ def promise_status(
     payments: Iterable[PaymentFact],
     today: datetime.date,
     grace_days: int = DEFAULT_PROMISE_GRACE_DAYS,
+    horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS,
 ) -> PromiseResult:
     """Kept once payments made from `made_on` to the deadline reach `amount`; pending until then; broken after."""
-    deadline = promise_deadline(promised_date, grace_days)
+    deadline = promise_deadline(promised_date, grace_days, made_on=made_on, horizon_days=horizon_days)
     paid = sum(
         (payment.amount for payment in payments if made_on <= payment.paid_on <= deadline),
         start=Decimal("0"),
@@ -78,6 +98,33 @@ def promise_status(
             PromiseStatus.PENDING, deadline, paid, _("The promised date and its grace have not passed.")
         )
     return PromiseResult(PromiseStatus.BROKEN, deadline, paid, _("The promised amount did not arrive in time."))
+
+
+def promise_terms_errors(
+    *,
+    promised_date: datetime.date,
+    amount: Decimal,
+    outstanding: Decimal,
+    today: datetime.date,
+    horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS,
+) -> dict[str, str]:
+    """Why a new promise cannot be taken, by field (empty when it can): its date lies from today to the horizon,
+    its amount in (0, outstanding]."""
+    errors: dict[str, str] = {}
+    latest = _days_after(today, horizon_days)
+    if promised_date < today:
+        errors["promised_date"] = gettext("The promised date cannot be in the past.")
+    elif promised_date > latest:
+        errors["promised_date"] = gettext(
+            "The promised date must lie within %(days)d days: %(latest)s at the latest."
+        ) % {"days": horizon_days, "latest": latest.isoformat()}
+    if amount <= 0:
+        errors["amount"] = gettext("The amount must be greater than zero.")
+    elif amount > outstanding:
+        errors["amount"] = gettext("The amount cannot exceed the outstanding balance (%(outstanding)s).") % {
+            "outstanding": outstanding
+        }
+    return errors
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,6 @@
 """Forms of the officer's pages; each validates input only, the services do the writes."""
 
-import datetime
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -11,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access.roles import CASE_OFFICER
 from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal, reveal_target_parse
-from collections_app.dpd import BUCKETS, lender_today
+from collections_app.dpd import BUCKETS
 from collections_app.models import BorrowerFlag, CallTask, Contact, Flag, Interaction, Portfolio
 
 
@@ -85,23 +83,11 @@ class BorrowerFlagSetForm(forms.Form):
 
 
 class PromiseForm(forms.Form):
-    """Record a promise to pay."""
+    """Record a promise to pay: the date and amount as typed; `promise_create` checks them against the account's
+    outstanding balance and its profile's horizon (`account_rules.promise_terms_errors`)."""
 
     promised_date = forms.DateField(label=_("Promised date"), widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(
-        label=_("Amount"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        error_messages={"min_value": _("The amount must be greater than zero.")},
-    )
-
-    def clean_promised_date(self) -> datetime.date:
-        """A promise is about the future: today at the earliest, in the lender's time zone."""
-        promised_date = self.cleaned_data["promised_date"]
-        if promised_date < lender_today():
-            raise forms.ValidationError(_("The promised date cannot be in the past."))
-        return promised_date
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
 
 
 class FlagOpenForm(forms.Form):

@@ -82,8 +82,9 @@ _CN_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑�
 _CN_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华飞鹏辉玲建国志红玉兰婷晨宇浩然子涵欣怡梓萱思远"
 _US_FIRST = ("James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth")
 _US_LAST = ("Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez")
-# Valid administrative division codes, so generated ID numbers pass `stdnum.cn.ric`.
-_CN_REGIONS = ("110101", "310101", "440103", "510104", "330106", "420102")
+# Administrative division codes in force for every birth year the demo draws (1960 on), so generated ID numbers
+# pass `stdnum.cn.ric`, which checks the region against the birth year.
+_CN_REGIONS = ("110101", "110105", "110108", "310101", "310104", "120101")
 _RELATIONSHIPS = (
     (Contact.Relationship.SPOUSE, 5),
     (Contact.Relationship.PARENT, 5),
@@ -142,7 +143,8 @@ def seed_portfolios() -> dict[str, Portfolio]:
 def _cn_id_number(rng: random.Random, today: datetime.date) -> str:
     birth = today - datetime.timedelta(days=rng.randint(22 * 365, 60 * 365))
     body = f"{rng.choice(_CN_REGIONS)}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
-    return body + ric.calc_check_digit(body)
+    # calc_check_digit reads the first 17 characters of an 18-character number: give it a placeholder last one.
+    return body + ric.calc_check_digit(body + "0")
 
 
 def _phone(rng: random.Random, us: bool) -> str:

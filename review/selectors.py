@@ -177,6 +177,7 @@ def _promise_facts(
             payments=payments,
             today=today,
             grace_days=numbers.promise_grace_days,
+            horizon_days=numbers.promise_horizon_days,
         )
         if result.status == account_policy.PromiseStatus.BROKEN:
             broken.append(result.deadline)

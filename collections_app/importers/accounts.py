@@ -152,7 +152,7 @@ def parse_account_row(line: int, values: dict[str, str]) -> AccountRow:
         account_number=csv_rows.text(values, "account_number", 64),
         borrower_ref=csv_rows.text(values, "borrower_ref", 64),
         borrower_name=csv_rows.text(values, "borrower_name", 100),
-        borrower_id_number=csv_rows.text(values, "borrower_id_number", 32, required=False),
+        borrower_id_number=csv_rows.id_number(values, "borrower_id_number"),
         borrower_phone=csv_rows.phone(values, "borrower_phone"),
         borrower_timezone=borrower_timezone,
         principal=csv_rows.money(values, "principal"),

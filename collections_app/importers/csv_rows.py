@@ -12,9 +12,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum.cn import ric
 
+from audit.bounds import reported_moment_error
 from collections_app.masking import mask_phone
-from collections_app.models.accounts import e164_validator
+from collections_app.models.accounts import e164_validator, resident_id_validator
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Read as `csv_rows.PROGRESS_EVERY` by the other modules of the package, so that one value (and a test's
@@ -136,7 +138,11 @@ def date(values: dict[str, str], column: str) -> datetime.date | None:
 
 
 def moment(values: dict[str, str], column: str, *, required: bool) -> datetime.datetime | None:
-    """An ISO 8601 date-time; without an offset it is read in the lender's time zone (`TIME_ZONE`)."""
+    """An ISO 8601 date-time; without an offset it is read in the lender's time zone (`TIME_ZONE`).
+
+    Every moment an import carries is one the core system saw happen (a consent, a payment): it lies from
+    2000-01-01 to five minutes from now (`audit.bounds`).
+    """
     raw = values[column]
     if not raw:
         if required:
@@ -148,7 +154,22 @@ def moment(values: dict[str, str], column: str, *, required: bool) -> datetime.d
         raise ValueError(_("%(c)s is not an ISO 8601 date-time: %(v)r") % {"c": column, "v": raw}) from None
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    if (error := reported_moment_error(parsed)) is not None:
+        raise ValueError(_("%(c)s is out of bounds: %(v)r. %(e)s") % {"c": column, "v": raw, "e": error.messages[0]})
     return parsed
+
+
+def id_number(values: dict[str, str], column: str) -> str:
+    """The column as a Chinese resident ID number in its compact form (a lower-case x made upper); may be empty."""
+    value = text(values, column, 32, required=False)
+    if not value:
+        return ""
+    compact = ric.compact(value)
+    try:
+        resident_id_validator(compact)
+    except ValidationError as error:
+        raise ValueError(_("%(c)s: %(e)s (%(v)r)") % {"c": column, "e": error.messages[0], "v": value}) from None
+    return compact
 
 
 def phone(values: dict[str, str], column: str) -> str:

@@ -77,6 +77,14 @@ def message_target(message: Message) -> ContactTarget:
     )
 
 
+# A policy's promise grace and horizon (days): what a promise's pause depends on.
+PromiseTerms = tuple[int, int]
+
+
+def _promise_terms(policy: PolicyVersion) -> PromiseTerms:
+    return policy.promise_grace_days, policy.promise_horizon_days
+
+
 @dataclass(frozen=True)
 class _AccountState:
     unpaid_due_date: datetime.date | None
@@ -89,9 +97,10 @@ class ContactBook:
 
     ceased: set[int] = field(default_factory=set)
     flags: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
-    # By (account id, promise grace days); accounts of a target without an account are listed by borrower.
-    accounts: dict[tuple[int, int], _AccountState] = field(default_factory=dict)
-    by_borrower: dict[tuple[int, int], list[_AccountState]] = field(default_factory=lambda: defaultdict(list))
+    # By (account id, promise terms); accounts of a target without an account are listed by borrower. A pause
+    # depends on the policy's grace and horizon.
+    accounts: dict[tuple[int, PromiseTerms], _AccountState] = field(default_factory=dict)
+    by_borrower: dict[tuple[int, PromiseTerms], list[_AccountState]] = field(default_factory=lambda: defaultdict(list))
     stopped: set[tuple[int, str]] = field(default_factory=set)
     opted_out: set[str] = field(default_factory=set)
     # Messages handed per local day, by (borrower, channel).
@@ -105,11 +114,11 @@ class ContactBook:
     voice: dict[tuple[int, int | None], list[datetime.date]] = field(default_factory=lambda: defaultdict(list))
 
     def _account(self, target: ContactTarget) -> _AccountState:
-        grace = target.policy.promise_grace_days
+        terms = _promise_terms(target.policy)
         if target.account_id is not None:
-            return self.accounts.get((target.account_id, grace), _AccountState(None, False))
+            return self.accounts.get((target.account_id, terms), _AccountState(None, False))
         # A message about no one account speaks of the borrower's debt: any unpaid account, any pause counts.
-        unpaid = [s for s in self.by_borrower[(target.borrower_id, grace)] if s.unpaid_due_date is not None]
+        unpaid = [s for s in self.by_borrower[(target.borrower_id, terms)] if s.unpaid_due_date is not None]
         if not unpaid:
             return _AccountState(None, False)
         return _AccountState(min(s.unpaid_due_date for s in unpaid), any(s.paused for s in unpaid))
@@ -152,16 +161,19 @@ class ContactBook:
 
 
 def _load_accounts(book: ContactBook, targets: Sequence[ContactTarget], today: datetime.date) -> None:
-    """The states of the targets' accounts, one query per promise grace in use (in practice one)."""
-    by_grace: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    """The states of the targets' accounts, one query per promise terms in use (in practice one)."""
+    by_terms: dict[PromiseTerms, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
     for target in targets:
-        accounts, borrowers = by_grace[target.policy.promise_grace_days]
+        accounts, borrowers = by_terms[_promise_terms(target.policy)]
         if target.account_id is not None:
             accounts.add(target.account_id)
         else:
             borrowers.add(target.borrower_id)
-    for grace, (accounts, borrowers) in by_grace.items():
-        paused = ExpressionWrapper(escalation_paused_q(today=today, grace_days=grace), output_field=BooleanField())
+    for terms, (accounts, borrowers) in by_terms.items():
+        grace, horizon = terms
+        paused = ExpressionWrapper(
+            escalation_paused_q(today=today, grace_days=grace, horizon_days=horizon), output_field=BooleanField()
+        )
         rows = (
             LoanAccount.objects.filter(Q(pk__in=accounts) | Q(borrower_id__in=borrowers))
             .annotate(paused=paused)
@@ -171,9 +183,9 @@ def _load_accounts(book: ContactBook, targets: Sequence[ContactTarget], today: d
             state = _AccountState(due, bool(is_paused))
             if ceased_at is not None:
                 book.ceased.add(borrower_id)
-            book.accounts[(pk, grace)] = state
+            book.accounts[(pk, terms)] = state
             if borrower_id in borrowers:
-                book.by_borrower[(borrower_id, grace)].append(state)
+                book.by_borrower[(borrower_id, terms)].append(state)
 
 
 def _load_calls(book: ContactBook, targets: Sequence[ContactTarget], now: datetime.datetime) -> None:

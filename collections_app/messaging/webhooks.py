@@ -2,12 +2,16 @@
 
 Both are signed: `X-Signature: sha256=<hex HMAC-SHA256 of "<X-Timestamp>.<body>">` with
 GATEWAY_WEBHOOK_SECRET; a timestamp more than 300 s away or a signature already used is refused (401).
+A signed body is still input: it must be strict JSON (no NaN), an object of text the database can store (no
+NUL, no lone surrogate, in keys or values, at any depth), its moments within `audit.bounds`; anything else
+is malformed (400), however deeply it nests.
 """
 
 import datetime
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -18,12 +22,15 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from audit.bounds import reported_moment_error
 from collections_app.messaging.inbound import inbound_sms_take
 from collections_app.messaging.receipts import message_receipt_take
 from collections_app.models import InboundReply, Message, WebhookSignature
 from collections_app.models.accounts import e164_validator
 
 MAX_CLOCK_SKEW_SECONDS = 300
+# PostgreSQL stores no NUL in text, and UTF-8 has no lone surrogate: a string holding either cannot be kept.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def signature_for(secret: str, timestamp: str, body: bytes) -> str:
@@ -51,7 +58,7 @@ def _parse_moment(value: Any) -> datetime.datetime | None:
         moment = parse_datetime(value)
     except ValueError:
         return None
-    if moment is None or moment.tzinfo is None:
+    if moment is None or moment.tzinfo is None or reported_moment_error(moment) is not None:
         return None
     return moment
 
@@ -66,6 +73,39 @@ def _storable_text(value: Any) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _refuse_constant(name: str) -> None:
+    """json's hook for NaN and Infinity, which JSON itself does not have."""
+    raise ValueError(f"not JSON: {name}")
+
+
+def _storable(payload: object) -> bool:
+    """Whether every key and string in the parsed body is text the database can store; walked without recursion,
+    so a body nested as deep as the parser allowed is checked as cheaply as a flat one."""
+    pending = [payload]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and UNSTORABLE_TEXT.search(value):
+            return False
+    return True
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object of storable text; None for a malformed body."""
+    try:
+        payload = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack, which is no gateway's body.
+        return None
+    if not isinstance(payload, dict) or not _storable(payload):
+        return None
+    return payload
 
 
 def _signed_json(request: HttpRequest, endpoint: str) -> tuple[dict[str, Any] | None, HttpResponse | None]:
@@ -84,11 +124,8 @@ def _signed_json(request: HttpRequest, endpoint: str) -> tuple[dict[str, Any] | 
             WebhookSignature.objects.create(signature=header.removeprefix("sha256=")[:64], endpoint=endpoint)
     except IntegrityError:
         return None, HttpResponse(status=401)
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return None, HttpResponse(status=400)
-    if not isinstance(payload, dict):
+    payload = _json_object(request.body)
+    if payload is None:
         return None, HttpResponse(status=400)
     return payload, None
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Length
@@ -10,13 +11,25 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from stdnum.cn import ric
 
+from audit.bounds import reported_moment_validator
 from collections_app.models.profiles import PolicyProfile
 
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form, e.g. +8613800000000."))
 money_validators = [MinValueValidator(Decimal("0"))]
 # Overriding the contact gate when logging a call needs a reason at least this long (CONTRACT.md).
 OVERRIDE_REASON_MIN_LENGTH = 20
+
+
+def resident_id_validator(value: str) -> None:
+    """A Chinese resident ID number (GB 11643-1999) in its compact form: 18 characters, a real birth date and
+    region, and the check digit right (python-stdnum). It is the only kind of ID number the app keeps."""
+    if value != ric.compact(value) or not ric.is_valid(value):
+        raise ValidationError(
+            _("Enter a valid Chinese resident ID number: 18 characters whose last one is the right check digit."),
+            code="invalid_id_number",
+        )
 
 
 class Portfolio(models.Model):
@@ -42,7 +55,7 @@ class Borrower(models.Model):
 
     external_ref = models.CharField(_("borrower reference"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True, validators=[resident_id_validator])
     phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator])
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     cease_requested_at = models.DateTimeField(_("asked communication to cease at"), null=True, blank=True)
@@ -134,7 +147,9 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator])
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     consent_basis = models.CharField(_("consent basis"), max_length=200, blank=True)
-    consent_at = models.DateTimeField(_("consent recorded at"), null=True, blank=True)
+    consent_at = models.DateTimeField(
+        _("consent recorded at"), null=True, blank=True, validators=[reported_moment_validator]
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -152,7 +167,7 @@ class Payment(models.Model):
     """A payment the core system reported; `reference` makes imports idempotent."""
 
     account = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="payments")
-    paid_at = models.DateTimeField(_("paid at"))
+    paid_at = models.DateTimeField(_("paid at"), validators=[reported_moment_validator])
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     reference = models.CharField(_("reference"), max_length=64, unique=True)
 
@@ -225,7 +240,7 @@ class RepaymentPlan(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.INSTALMENTS)
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PROPOSED)
     # When the borrower agreed to the plan with the officer: the proposal's time.
-    agreed_at = models.DateTimeField(_("agreed at"))
+    agreed_at = models.DateTimeField(_("agreed at"), validators=[reported_moment_validator])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
     )
@@ -292,7 +307,7 @@ class PlanInstalment(models.Model):
     plan = models.ForeignKey(RepaymentPlan, on_delete=models.PROTECT, related_name="instalments")
     due_date = models.DateField(_("due date"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
-    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, validators=[reported_moment_validator])
 
     class Meta:
         verbose_name = _("instalment")

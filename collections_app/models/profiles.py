@@ -3,8 +3,11 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
 
 
 class PolicyProfile(models.Model):
@@ -25,6 +28,32 @@ class PolicyProfile(models.Model):
     def current_version(self) -> "PolicyVersion":
         """The newest version: the one in force."""
         return self.versions.order_by("-version").first()
+
+
+# Every count of days (or hours, or a DPD) a version holds, as (lowest, highest): the rules add and subtract them
+# from today, so each must keep that arithmetic inside the calendar; ten years is beyond any policy's need.
+# `PolicyVersion.clean` reports a value outside as a field error, and one constraint holds them in the database.
+TEN_YEARS = 3650
+NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
+    "sms_repeat_from_dpd": (0, TEN_YEARS),
+    "sms_repeat_every_days": (1, TEN_YEARS),
+    "in_app_from_dpd": (-TEN_YEARS, TEN_YEARS),
+    "call_task_from_dpd": (-TEN_YEARS, TEN_YEARS),
+    "call_attempts_window_days": (0, TEN_YEARS),
+    "no_calls_after_conversation_days": (0, TEN_YEARS),
+    "promise_grace_days": (0, 30),
+    "promise_horizon_days": (1, 365),
+    "family_min_dpd": (0, TEN_YEARS),
+    "failed_attempts_window_days": (0, TEN_YEARS),
+    "broken_promises_window_days": (0, TEN_YEARS),
+    "contact_interval_days": (0, TEN_YEARS),
+    "contacts_window_days": (0, TEN_YEARS),
+    "approval_send_hours": (0, 24 * TEN_YEARS),
+    "decision_expiry_days": (0, TEN_YEARS),
+    "queue_overdue_hours": (0, 24 * TEN_YEARS),
+}
+# The ladder's day lists: DPDs from ten years before the due date to ten years after.
+DAY_LIST_FIELDS = ("reminder_days", "sms_days")
 
 
 def _default_pre_due_days() -> list[int]:
@@ -71,6 +100,10 @@ class PolicyVersion(models.Model):
         _("no calls for N days after a conversation"), default=0
     )
     promise_grace_days = models.PositiveIntegerField(_("promise grace (days)"), default=1)
+    # A promise lies at most this many days ahead of the day it is made, and pauses escalation no longer.
+    promise_horizon_days = models.PositiveIntegerField(
+        _("promise horizon (days)"), default=DEFAULT_PROMISE_HORIZON_DAYS
+    )
     # Family-contact eligibility.
     family_min_dpd = models.PositiveIntegerField(_("family contact from DPD"), default=30)
     failed_attempts_min = models.PositiveIntegerField(_("failed attempts"), default=5)
@@ -115,10 +148,38 @@ class PolicyVersion(models.Model):
                 condition=~models.Q(opt_out_line="") & ~models.Q(opt_out_line_en=""),
                 name="policy_opt_out_lines_set",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    *(
+                        models.Q(**{f"{name}__gte": low, f"{name}__lte": high})
+                        for name, (low, high) in NUMBER_BOUNDS.items()
+                    )
+                ),
+                name="policy_numbers_within_the_calendar",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.profile.code} v{self.version}"
+
+    def clean(self) -> None:
+        """Each count of days or hours within NUMBER_BOUNDS, each ladder day list a list of DPDs within ten years."""
+        errors: dict[str, str] = {}
+        for name, (low, high) in NUMBER_BOUNDS.items():
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                errors[name] = _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
+        for name in DAY_LIST_FIELDS:
+            days = getattr(self, name)
+            if not isinstance(days, list) or not all(
+                type(day) is int and -TEN_YEARS <= day <= TEN_YEARS for day in days
+            ):
+                errors[name] = _("Enter a list of whole numbers from %(low)d to %(high)d.") % {
+                    "low": -TEN_YEARS,
+                    "high": TEN_YEARS,
+                }
+        if errors:
+            raise ValidationError(errors)
 
     def opt_out_line_for(self, language: str) -> str:
         """The opt-out line in `language`; in the profile's message language when it has none in that one."""

@@ -114,13 +114,21 @@ def portfolios_list() -> list[Portfolio]:
     return list(Portfolio.objects.order_by("code"))
 
 
-def grace_days_subquery(profile_ref: str) -> Subquery:
-    """The promise grace of the policy version in force for the referenced profile."""
-    return Subquery(
-        PolicyVersion.objects.filter(profile_id=OuterRef(profile_ref))
-        .order_by("-version")
-        .values("promise_grace_days")[:1]
-    )
+def promise_terms_subqueries(profile_ref: str) -> dict[str, Subquery]:
+    """The promise grace and horizon of the policy version in force for the referenced profile, as annotations
+    `grace_days` and `horizon_days`."""
+    in_force = PolicyVersion.objects.filter(profile_id=OuterRef(profile_ref)).order_by("-version")
+    return {
+        "grace_days": Subquery(in_force.values("promise_grace_days")[:1]),
+        "horizon_days": Subquery(in_force.values("promise_horizon_days")[:1]),
+    }
+
+
+def promise_terms_of(account: LoanAccount) -> tuple[int, int]:
+    """The (grace, horizon) an account annotated by `promise_terms_subqueries` carries, or the defaults."""
+    grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
+    horizon = account.horizon_days if account.horizon_days is not None else policy.DEFAULT_PROMISE_HORIZON_DAYS
+    return grace, horizon
 
 
 def _local_date(moment: datetime.datetime) -> datetime.date:
@@ -250,7 +258,7 @@ def loan_account_detail_get(
     `scope` replaces the caseload for readers of other accounts (the team lead's accounts of their team).
     """
     account = _account_for_detail(loan_accounts_for_user(user) if scope is None else scope, account_id)
-    grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
+    grace, horizon = promise_terms_of(account)
     dpd = days_past_due(account.oldest_unpaid_due_date, today)
 
     contacts = [
@@ -260,7 +268,7 @@ def loan_account_detail_get(
         .order_by("pk")
     ]
     payments = list(account.payments.order_by("-paid_at", "-pk"))
-    promises = _promise_rows(account, payments, today, grace)
+    promises = _promise_rows(account, payments, today, grace, horizon)
     plans = _plan_rows(account, today)
     flags = list(account.flags.select_related("opened_by", "closed_by").order_by("-opened_at"))
     open_flags = {flag.kind for flag in flags if flag.is_open}
@@ -320,7 +328,7 @@ def _call_now(account: LoanAccount, contacts: list[Contact], now: datetime.datet
 
 
 def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str) -> LoanAccount:
-    """The account with its borrower, portfolio, profile, promise grace and open call tasks; Http404 outside `scope`."""
+    """The account with its borrower, portfolio, profile, promise terms and open call tasks; Http404 outside `scope`."""
     # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
     open_call_tasks = (
         CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
@@ -331,14 +339,16 @@ def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str) -> 
     )
     return get_or_404(
         scope.select_related("borrower", "portfolio__policy_profile").annotate(
-            grace_days=grace_days_subquery("portfolio__policy_profile_id"),
+            **promise_terms_subqueries("portfolio__policy_profile_id"),
             open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),
         ),
         account_id,
     )
 
 
-def _promise_rows(account: LoanAccount, payments: list[Payment], today: datetime.date, grace: int) -> list[PromiseRow]:
+def _promise_rows(
+    account: LoanAccount, payments: list[Payment], today: datetime.date, grace: int, horizon: int
+) -> list[PromiseRow]:
     """The account's promises, newest first, each with its status given the payments."""
     payment_facts = [policy.PaymentFact(_local_date(p.paid_at), p.amount) for p in payments]
     return [
@@ -351,6 +361,7 @@ def _promise_rows(account: LoanAccount, payments: list[Payment], today: datetime
                 payments=payment_facts,
                 today=today,
                 grace_days=grace,
+                horizon_days=horizon,
             ),
         )
         for promise in account.promises.select_related("created_by").order_by("-created_at", "-pk")

@@ -29,9 +29,10 @@ from collections_app.models import (
 from collections_app.selectors.accounts import (
     JSONArrayAgg,
     User,
-    grace_days_subquery,
     json_date,
     loan_accounts_for_user,
+    promise_terms_of,
+    promise_terms_subqueries,
 )
 
 CASELOAD_PAGE_SIZE = 50
@@ -289,7 +290,7 @@ def _caseload_rows_query(
                 .order_by("due_date")
                 .values("due_date")[:1]
             ),
-            grace_days=grace_days_subquery("portfolio__policy_profile_id"),
+            **promise_terms_subqueries("portfolio__policy_profile_id"),
         )
         .order_by(*order)
     )
@@ -330,7 +331,7 @@ def _payments_since_promises(accounts: list[LoanAccount]) -> dict[int, list[poli
 
 
 def _caseload_row(account: LoanAccount, today: datetime.date, payments: list[policy.PaymentFact]) -> CaseloadRow:
-    grace = account.grace_days if account.grace_days is not None else policy.DEFAULT_PROMISE_GRACE_DAYS
+    grace, horizon = promise_terms_of(account)
     promise = None
     if account.promise_created_at is not None:
         promise = policy.promise_status(
@@ -340,6 +341,7 @@ def _caseload_row(account: LoanAccount, today: datetime.date, payments: list[pol
             payments=payments,
             today=today,
             grace_days=grace,
+            horizon_days=horizon,
         )
     plan = None
     if account.plan_active:

@@ -10,9 +10,22 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Mod, TruncDate
+from django.db.models import (
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least, Mod, TruncDate
 
+from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
 from collections_app.dpd import DaysPastDue
 from collections_app.messaging.firewall.modes import FirewallProfile, firewall_profile_get
 from collections_app.models import (
@@ -62,8 +75,14 @@ def _lender_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def pending_promise_q(*, today: datetime.date, grace_days: int, account_ref: str = "pk") -> Exists:
-    """SQL of `policy.promise_status(...) == PENDING` for any promise of the account."""
+def pending_promise_q(
+    *, today: datetime.date, grace_days: int, horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS, account_ref: str = "pk"
+) -> Exists:
+    """SQL of `policy.promise_status(...) == PENDING` for any promise of the account.
+
+    The deadline is `policy.promise_deadline`: the promised date, but no later than the horizon from the day the
+    promise was made, plus the grace; a promise dated 9999-12-31 thus never reaches the calendar's end.
+    """
     zone = _lender_zone()
     paid_since = (
         Payment.objects.filter(account=OuterRef("account_id"))
@@ -75,14 +94,18 @@ def pending_promise_q(*, today: datetime.date, grace_days: int, account_ref: str
         .values("total")
     )
     decimal = DecimalField(max_digits=14, decimal_places=2)
+    made_on = TruncDate("created_at", tzinfo=zone)
+    latest_date = Least(F("promised_date"), made_on + datetime.timedelta(days=horizon_days), output_field=DateField())
     promises = (
+        # The promised date bounds the deadline from above: a filter the account's promises can be cut down by.
         PromiseToPay.objects.filter(
             account=OuterRef(account_ref), promised_date__gte=today - datetime.timedelta(days=grace_days)
         )
         .annotate(
-            made_on=TruncDate("created_at", tzinfo=zone),
-            deadline=F("promised_date") + datetime.timedelta(days=grace_days),
+            made_on=made_on,
+            deadline=ExpressionWrapper(latest_date + datetime.timedelta(days=grace_days), output_field=DateField()),
         )
+        .filter(deadline__gte=today)
         .annotate(paid=Coalesce(Subquery(paid_since, output_field=decimal), Value(0, output_field=decimal)))
         .filter(paid__lt=F("amount"))
     )
@@ -106,9 +129,10 @@ def borrower_flagged_q(*, borrower_ref: str = "borrower_id") -> Exists:
     return Exists(BorrowerFlag.objects.filter(borrower=OuterRef(borrower_ref), closed_at__isnull=True))
 
 
-def escalation_paused_q(*, today: datetime.date, grace_days: int) -> Q:
+def escalation_paused_q(*, today: datetime.date, grace_days: int, horizon_days: int) -> Q:
     """SQL of `policy.escalation_pause(...).paused` over LoanAccount rows."""
-    return Q(pending_promise_q(today=today, grace_days=grace_days)) | Q(kept_plan_q(today=today)) | Q(open_flag_q())
+    pending = pending_promise_q(today=today, grace_days=grace_days, horizon_days=horizon_days)
+    return Q(pending) | Q(kept_plan_q(today=today)) | Q(open_flag_q())
 
 
 # How far ahead of the due date the ladder looks (DOMAIN.md: due within 3 days).
@@ -127,7 +151,11 @@ def ladder_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[Loa
             oldest_unpaid_due_date__lte=today + datetime.timedelta(days=LOOKAHEAD_DAYS),
             borrower__cease_requested_at__isnull=True,
         )
-        .exclude(escalation_paused_q(today=today, grace_days=policy.promise_grace_days))
+        .exclude(
+            escalation_paused_q(
+                today=today, grace_days=policy.promise_grace_days, horizon_days=policy.promise_horizon_days
+            )
+        )
         .exclude(borrower_flagged_q())
         .annotate(
             ladder_dpd=DaysPastDue(today),

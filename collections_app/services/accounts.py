@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from access.roles import CASE_OFFICER
 from audit.record import audit_record, audit_record_many, person_key
-from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal
+from collections_app.account_rules import RevealPurpose, RevealTarget, promise_terms_errors, reveal_purpose_refusal
 from collections_app.dpd import lender_today
 from collections_app.messaging.contact_facts import CallSubject, call_decisions
 from collections_app.messaging.contact_gate import ContactDecision
@@ -27,6 +27,7 @@ from collections_app.models import (
     PromiseToPay,
     UserPreference,
 )
+from collections_app.selectors.profiles import policy_version_for_account
 from collections_app.services.call_tasks import call_task_set_closed, call_tasks_cancel_not_due
 
 WORK_PERMISSION = "work_loanaccount"
@@ -231,10 +232,20 @@ def _close_call_tasks(interaction: Interaction, account: LoanAccount, officer: A
 def promise_create(
     *, account: LoanAccount, officer: AbstractBaseUser, promised_date: datetime.date, amount: Decimal
 ) -> PromiseToPay:
-    """Record a borrower's promise to pay `amount` by `promised_date`."""
-    if amount <= 0:
-        raise ValidationError({"amount": _("The amount must be greater than zero.")})
+    """Record a borrower's promise to pay `amount` by `promised_date`: within the profile's horizon, at most
+    what is outstanding."""
     with transaction.atomic():
+        # Locked: the outstanding balance the amount is checked against must not change before the write.
+        locked = LoanAccount.objects.select_for_update().get(pk=account.pk)
+        policy = policy_version_for_account(locked)
+        if errors := promise_terms_errors(
+            promised_date=promised_date,
+            amount=amount,
+            outstanding=locked.outstanding,
+            today=lender_today(),
+            horizon_days=policy.promise_horizon_days,
+        ):
+            raise ValidationError(errors)
         promise = PromiseToPay(account=account, created_by=officer, promised_date=promised_date, amount=amount)
         promise.full_clean()
         promise.save()

@@ -24,7 +24,7 @@ from audit.models import AuditEvent
 from collections_app import account_rules as rules
 from collections_app.dpd import lender_today
 from collections_app.models import Interaction, Message, Payment, PolicyVersion, PromiseToPay
-from collections_app.selectors.accounts import grace_days_subquery
+from collections_app.selectors.accounts import promise_terms_of, promise_terms_subqueries
 from collections_app.team.figures import FigureLink, FigureTable
 
 # How much of a suppression reason names its figure (OfficerDayActivity.key holds 48 characters).
@@ -155,10 +155,8 @@ def promises_due(
     )
     if officer_ids is not None:
         candidates = candidates.filter(created_by_id__in=officer_ids)
-    promises = list(candidates.annotate(grace=grace_days_subquery("account__portfolio__policy_profile_id")))
-    due = [
-        promise for promise in promises if start <= rules.promise_deadline(promise.promised_date, _grace(promise)) < end
-    ]
+    promises = list(candidates.annotate(**promise_terms_subqueries("account__portfolio__policy_profile_id")))
+    due = [promise for promise in promises if start <= _deadline(promise) < end]
     payments: dict[int, list[rules.PaymentFact]] = {}
     if due:
         earliest = min(promise.created_at for promise in due) - datetime.timedelta(days=1)
@@ -173,16 +171,20 @@ def promises_due(
                 amount=promise.amount,
                 made_on=lender_today(promise.created_at),
                 payments=payments.get(promise.account_id, []),
-                today=rules.promise_deadline(promise.promised_date, _grace(promise)) + datetime.timedelta(days=1),
-                grace_days=_grace(promise),
+                today=_deadline(promise) + datetime.timedelta(days=1),
+                grace_days=promise_terms_of(promise)[0],
+                horizon_days=promise_terms_of(promise)[1],
             ),
         )
         for promise in due
     ]
 
 
-def _grace(promise: PromiseToPay) -> int:
-    return promise.grace if promise.grace is not None else rules.DEFAULT_PROMISE_GRACE_DAYS
+def _deadline(promise: PromiseToPay) -> datetime.date:
+    """The promise's last day under its policy's grace and horizon (annotated by `promise_terms_subqueries`)."""
+    grace, horizon = promise_terms_of(promise)
+    made_on = lender_today(promise.created_at)
+    return rules.promise_deadline(promise.promised_date, grace, made_on=made_on, horizon_days=horizon)
 
 
 def _promise_due_rows(window: DayWindow) -> Iterable[ActivityRow]:

@@ -1,10 +1,12 @@
 """Hostile input: imports, webhooks and the firewall are fuzzed; stored text renders escaped; CSV cells are inert."""
 
 import csv
+import datetime
 import io
 import itertools
 import json
 import time
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,7 @@ from tests.factories import make_account, make_contact, make_portfolio, make_use
 from tests.review.conftest import add_failed_attempts, make_family_template
 
 pytestmark = pytest.mark.django_db
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 FUZZ = hypothesis_settings(
     max_examples=40,
@@ -182,14 +185,28 @@ def post_hook(client: Client, endpoint: str, body: bytes, *, secret: str = "hook
 
 
 def _moment(value: object) -> bool:
-    """Whether a webhook would take `value` as its moment: an ISO 8601 string with an offset."""
+    """Whether a webhook would take `value` as its moment: an ISO 8601 string with an offset, from 2000-01-01 to
+    five minutes from now."""
     if not isinstance(value, str):
         return False
     try:
         moment = parse_datetime(value)
     except ValueError:
         return False
-    return moment is not None and moment.tzinfo is not None
+    if moment is None or moment.tzinfo is None:
+        return False
+    return datetime.datetime(2000, 1, 1, tzinfo=SHANGHAI) <= moment <= timezone.now() + datetime.timedelta(minutes=5)
+
+
+def _storable(value: object) -> bool:
+    """Whether every key and string in a parsed body is text PostgreSQL can keep: no NUL, no lone surrogate."""
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= character <= "\udfff" for character in value)
+    return True
 
 
 def _e164(value: object) -> bool:
@@ -204,7 +221,7 @@ def _e164(value: object) -> bool:
 
 def inbound_status(payload: object) -> int:
     """The inbound hook's answer to a signed body that parsed as `payload`: 204 only for a well-formed SMS."""
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not _storable(payload):
         return 400
     well_formed = _e164(payload.get("from")) and isinstance(payload.get("text"), str)
     return 204 if well_formed and _moment(payload.get("received_at")) else 400
@@ -212,17 +229,22 @@ def inbound_status(payload: object) -> int:
 
 def receipt_status(payload: object) -> int:
     """The receipt hook's answer: 204 only for a key, a forward status and a moment."""
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not _storable(payload):
         return 400
     key = payload.get("idempotency_key")
     known = payload.get("status") in ("sent", "delivered", "failed")
     return 204 if isinstance(key, str) and key and known and _moment(payload.get("at")) else 400
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(name)
+
+
 def parsed(body: bytes) -> object:
+    """The body as strict JSON (no NaN or Infinity), or None."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(body, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from collections_app import account_rules as rules
 from collections_app.models import LoanAccount, PromiseToPay, RepaymentPlan
-from collections_app.selectors.profiles import kept_plan_q, pending_promise_q
+from collections_app.selectors.profiles import kept_plan_q, ladder_accounts, pending_promise_q
 from tests.factories import make_account, make_payment, make_plan
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 3, 10)
+FAR = datetime.date(9999, 12, 31)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -83,3 +84,28 @@ def test_kept_plan_in_sql_matches_the_pure_rule(officer, status, instalments):
     ).kept
     in_sql = LoanAccount.objects.filter(pk=account.pk).filter(kept_plan_q(today=TODAY)).exists()
     assert in_sql == expected
+
+
+@pytest.mark.parametrize("made_days_ago", [0, 29, 30, 31, 32, 400])
+@pytest.mark.parametrize("promised", [TODAY + datetime.timedelta(days=730), FAR])
+def test_a_promise_beyond_the_horizon_pauses_escalation_until_the_horizon_only(
+    officer, made_days_ago: int, promised: datetime.date
+) -> None:
+    made_on = TODAY - datetime.timedelta(days=made_days_ago)
+    account = make_account(today=TODAY, dpd=45)
+    with time_machine.travel(datetime.datetime.combine(made_on, datetime.time(10), tzinfo=SHANGHAI), tick=False):
+        PromiseToPay.objects.create(account=account, promised_date=promised, amount=Decimal("1"), created_by=officer)
+    policy = account.portfolio.policy_profile.current_version
+    in_python = rules.promise_status(
+        promised_date=promised,
+        amount=Decimal("1"),
+        made_on=made_on,
+        payments=[],
+        today=TODAY,
+        grace_days=policy.promise_grace_days,
+        horizon_days=policy.promise_horizon_days,
+    ).is_pending
+    # Paused from the day it was made through the horizon and the day of grace after it; never for years.
+    assert in_python == (made_days_ago <= 31)
+    in_sql = not ladder_accounts(policy, TODAY).filter(pk=account.pk).exists()
+    assert in_sql == in_python
