@@ -10,6 +10,7 @@ fuzzed without editing this file.
 import datetime
 import urllib.parse
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -17,16 +18,15 @@ from django.apps import apps
 from django.db import connection
 from django.test import Client
 from django.urls import get_resolver
-from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from access.models import AccessChange
 from collections_app.dpd import lender_today
-from collections_app.models import LoanAccount, Payment, PlanInstalment, PromiseToPay, RepaymentPlan
+from collections_app.models import LoanAccount, Payment, PromiseToPay
 from tests.conftest import signed_in
-from tests.factories import make_account
+from tests.factories import make_account, make_plan
 from tests.security.routes import build, walk_routes
 from tests.security.test_idor_sweep import NOT_WALKED, World, admin_pages, own_values, world  # noqa: F401 - `world` is a fixture
 
@@ -275,8 +275,9 @@ def test_every_page_of_every_role_opens_with_dates_stored_at_the_ends_of_the_cal
     of the calendar, a plan instalment and payments there too. No page answers 500 over them."""
     account = world.own.account
     PromiseToPay.objects.create(account=account, promised_date=datetime.date.max, amount=1, created_by=world.alice)
-    plan = RepaymentPlan.objects.create(account=account, agreed_at=timezone.now(), created_by=world.alice)
-    PlanInstalment.objects.create(plan=plan, due_date=datetime.date.max, amount=1)
+    # On an account of its own: the account's history already holds its one open plan.
+    planned = make_account(world.alice, portfolio=account.portfolio, account_number="EDGE-PLAN")
+    make_plan(planned, world.alice, instalments=[(datetime.date.max, Decimal(1))])
     for number, due in enumerate((datetime.date.min, datetime.date.max)):
         extreme = make_account(world.alice, portfolio=account.portfolio, account_number=f"EDGE-{number}")
         LoanAccount.objects.filter(pk=extreme.pk).update(oldest_unpaid_due_date=due)
