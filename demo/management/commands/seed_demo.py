@@ -16,6 +16,7 @@ from collections_app.dpd import lender_today
 from collections_app.models import LoanAccount
 from demo import accounts as demo
 from demo.access_demo import seed_access_demo
+from demo.alive import demo_bring_alive
 from demo.family_contact import seed_family_contact_demo
 from demo.team_desk import seed_team_desk_demo
 from demo.totp_devices import demo_totp_devices_enrol
@@ -56,6 +57,9 @@ class Command(BaseCommand):
             access = seed_access_demo(created=created)
             team = seed_team_desk_demo(users=demo.demo_users(), now=now, today=today)
             devices = demo_totp_devices_enrol(users=created.values())
+        # On the first seed, after the data is committed, as the schedule would run on it: the ladder, the relay,
+        # the seal, a verify. A later seed leaves that to the schedule (it creates nothing).
+        alive = demo_bring_alive(now=now) if sum(accounts.created.values()) else {}
         self.stdout.write(f"Demo users created: {', '.join(created) or 'none'}")
         self.stdout.write(f"Demo accounts: {accounts}")
         self.stdout.write("Demo history: " + ", ".join(f"{n} {name}" for name, n in history.items()))
@@ -63,3 +67,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo TOTP devices created: {devices}")
         self.stdout.write("Demo access data created: " + ", ".join(f"{n} {name}" for name, n in access.items()))
         self.stdout.write("Team lead's desk: " + ", ".join(f"{n} {name}" for name, n in team.items()))
+        self.stdout.write("Today's run: " + ", ".join(f"{n} {name}" for name, n in alive.items()))
