@@ -1,4 +1,5 @@
-"""RFC 9162 (Certificate Transparency 2.0) Merkle tree hashing, inclusion proofs and an incremental frontier."""
+"""RFC 9162 (Certificate Transparency 2.0) Merkle tree hashing, inclusion and consistency proofs, and an
+incremental frontier."""
 
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -80,6 +81,71 @@ def root_from_inclusion_path(index: int, tree_size: int, leaf: bytes, path: Sequ
     return r
 
 
+def _consistency_ranges(old_size: int, lo: int, hi: int, whole: bool, out: list[tuple[int, int]]) -> None:
+    """SUBPROOF(m, D[lo:hi], b) of RFC 9162 section 2.1.4.1, as the leaf ranges whose MTH it lists."""
+    if old_size == hi - lo:
+        if not whole:
+            out.append((lo, hi))
+        return
+    k = _largest_power_of_two_below(hi - lo)
+    if old_size <= k:
+        _consistency_ranges(old_size, lo, lo + k, whole, out)
+        out.append((lo + k, hi))
+    else:
+        _consistency_ranges(old_size - k, lo + k, hi, False, out)
+        out.append((lo, lo + k))
+
+
+def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [lo, hi) whose MTH make up PROOF(old_size, D[new_size]), in RFC 9162 order.
+
+    Each range lies wholly inside the old tree (then it is one of the old tree's perfect subtrees, its
+    frontier) or wholly after it, so a proof needs only the old tree's frontier and the new leaves.
+    """
+    if not 0 < old_size <= new_size:
+        raise ValueError("a consistency proof needs 0 < old size <= new size")
+    ranges: list[tuple[int, int]] = []
+    _consistency_ranges(old_size, 0, new_size, True, ranges)
+    return ranges
+
+
+def consistency_path(hashes: Sequence[bytes], old_size: int) -> list[bytes]:
+    """PROOF(old_size, D[n]) of RFC 9162 section 2.1.4.1 over already-hashed leaves held in memory."""
+    return [_subtree_root(hashes, lo, hi) for lo, hi in consistency_ranges(old_size, len(hashes))]
+
+
+def consistency_holds(old_size: int, new_size: int, old_root: bytes, new_root: bytes, path: Sequence[bytes]) -> bool:
+    """Whether `path` proves the tree of `new_size` leaves with `new_root` extends the one of `old_size` with
+    `old_root` (RFC 9162 section 2.1.4.2; equal sizes hold with an empty path and equal roots)."""
+    if not 0 < old_size <= new_size or any(len(node) != HASH_SIZE for node in path):
+        return False
+    if old_size == new_size:
+        return not path and old_root == new_root
+    if not path:
+        return False
+    nodes = list(path)
+    if old_size & (old_size - 1) == 0:  # an exact power of 2: the old root is itself a node of the proof
+        nodes.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = nodes[0]
+    for c in nodes[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == old_root and sr == new_root and sn == 0
+
+
 class Frontier:
     """The roots of the perfect subtrees covering the first `size` leaves: append in O(1), root in O(log n)."""
 
@@ -99,6 +165,17 @@ class Frontier:
     def to_bytes(self) -> bytes:
         """The subtree roots, largest first, concatenated."""
         return b"".join(self._stack)
+
+    def subtrees(self) -> list[tuple[int, int, bytes]]:
+        """(first leaf, end leaf, root) of each perfect subtree, largest first: the nodes a consistency proof
+        from this size takes from the old tree."""
+        found, lo = [], 0
+        roots = iter(self._stack)
+        for bit in reversed(range(self.size.bit_length())):
+            if self.size >> bit & 1:
+                found.append((lo, lo + (1 << bit), next(roots)))
+                lo += 1 << bit
+        return found
 
     def append(self, leaf: bytes) -> None:
         """Add one already-hashed leaf."""
@@ -140,3 +217,39 @@ class Frontier:
         for left in reversed(self._stack[:-1]):
             r = node_hash(left, r)
         return r
+
+
+class RangeRoots:
+    """MTH of each of some disjoint leaf ranges, fed the leaves in index order from `start` on (leaves outside
+    every range are skipped), so a proof over a stream of leaves needs no list of them all."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]], start: int = 0) -> None:
+        self._ranges = sorted(ranges)
+        self._frontiers = [Frontier() for _ in self._ranges]
+        self._position = start
+        self._current = 0
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Add the next already-hashed leaves."""
+        done = 0
+        while done < len(leaves) and self._current < len(self._ranges):
+            lo, hi = self._ranges[self._current]
+            if self._position >= hi:
+                self._current += 1
+                continue
+            if self._position < lo:
+                skip = min(lo - self._position, len(leaves) - done)
+            else:
+                skip = min(hi - self._position, len(leaves) - done)
+                self._frontiers[self._current].extend(leaves[done : done + skip])
+            done += skip
+            self._position += skip
+        self._position += len(leaves) - done
+
+    def roots(self) -> dict[tuple[int, int], bytes]:
+        """The MTH of every range whose leaves have all been added."""
+        return {
+            (lo, hi): frontier.root()
+            for (lo, hi), frontier in zip(self._ranges, self._frontiers, strict=True)
+            if frontier.size == hi - lo
+        }

@@ -74,6 +74,12 @@ class FilesystemSink:
         return (self.directory / name).is_file()
 
 
+def sink_has(sink: CheckpointSink, name: str) -> bool:
+    """Whether the sink holds checkpoint `name` (without listing them all where the sink can say)."""
+    exists = getattr(sink, "exists", None)
+    return bool(exists(name)) if exists else name in sink.names()
+
+
 def default_sink() -> CheckpointSink:
     """The configured sink: files in AUDIT_CHECKPOINT_DIR."""
     return FilesystemSink(settings.AUDIT_CHECKPOINT_DIR)

@@ -22,7 +22,7 @@ from audit.merkle import Frontier, leaf_hash
 from audit.models import ChainHead
 from audit.notes import NoteError, checkpoint_open, checkpoint_sign, checkpoint_unverified, signing_key
 from audit.record import audit_record
-from audit.sinks import CheckpointSink, checkpoint_name, default_sink
+from audit.sinks import CheckpointSink, checkpoint_name, default_sink, sink_has
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def _lock_head(sink: CheckpointSink) -> ChainHead:
     if (last_seq, last_hash) != (head.seq, head.hash):
         raise ChainError(f"chain head says seq {head.seq} but the last sealed event is seq {last_seq}")
     name = checkpoint_name(head.seq)
-    if head.seq and _sink_has(sink, name):  # missing only after a crash between a seal's commit and its note
+    if head.seq and sink_has(sink, name):  # missing only after a crash between a seal's commit and its note
         # Not the signature: after a key rotation the last checkpoint is signed by the previous key.
         try:
             signed_root = checkpoint_unverified(sink.read(name)).root
@@ -293,11 +293,6 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     name = checkpoint_name(head.seq)
     # Written after the commit: a checkpoint must never describe a tree that was rolled back. A crash
     # here leaves the tail without a checkpoint until the next seal, which writes the missing one.
-    if sealed or not _sink_has(sink, name):
+    if sealed or not sink_has(sink, name):
         _write_checkpoint(sink, head, sealed_by)
     return SealResult(sealed=sealed, tree_size=head.seq, checkpoint=name)
-
-
-def _sink_has(sink: CheckpointSink, name: str) -> bool:
-    exists = getattr(sink, "exists", None)
-    return bool(exists(name)) if exists else name in sink.names()

@@ -1,7 +1,8 @@
-"""`verify_audit`: check the whole chain and every checkpoint, or one inclusion proof offline."""
+"""`verify_audit`: check the whole chain and every checkpoint, or one inclusion or consistency proof offline."""
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from audit.chain.consistency import consistency_check
 from audit.chain.proof import MalformedProof, proof_check
 from audit.chain.verify import verify
 from audit.services import verification_run_record
@@ -20,6 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--proof", metavar="FILE", help="check one inclusion proof (from audit_proof) offline")
         parser.add_argument(
+            "--consistency", metavar="FILE", help="check one consistency proof (audit_proof --consistency) offline"
+        )
+        parser.add_argument(
             "--full",
             action="store_true",
             help="rebuild every event's entry from its columns, even rows no one has written since their seal",
@@ -28,16 +33,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["proof"]:
-                self._check_proof(options["proof"])
+                self._check_proof(options["proof"], proof_check)
+            elif options["consistency"]:
+                self._check_proof(options["consistency"], consistency_check)
             else:
                 self._verify_chain(full=options["full"])
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc), returncode=2) from exc
 
-    def _check_proof(self, path: str) -> None:
+    def _check_proof(self, path: str, check: Callable[[Any], tuple[bool, str]]) -> None:
         try:
             document = json.loads(sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8"))
-            holds, why = proof_check(document)
+            holds, why = check(document)
         except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError and MalformedProof included
             reason = exc if isinstance(exc, MalformedProof) else f"cannot read a proof from {path}: {exc}"
             raise CommandError(f"malformed proof: {reason}", returncode=2) from exc
