@@ -18,7 +18,8 @@ SQLITE_NO_DEMO_ENV := DEMO_SKIP_MFA= AUDIT_SIGNING_KEY= AUDIT_PUBLIC_KEY= GATEWA
 SQLITE_TESTS := $(addprefix tests/collections_app/messaging/,test_escalation_ladder.py test_escalation_pauses.py \
 	test_message_enqueue.py test_outbox_relay.py) \
 	$(addprefix tests/audit/,test_sealing.py test_verify_audit.py test_seal_refuses_a_damaged_frontier.py \
-	test_vouched_transaction_ids_wrap.py test_merkle.py test_proofs.py test_signed_notes.py test_consistency_proofs.py)
+	test_vouched_transaction_ids_wrap.py test_merkle.py test_proofs.py test_signed_notes.py test_consistency_proofs.py \
+	test_verify_incremental.py)
 # Tests and benchmarks run with production defaults (DEBUG off) and a throwaway key.
 # `make test` also sets REQUIRE_BROWSER=1 (a missing Chromium fails the browser test instead of skipping it)
 # and HYPOTHESIS_PROFILE=ci (the same property-test examples on every run; see tests/conftest.py).

@@ -89,3 +89,15 @@ class AuditFilterForm(forms.Form):
             date_from=data.get("from"),
             date_to=data.get("to"),
         )
+
+
+class VerificationStartForm(forms.Form):
+    """An auditor starts a verify run: the whole chain, or only what was sealed since the last verified checkpoint."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            ("incremental", _("Incremental: what was sealed since the last verified checkpoint")),
+            ("full", _("Full: the whole chain")),
+        ],
+    )

@@ -110,6 +110,14 @@ class ChainHead(models.Model):
 class VerificationRun(models.Model):
     """The result of one `verify_audit` run, shown at /audit/verify/."""
 
+    class Kind(models.TextChoices):
+        FULL = "full", _("full")
+        INCREMENTAL = "incremental", _("incremental")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.FULL)
+    # An incremental run checked what was sealed after this seq (the tree a previous run verified).
+    after_seq = models.BigIntegerField(_("after seq"), default=0)
+    requested_by = models.CharField(_("requested by"), max_length=150, blank=True)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), db_default=Now())
     ok = models.BooleanField(_("intact"))
@@ -125,4 +133,4 @@ class VerificationRun(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"verification {self.pk}: {'ok' if self.ok else 'FAILED'}"
+        return f"{self.kind} verification {self.pk}: {'ok' if self.ok else 'FAILED'}"

@@ -172,7 +172,14 @@ def audit_export_rows(
         )
 
 
-def verification_latest(*, user: AbstractBaseUser | AnonymousUser) -> VerificationRun | None:
-    """The most recent verify run, for an auditor."""
+def verification_latest(*, user: AbstractBaseUser | AnonymousUser, kind: str | None = None) -> VerificationRun | None:
+    """The most recent verify run (of `kind`, when given), for an auditor."""
     _require_auditor(user)
-    return VerificationRun.objects.order_by("-id").first()
+    runs = VerificationRun.objects.order_by("-id")
+    return (runs.filter(kind=kind) if kind else runs).first()
+
+
+def verification_recent(*, user: AbstractBaseUser | AnonymousUser, limit: int = 20) -> list[VerificationRun]:
+    """The latest verify runs of either kind, newest first, for an auditor."""
+    _require_auditor(user)
+    return list(VerificationRun.objects.order_by("-id")[:limit])

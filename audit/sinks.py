@@ -1,4 +1,8 @@
-"""Where signed checkpoints go: an interface, and the filesystem sink AUDIT_CHECKPOINT_DIR uses."""
+"""Where signed checkpoints go: an interface, and the filesystem sink AUDIT_CHECKPOINT_DIR uses.
+
+Besides checkpoints (top-level names), a sink keeps other signed notes under folder-like prefixes: the
+checkpoints verify runs confirmed (`verified/`), and the files of archived months.
+"""
 
 import os
 import re
@@ -16,6 +20,12 @@ def checkpoint_name(tree_size: int) -> str:
     return f"checkpoint-{tree_size:012d}.txt"
 
 
+def checkpoint_size(name: str) -> int | None:
+    """The tree size a checkpoint file name gives, or None when it is not a checkpoint's name."""
+    match = _NAME.match(name)
+    return int(match.group(1)) if match else None
+
+
 class CheckpointSink(Protocol):
     """Somewhere outside the database that keeps checkpoints; an object store can implement this later."""
 
@@ -28,6 +38,9 @@ class CheckpointSink(Protocol):
     def read(self, name: str) -> str:
         """The exact text of one stored checkpoint."""
 
+    def listing(self, folder: str) -> list[str]:
+        """Every name stored under `folder/` (the folder included in each name), sorted."""
+
 
 class FilesystemSink:
     """One file per checkpoint in a directory; written atomically and fsynced."""
@@ -37,13 +50,13 @@ class FilesystemSink:
 
     def write(self, name: str, text: str) -> None:
         """Write `text` to `name` through a temporary file and a rename, so a reader never sees half a file."""
-        self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             if target.read_text(encoding="utf-8") == text:
                 return
             raise FileExistsError(f"checkpoint {name} already exists with other content")
-        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".txt")
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".txt")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
@@ -52,7 +65,7 @@ class FilesystemSink:
             os.link(temporary, target)  # fails rather than replaces if another sealer got there first
         finally:
             os.unlink(temporary)
-        directory_fd = os.open(self.directory, os.O_RDONLY)
+        directory_fd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(directory_fd)
         finally:
@@ -68,6 +81,13 @@ class FilesystemSink:
     def read(self, name: str) -> str:
         """The text of one checkpoint file."""
         return (self.directory / name).read_text(encoding="utf-8")
+
+    def listing(self, folder: str) -> list[str]:
+        """Every file name under `folder/`, as `folder/<name>`, sorted (temporary files left out)."""
+        base = self.directory / folder
+        if not base.is_dir():
+            return []
+        return sorted(f"{folder}/{entry.name}" for entry in os.scandir(base) if not entry.name.startswith("."))
 
     def exists(self, name: str) -> bool:
         """Whether checkpoint `name` has been written (without listing the directory)."""

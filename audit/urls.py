@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.audit_log, name="log"),
     path("export.csv", views.audit_export, name="export"),
     path("verify/", views.verification, name="verification"),
+    path("verify/start/", views.verification_start, name="verification_start"),
     re_path(r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/$", views.person_report, name="person"),
     re_path(
         r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\.csv$", views.person_report_csv, name="person_csv"

@@ -5,15 +5,19 @@ ids, never personal values, so nothing here needs masking.
 """
 
 import csv
+import logging
 from collections.abc import Iterable, Iterator
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from audit.forms import AuditFilter, AuditFilterForm
+from audit.forms import AuditFilter, AuditFilterForm, VerificationStartForm
+from audit.models import VerificationRun
 from audit.permissions import AUDITOR_ROLE, auditor_required
 from audit.record import audit_record, person_key
 from audit.selectors import (
@@ -22,7 +26,12 @@ from audit.selectors import (
     audit_export_bounds,
     audit_export_rows,
     verification_latest,
+    verification_recent,
 )
+from audit.services import verification_request
+from audit.tasks import audit_verify
+
+logger = logging.getLogger(__name__)
 
 # Spreadsheets run cells starting with these as formulas (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -119,20 +128,48 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     return _export_response(request, form.audit_filter(), f"audit-{stamp}.csv", object_type="auditevent")
 
 
-@never_cache
-@require_GET
-@auditor_required
-def verification(request: HttpRequest) -> HttpResponse:
-    """The last `verify_audit` result and when it ran."""
-    run = verification_latest(user=request.user)
+def _verification_page(request: HttpRequest, form: VerificationStartForm, status: int = 200) -> HttpResponse:
+    """The last run of each kind and the recent ones, with the form that starts a run (audited as a list)."""
+    runs = verification_recent(user=request.user)
+    latest = {kind: verification_latest(user=request.user, kind=kind) for kind in VerificationRun.Kind.values}
     audit_record(
         action="list",
         actor=request.user,
         role=AUDITOR_ROLE,
         object_type="verificationrun",
-        object_id=run.pk if run else "",
+        object_id=runs[0].pk if runs else "",
+        detail={"rows": len(runs)},
     )
-    return render(request, "audit/verification.html", {"run": run})
+    context = {"run": runs[0] if runs else None, "latest": latest, "runs": runs, "form": form}
+    return render(request, "audit/verification.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@auditor_required
+def verification(request: HttpRequest) -> HttpResponse:
+    """The last `verify_audit` result of each kind, when they ran, and a form to start one."""
+    return _verification_page(request, VerificationStartForm(initial={"kind": "incremental"}))
+
+
+@never_cache
+@require_POST
+@auditor_required
+def verification_start(request: HttpRequest) -> HttpResponse:
+    """Start a verify run as a task (recorded first: no run starts unaudited); back to the verify page."""
+    form = VerificationStartForm(request.POST)
+    if not form.is_valid():
+        return _verification_page(request, form)
+    kind = form.cleaned_data["kind"]
+    verification_request(user=request.user, role=AUDITOR_ROLE, kind=kind)
+    try:
+        audit_verify.delay(incremental=kind == "incremental", requested_by=request.user.get_username())
+    except Exception:  # noqa: BLE001 - the broker is down: say so; the request stays recorded
+        logger.warning("could not start a verify run", exc_info=True)
+        messages.error(request, _("The verification could not be started; try again later."))
+    else:
+        messages.success(request, _("Verification started; its result appears here when it finishes."))
+    return redirect("audit:verification", permanent=False)
 
 
 @never_cache

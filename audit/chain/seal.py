@@ -249,6 +249,7 @@ def _seal_locked(head: ChainHead, batch_size: int) -> tuple[int, tuple[int, int,
             # Nothing to seal: still move the horizon, so that it never lags (or, restored from another
             # cluster, leads) the transactions that are writing events.
             ChainHead.objects.filter(id=1).update(horizon=pending.horizon, cluster=pending.cluster)
+            head.horizon, head.cluster = pending.horizon, pending.cluster
         return 0, None
     # The seal is itself an event, sealed last in this same seal (its id is newer than any listed).
     checkpoint_event = audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq})
@@ -263,6 +264,7 @@ def _seal_locked(head: ChainHead, batch_size: int) -> tuple[int, tuple[int, int,
         cluster=pending.cluster,
     )
     head.seq, head.hash, head.frontier = seq, previous, frontier.to_bytes()
+    head.horizon, head.cluster = pending.horizon, pending.cluster
     return sealed, sealed_by
 
 
@@ -272,7 +274,11 @@ def _write_checkpoint(sink: CheckpointSink, head: ChainHead, sealed_by: tuple[in
     root = Frontier.from_bytes(head.seq, head.frontier).root()
     try:
         # Only the seal that wrote the rows vouches for their xmin; a checkpoint written late does not.
-        sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now(), sealed_by=sealed_by))
+        # The head's horizon bounds the transactions of every event sealed after this tree (PostgreSQL).
+        horizon = (head.horizon, head.cluster % (1 << 64)) if head.cluster is not None else None
+        sink.write(
+            name, checkpoint_sign(head.seq, root, head.hash, timezone.now(), sealed_by=sealed_by, horizon=horizon)
+        )
     except FileExistsError:
         # Another sealer, after this one committed, found the checkpoint missing and wrote it first
         # (signed at another time, so the text differs). Accept it only if it describes this tree.

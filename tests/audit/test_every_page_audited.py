@@ -69,6 +69,7 @@ ROUTES: dict[str, str] = {
     "audit/": "audited",
     "audit/export.csv": "audited",
     "audit/verify/": "plain",
+    "audit/verify/start/": "skip: POST-only, walked by tests/audit/test_verification_page.py",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/": "audited",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\\.csv": "audited",
     "hooks/gateway/inbound/": "skip: gateway webhook (POST, signed)",
