@@ -91,6 +91,10 @@ if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The role that owns the schema: `migrate` and `audit_partitions` connect as it (audit/owner.py); the
+    # app's own role owns no table (docs/operations.md). Unset or equal, the app's URL is the owner's too.
+    if env.str("DATABASE_OWNER_URL", default="") not in ("", env.str("DATABASE_URL")):
+        DATABASES["owner"] = {**env.db("DATABASE_OWNER_URL"), "TEST": {"MIRROR": "default"}}
 else:
     DATABASES = {
         "default": {

@@ -86,6 +86,30 @@ def test_the_database_and_python_encoders_agree_on_awkward_values(audit_keys) ->
     assert document["object_id"] == awkward[:60] and document["detail"]["a"]["z"] == awkward
 
 
+@pytest.mark.postgresql_only
+def test_the_seal_function_stores_the_entry_the_python_and_sql_encoders_give(audit_keys) -> None:
+    # The owner's audit_seal_batch (migration 0009) carries its own copy of the SQL encoder: held to both.
+    awkward = 'quote " backslash \\ newline \n tab \t 中文 emoji \U0001f600 </script>'
+    event = audit_record(
+        action="view", object_type="x", object_id=awkward[:60], detail={"a": {"z": awkward}, "b": [1, 2.5, None]}
+    )
+    seal()
+    sealed = AuditEvent.objects.get(id=event.pk)
+    stored = bytes(ChainEntry.objects.get(seq=sealed.seq).entry)
+    assert stored == entry_for(event.pk, sealed.seq)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM audit_auditevent WHERE id = %s",  # noqa: S608
+            [event.pk],
+        )
+        row = dict(zip(ENTRY_COLUMNS, cursor.fetchone(), strict=True))
+        cursor.execute(
+            "SELECT persons::text, fields::text, detail::text, host(ip) FROM audit_auditevent WHERE id = %s", [event.pk]
+        )
+        row["persons"], row["fields"], row["detail"], row["ip"] = cursor.fetchone()
+    assert stored == encode_entry(sealed.seq, row)
+
+
 def test_entry_columns_are_every_column_of_the_table_but_seq_and_the_writing_transaction() -> None:
     columns = {field.column for field in AuditEvent._meta.concrete_fields}
     assert columns - {"seq", "txid"} == set(ENTRY_COLUMNS)
