@@ -2,7 +2,7 @@
 
 import datetime
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from django import forms
@@ -11,6 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 PERSON_RE = re.compile(r"^(borrower|contact):\d+$")
 OBJECT_RE = re.compile(r"^[a-z][a-z0-9_.]{0,59}:[^\s:]{1,64}$")
+# Without a start date, the auditor's pages look at this many calendar months, the current one included: every
+# page's query stays within the months it asks for, however long the log has grown.
+DEFAULT_MONTHS = 3
+
+
+def months_back(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the calendar month `months` - 1 before the month of `day` (1: that month's first day)."""
+    index = day.year * 12 + day.month - 1 - (months - 1)
+    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,13 @@ class AuditFilter:
     object: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
+    event: int | None = None  # one event, shown with every person it names
+
+    def within_months(self, today: datetime.date, months: int = DEFAULT_MONTHS) -> "AuditFilter":
+        """This filter, starting `months` calendar months back from `today` when it names no start (or event)."""
+        if self.date_from is not None or self.event is not None:
+            return self
+        return replace(self, date_from=months_back(today, months))
 
     def as_detail(self) -> dict[str, str]:
         """The filter as the export event records it."""
@@ -46,7 +62,8 @@ class AuditFilter:
 
 
 class AuditFilterForm(forms.Form):
-    """Query parameters `actor`, `action`, `person`, `object`, `from`, `to`, and the keyset cursor `before`."""
+    """Query parameters `actor`, `action`, `person`, `object`, `from`, `to`, `event` (one event and its persons),
+    and the keyset cursor `before`."""
 
     actor = forms.CharField(label=_("Actor"), max_length=150, required=False)
     action = forms.CharField(label=_("Action"), max_length=40, required=False)
@@ -62,6 +79,7 @@ class AuditFilterForm(forms.Form):
         required=False,
         error_messages={"invalid": _("Use <model>:<id>.")},
     )
+    event = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,7 +87,7 @@ class AuditFilterForm(forms.Form):
         # `from` is a Python keyword, so these two are added by name.
         self.fields["from"] = forms.DateField(label=_("From"), required=False, widget=forms.DateInput({"type": "date"}))
         self.fields["to"] = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
-        self.order_fields(["actor", "action", "person", "object", "from", "to", "before"])
+        self.order_fields(["actor", "action", "person", "object", "from", "to", "event", "before"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -88,6 +106,7 @@ class AuditFilterForm(forms.Form):
             object=data.get("object") or "",
             date_from=data.get("from"),
             date_to=data.get("to"),
+            event=data.get("event"),
         )
 
 

@@ -5,6 +5,7 @@ ids, never personal values, so nothing here needs masking.
 """
 
 import csv
+import datetime
 import logging
 from collections.abc import Iterable, Iterator
 
@@ -16,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.forms import AuditFilter, AuditFilterForm, VerificationStartForm
+from audit.forms import DEFAULT_MONTHS, AuditFilter, AuditFilterForm, VerificationStartForm, months_back
 from audit.models import VerificationRun
 from audit.permissions import AUDITOR_ROLE, auditor_required
 from audit.record import audit_record, person_key
 from audit.selectors import (
     EXPORT_COLUMNS,
+    Page,
     audit_event_page,
     audit_export_bounds,
     audit_export_rows,
@@ -55,26 +57,47 @@ def _csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
         yield writer.writerow([neutralise(cell) for cell in row])
 
 
-def _persons_of(events: Iterable) -> list[str]:
-    return sorted({person for event in events for person in event.persons})
+def _persons_shown(audit_filter: AuditFilter, page: Page) -> list[str]:
+    """The persons a page of the log shows: every person of the one event it opens, else the person it is
+    filtered by (the other rows show how many persons they name, not who)."""
+    if audit_filter.event is not None:
+        return sorted({person for event in page.events for person in event.persons})
+    return [audit_filter.person] if audit_filter.person else []
+
+
+def _window(request: HttpRequest, audit_filter: AuditFilter) -> dict[str, object]:
+    """The months a page looks at, and the query string of the months before them (other filters kept)."""
+    if audit_filter.date_from is None:
+        return {"window_from": None, "earlier_query": ""}
+    earlier = request.GET.copy()
+    earlier.pop("before", None)
+    earlier["from"] = months_back(audit_filter.date_from - datetime.timedelta(days=1), DEFAULT_MONTHS).isoformat()
+    earlier["to"] = (audit_filter.date_from - datetime.timedelta(days=1)).isoformat()
+    return {"window_from": audit_filter.date_from, "earlier_query": earlier.urlencode()}
+
+
+def _lender_today() -> datetime.date:
+    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 @never_cache
 @require_GET
 @auditor_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """The log, filtered, newest first, one keyset page at a time."""
+    """The log, filtered, newest first, one keyset page at a time within the months asked for (by default
+    the last few); each event's persons as a count linking to that event with its persons."""
     form = AuditFilterForm(request.GET)
-    page = None
+    page, window = None, {}
     if form.is_valid():
-        audit_filter = form.audit_filter()
+        audit_filter = form.audit_filter().within_months(_lender_today())
         page = audit_event_page(user=request.user, audit_filter=audit_filter, before=form.cleaned_data["before"])
+        window = _window(request, audit_filter)
         audit_record(
             action="list",
             actor=request.user,
             role=AUDITOR_ROLE,
             object_type="auditevent",
-            persons=_persons_of(page.events),
+            persons=_persons_shown(audit_filter, page),
             detail={
                 "filter": audit_filter.as_detail(),
                 "before": form.cleaned_data["before"],
@@ -92,7 +115,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         )
     query = request.GET.copy()
     query.pop("before", None)
-    return render(request, "audit/auditevent_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "query": query.urlencode(), **window}
+    return render(request, "audit/auditevent_list.html", context)
 
 
 def _export_response(request: HttpRequest, audit_filter: AuditFilter, filename: str, **event: object) -> HttpResponse:
@@ -176,11 +200,15 @@ def verification_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 @auditor_required
 def person_report(request: HttpRequest, kind: str, person_id: str) -> HttpResponse:
-    """A person's access report (PIPL Art. 45): who saw their data, when, which fields and why."""
+    """A person's access report (PIPL Art. 45): who saw their data, when, which fields and why; one keyset page
+    at a time within the months asked for (`from`, `to`; by default the last few)."""
     person = person_key(kind, int(person_id))
     form = AuditFilterForm(request.GET)
-    before = form.cleaned_data["before"] if form.is_valid() else None
-    page = audit_event_page(user=request.user, audit_filter=AuditFilter(person=person), before=before)
+    data = form.cleaned_data if form.is_valid() else {}
+    before = data.get("before")
+    audit_filter = AuditFilter(person=person, date_from=data.get("from"), date_to=data.get("to"))
+    audit_filter = audit_filter.within_months(_lender_today())
+    page = audit_event_page(user=request.user, audit_filter=audit_filter, before=before)
     audit_record(
         action="list",
         actor=request.user,
@@ -188,9 +216,12 @@ def person_report(request: HttpRequest, kind: str, person_id: str) -> HttpRespon
         object_type=kind,
         object_id=int(person_id),
         persons=[person],
-        detail={"report": "access", "before": before, "rows": len(page.events)},
+        detail={"report": "access", "filter": audit_filter.as_detail(), "before": before, "rows": len(page.events)},
     )
-    return render(request, "audit/person_report.html", {"kind": kind, "person_id": int(person_id), "page": page})
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {"kind": kind, "person_id": int(person_id), "page": page, "form": form, "query": query.urlencode()}
+    return render(request, "audit/person_report.html", {**context, **_window(request, audit_filter)})
 
 
 @require_GET
