@@ -120,3 +120,21 @@ class VerificationStartForm(forms.Form):
             ("full", _("Full: the whole chain")),
         ],
     )
+
+
+class LegalHoldForm(forms.Form):
+    """An auditor puts one person's events under a legal hold, saying why."""
+
+    person = forms.RegexField(
+        label=_("Person"),
+        regex=PERSON_RE,
+        error_messages={"invalid": _("Use borrower:<id> or contact:<id>.")},
+    )
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000, widget=forms.Textarea({"rows": 2}))
+
+
+class LegalHoldLiftForm(forms.Form):
+    """An auditor lifts one standing legal hold, saying why."""
+
+    hold = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000)

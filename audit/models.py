@@ -134,3 +134,49 @@ class VerificationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} verification {self.pk}: {'ok' if self.ok else 'FAILED'}"
+
+
+PERSON_KEY_REGEX = r"^(borrower|contact):[0-9]+$"
+
+
+class LegalHold(models.Model):
+    """A legal hold on one person's audit events: while it stands, no month of events naming them may leave the
+    database. Set by an auditor with a reason; never changed or deleted (lifting it is a LegalHoldLift)."""
+
+    person = models.CharField(_("person"), max_length=40, help_text=_("borrower:<id> or contact:<id>"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    set_by = models.CharField(_("set by"), max_length=150)
+    set_at = models.DateTimeField(_("set at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        indexes = [models.Index(fields=["person"], name="audit_legalhold_person_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(person__regex=PERSON_KEY_REGEX), name="audit_legalhold_person_key"),
+            models.CheckConstraint(condition=~Q(reason="") & ~Q(set_by=""), name="audit_legalhold_reason_and_who"),
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold on {self.person}"
+
+
+class LegalHoldLift(models.Model):
+    """The lifting of one legal hold, by an auditor with a reason; a hold is lifted once, never un-lifted."""
+
+    hold = models.OneToOneField(LegalHold, on_delete=models.PROTECT, related_name="lift", verbose_name=_("hold"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    lifted_by = models.CharField(_("lifted by"), max_length=150)
+    lifted_at = models.DateTimeField(_("lifted at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("legal hold lift")
+        verbose_name_plural = _("legal hold lifts")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(lifted_by=""), name="audit_legalholdlift_reason_and_who"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lift of {self.hold}"

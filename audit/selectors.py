@@ -11,7 +11,7 @@ from django.db.models import BooleanField, F, Func, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from audit.forms import AuditFilter
-from audit.models import AuditEvent, VerificationRun
+from audit.models import AuditEvent, LegalHold, VerificationRun
 from audit.permissions import user_can_audit
 
 PAGE_SIZE = 50
@@ -208,3 +208,20 @@ def verification_recent(*, user: AbstractBaseUser | AnonymousUser, limit: int = 
     """The latest verify runs of either kind, newest first, for an auditor."""
     _require_auditor(user)
     return list(VerificationRun.objects.order_by("-id")[:limit])
+
+
+def legal_holds_standing(*, user: AbstractBaseUser | AnonymousUser) -> list[LegalHold]:
+    """The legal holds not lifted, newest first, for an auditor."""
+    _require_auditor(user)
+    return list(LegalHold.objects.filter(lift__isnull=True).order_by("-id"))
+
+
+def legal_holds_lifted(*, user: AbstractBaseUser | AnonymousUser, limit: int = 20) -> list[LegalHold]:
+    """The most recently lifted legal holds, with their lifts, for an auditor."""
+    _require_auditor(user)
+    return list(LegalHold.objects.filter(lift__isnull=False).select_related("lift").order_by("-lift__id")[:limit])
+
+
+def held_persons() -> set[str]:
+    """Every person a standing legal hold covers (for the detach of a month, which no user drives)."""
+    return set(LegalHold.objects.filter(lift__isnull=True).values_list("person", flat=True))

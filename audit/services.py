@@ -1,4 +1,4 @@
-"""Writes of the audit log besides events: sealing the chain and running and recording verify runs."""
+"""Writes of the audit log besides events: sealing the chain, running and recording verify runs, legal holds."""
 
 import datetime
 import logging
@@ -11,7 +11,7 @@ from audit.chain.anchors import anchor_write
 from audit.chain.incremental import verify_incremental
 from audit.chain.seal import SealResult, seal
 from audit.chain.verify import VerifyResult, verify
-from audit.models import VerificationRun
+from audit.models import LegalHold, LegalHoldLift, VerificationRun
 from audit.record import audit_record
 from audit.sinks import CheckpointSink, default_sink
 
@@ -70,3 +70,40 @@ def verification_request(*, user: AbstractBaseUser, role: str, kind: str) -> Non
         audit_record(
             action="verify_requested", actor=user, role=role, object_type="verificationrun", detail={"kind": kind}
         )
+
+
+class LegalHoldLifted(ValueError):
+    """The hold was lifted already: a hold is lifted once."""
+
+
+def legal_hold_set(*, user: AbstractBaseUser, role: str, person: str, reason: str) -> LegalHold:
+    """Put one person's events under a legal hold (recorded as `legal_hold_set`, without the reason's text)."""
+    with transaction.atomic():
+        hold = LegalHold(person=person, reason=reason, set_by=user.get_username())
+        hold.full_clean()
+        hold.save()
+        audit_record(
+            action="legal_hold_set", actor=user, role=role, object_type="legalhold", object_id=hold.pk, persons=[person]
+        )
+    return hold
+
+
+def legal_hold_lift(*, user: AbstractBaseUser, role: str, hold_id: int, reason: str) -> LegalHoldLift:
+    """Lift a standing legal hold (recorded as `legal_hold_lifted`); LegalHold.DoesNotExist for an unknown hold,
+    LegalHoldLifted for one lifted already."""
+    with transaction.atomic():
+        hold = LegalHold.objects.select_for_update().get(pk=hold_id)
+        if LegalHoldLift.objects.filter(hold=hold).exists():
+            raise LegalHoldLifted(f"legal hold {hold_id} was lifted already")
+        lift = LegalHoldLift(hold=hold, reason=reason, lifted_by=user.get_username())
+        lift.full_clean()
+        lift.save()
+        audit_record(
+            action="legal_hold_lifted",
+            actor=user,
+            role=role,
+            object_type="legalhold",
+            object_id=hold.pk,
+            persons=[hold.person],
+        )
+    return lift

@@ -10,6 +10,8 @@ urlpatterns = [
     path("export.csv", views.audit_export, name="export"),
     path("verify/", views.verification, name="verification"),
     path("verify/start/", views.verification_start, name="verification_start"),
+    path("holds/", views.legal_holds, name="legal_holds"),
+    path("holds/lift/", views.legal_hold_lift_view, name="legal_hold_lift"),
     re_path(r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/$", views.person_report, name="person"),
     re_path(
         r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\.csv$", views.person_report_csv, name="person_csv"

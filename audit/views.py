@@ -10,15 +10,23 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.forms import DEFAULT_MONTHS, AuditFilter, AuditFilterForm, VerificationStartForm, months_back
-from audit.models import VerificationRun
+from audit.forms import (
+    DEFAULT_MONTHS,
+    AuditFilter,
+    AuditFilterForm,
+    LegalHoldForm,
+    LegalHoldLiftForm,
+    VerificationStartForm,
+    months_back,
+)
+from audit.models import LegalHold, VerificationRun
 from audit.permissions import AUDITOR_ROLE, auditor_required
 from audit.record import audit_record, person_key
 from audit.selectors import (
@@ -27,10 +35,12 @@ from audit.selectors import (
     audit_event_page,
     audit_export_bounds,
     audit_export_rows,
+    legal_holds_lifted,
+    legal_holds_standing,
     verification_latest,
     verification_recent,
 )
-from audit.services import verification_request
+from audit.services import LegalHoldLifted, legal_hold_lift, legal_hold_set, verification_request
 from audit.tasks import audit_verify
 
 logger = logging.getLogger(__name__)
@@ -237,3 +247,55 @@ def person_report_csv(request: HttpRequest, kind: str, person_id: str) -> HttpRe
         object_id=int(person_id),
         persons=[person],
     )
+
+
+def _holds_page(
+    request: HttpRequest, form: LegalHoldForm, lift_form: LegalHoldLiftForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The standing and recently lifted holds with the forms that set and lift them (audited as a list)."""
+    standing = legal_holds_standing(user=request.user)
+    lifted = legal_holds_lifted(user=request.user)
+    audit_record(
+        action="list",
+        actor=request.user,
+        role=AUDITOR_ROLE,
+        object_type="legalhold",
+        persons=sorted({hold.person for hold in (*standing, *lifted)}),
+        detail={"rows": len(standing) + len(lifted)},
+    )
+    context = {"standing": standing, "lifted": lifted, "form": form, "lift_form": lift_form or LegalHoldLiftForm()}
+    return render(request, "audit/legal_holds.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@auditor_required
+def legal_holds(request: HttpRequest) -> HttpResponse:
+    """Legal holds: the standing ones, the lifted ones, and (POST) a new hold on a person, with its reason."""
+    if request.method != "POST":
+        return _holds_page(request, LegalHoldForm())
+    form = LegalHoldForm(request.POST)
+    if not form.is_valid():
+        return _holds_page(request, form)
+    legal_hold_set(user=request.user, role=AUDITOR_ROLE, **form.cleaned_data)
+    messages.success(request, _("Legal hold set."))
+    return redirect("audit:legal_holds")
+
+
+@never_cache
+@require_POST
+@auditor_required
+def legal_hold_lift_view(request: HttpRequest) -> HttpResponse:
+    """Lift one standing legal hold (POST `hold` and `reason`): 404 for an unknown hold, 409 if lifted already."""
+    form = LegalHoldLiftForm(request.POST)
+    if not form.is_valid():
+        return _holds_page(request, LegalHoldForm(), lift_form=form)
+    try:
+        data = form.cleaned_data
+        legal_hold_lift(user=request.user, role=AUDITOR_ROLE, hold_id=data["hold"], reason=data["reason"])
+    except LegalHold.DoesNotExist as exc:
+        raise Http404 from exc
+    except LegalHoldLifted:
+        return HttpResponse(_("This legal hold was lifted already."), status=409)
+    messages.success(request, _("Legal hold lifted."))
+    return redirect("audit:legal_holds")

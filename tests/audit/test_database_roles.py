@@ -109,6 +109,9 @@ REFUSED = {
     "move the chain head": "UPDATE audit_chainhead SET horizon = horizon + 1000000",
     "delete the chain head": "DELETE FROM audit_chainhead",
     "lock the chain head itself": "SELECT * FROM audit_chainhead FOR UPDATE",
+    "change a legal hold": "UPDATE audit_legalhold SET reason = 'x'",
+    "delete a legal hold": "DELETE FROM audit_legalhold",
+    "undo a hold's lifting": "DELETE FROM audit_legalholdlift",
     "disable the triggers": "ALTER TABLE audit_auditevent DISABLE TRIGGER ALL",
     "disable the seal guard": "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_seal_only",
     "drop the seal guard": "DROP TRIGGER audit_auditevent_seal_only ON audit_auditevent",
@@ -221,3 +224,24 @@ def test_migrate_connects_as_the_owner_when_an_owner_url_is_set(settings) -> Non
     settings.DATABASES = {**settings.DATABASES, "owner": {**settings.DATABASES["default"], "USER": "owner"}}
     assert database() == "owner"
     assert database("--database", "default") == "default"
+
+
+def test_an_audit_table_added_later_narrows_what_the_default_privileges_gave_the_app(app_role: AppRole) -> None:
+    from importlib import import_module
+
+    narrow = [
+        statement
+        for statement in import_module("audit.migrations.0010_legal_holds").POSTGRES_FORWARD
+        if statement.startswith("DO $$")
+    ]
+    # As if the table had been created after the role: the default privileges grant it every change.
+    raw(f'GRANT SELECT, INSERT, UPDATE, DELETE ON audit_legalhold, audit_legalholdlift TO "{app_role.name}"')
+    with connection.cursor() as cursor:
+        for statement in narrow:
+            cursor.execute(statement)  # no parameters: the block's own %s is format()'s
+    with app_role.connect() as app:
+        rights = app.execute(
+            "SELECT has_table_privilege('audit_legalhold', 'UPDATE'), has_table_privilege('audit_legalhold', 'DELETE'),"
+            " has_table_privilege('audit_legalholdlift', 'UPDATE'), has_table_privilege('audit_legalhold', 'INSERT')"
+        ).fetchone()
+    assert rights == (False, False, False, True)
