@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=30, day_of_week="sun"),
         "kwargs": {"full": True},
     },
+    # Daily: the audit log's partitions of this month and the next two exist (the owner makes them).
+    "audit-partitions-check": {"task": "audit.tasks.audit_partitions_check", "schedule": crontab(hour=6, minute=0)},
     # The outbox sweep releases waiting messages and recovers any send a crash interrupted.
     "outbox-sweep": {"task": "collections_app.sweep_outbox", "schedule": 10.0},
     "run-escalation": {"task": "collections_app.run_escalation", "schedule": crontab(hour=7, minute=30)},

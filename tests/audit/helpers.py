@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.partitions import is_partitioned, lender_month, partitions_make
 
 
 def audit_mark() -> int:
@@ -24,6 +25,9 @@ def event_at(day: datetime.date, **fields: object) -> AuditEvent:
     """An unsealed event that occurred at noon of `day` in the lender's time zone, written directly (as the
     owner may): how an event of an earlier month is made without waiting for one."""
     at = datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_default_timezone())
+    if is_partitioned():  # that month's partition, as `audit_partitions` would have made it then
+        month = lender_month(at)
+        partitions_make(first=month, last=month, using="default")
     values: dict[str, object] = {"action": "view", "persons": [], "fields": [], "detail": {}}
     return AuditEvent.objects.create(occurred_at=at, **{**values, **fields})
 

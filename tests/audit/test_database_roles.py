@@ -245,3 +245,28 @@ def test_an_audit_table_added_later_narrows_what_the_default_privileges_gave_the
             " has_table_privilege('audit_legalholdlift', 'UPDATE'), has_table_privilege('audit_legalhold', 'INSERT')"
         ).fetchone()
     assert rights == (False, False, False, True)
+
+
+def test_a_partition_made_after_the_role_is_as_closed_to_it_as_the_first(app_role: AppRole) -> None:
+    from audit.partitions import PARTITION_SCHEMA, add_months, lender_month, month_partition
+
+    first = f"{PARTITION_SCHEMA}.{month_partition(lender_month())[0]}"
+    call_command("audit_partitions", "--ahead", "9")  # as the owner; default privileges would give the app all
+    newest = f"{PARTITION_SCHEMA}.{month_partition(add_months(lender_month(), 9))[0]}"
+    for partition in (first, newest):
+        for statement in (
+            f"SELECT * FROM {partition}",  # noqa: S608
+            f"INSERT INTO {partition} (action) VALUES ('view')",  # noqa: S608
+            f"UPDATE {partition} SET action = 'list'",  # noqa: S608
+            f"DELETE FROM {partition}",  # noqa: S608
+            f"TRUNCATE {partition}",
+            f"ALTER TABLE {partition} DISABLE TRIGGER ALL",
+        ):
+            with app_role.connect() as app, pytest.raises(errors.InsufficientPrivilege):
+                app.execute(statement)
+    # Through the table, the app still writes into whichever month it is.
+    with app_role.connect() as app:
+        app.execute(
+            "INSERT INTO audit_auditevent (actor_username, role, action, object_type, object_id, persons, fields,"
+            " purpose, outcome, request_id, detail) VALUES ('', '', 'view', '', '', '[]', '[]', '', 'ok', '', '{}')"
+        )
