@@ -2,7 +2,7 @@
 incremental frontier."""
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 HASH_SIZE = 32
 
@@ -149,13 +149,18 @@ def consistency_holds(old_size: int, new_size: int, old_root: bytes, new_root: b
 class Frontier:
     """The roots of the perfect subtrees covering the first `size` leaves: append in O(1), root in O(log n)."""
 
-    __slots__ = ("size", "_stack")
+    __slots__ = ("size", "_stack", "_wanted", "found")
 
-    def __init__(self, size: int = 0, roots: Iterable[bytes] = ()) -> None:
+    def __init__(self, size: int = 0, roots: Iterable[bytes] = (), wanted: Iterable[tuple[int, int]] = ()) -> None:
         self.size = size
         self._stack = list(roots)
         if len(self._stack) != bin(size).count("1"):
             raise ValueError("frontier does not match its size")
+        # Perfect subtrees [lo, hi) whose MTH to keep as they are completed (a range proof's nodes), by size.
+        self._wanted: dict[int, set[int]] = {}
+        for lo, hi in wanted:
+            self._wanted.setdefault(hi - lo, set()).add(lo)
+        self.found: dict[tuple[int, int], bytes] = {}
 
     @classmethod
     def from_bytes(cls, size: int, packed: bytes) -> "Frontier":
@@ -179,6 +184,8 @@ class Frontier:
 
     def append(self, leaf: bytes) -> None:
         """Add one already-hashed leaf."""
+        if 1 in self._wanted:
+            self._keep(self.size, 1, [leaf])
         self._push(leaf, 1)
 
     def extend(self, leaves: Sequence[bytes]) -> None:
@@ -190,24 +197,37 @@ class Frontier:
             span = self.size & -self.size or 1 << (count - done).bit_length()
             while span > count - done:
                 span >>= 1
-            level = leaves[done : done + span]
-            while len(level) > 1:
+            level, width = leaves[done : done + span], 1
+            while True:
+                if width in self._wanted:
+                    self._keep(self.size, width, level)
+                if len(level) == 1:
+                    break
                 pairs = zip(level[0::2], level[1::2], strict=True)  # span is a power of two: always even
-                level = [hashlib.sha256(b"\x01" + left + right).digest() for left, right in pairs]
+                level, width = [hashlib.sha256(b"\x01" + left + right).digest() for left, right in pairs], width * 2
             self._push(level[0], span)
             done += span
+
+    def _keep(self, base: int, width: int, level: Sequence[bytes]) -> None:
+        """Keep the wanted subtrees of `width` leaves among `level`, the nodes of that width from leaf `base` on."""
+        for lo in self._wanted[width]:
+            if base <= lo < base + width * len(level):
+                self.found[(lo, lo + width)] = level[(lo - base) // width]
 
     def _push(self, root: bytes, span: int) -> None:
         """Add the root of a perfect subtree of `span` leaves; the size is a multiple of `span`."""
         stack = self._stack
         stack.append(root)
-        size = self.size // span
+        end, size, width = self.size + span, self.size // span, span
         # Each trailing 1 bit of the old size (in units of span) is a perfect subtree this one completes.
         while size & 1:
             right = stack.pop()
             stack[-1] = node_hash(stack[-1], right)
             size >>= 1
-        self.size += span
+            width *= 2
+            if width in self._wanted:
+                self._keep(end - width, width, [stack[-1]])
+        self.size = end
 
     def root(self) -> bytes:
         """MTH of the leaves appended so far."""
@@ -253,3 +273,70 @@ class RangeRoots:
             for (lo, hi), frontier in zip(self._ranges, self._frontiers, strict=True)
             if frontier.size == hi - lo
         }
+
+
+def _range_split(lo: int, hi: int, a: int, b: int, outside: list, inside: list) -> None:
+    if hi <= a or b <= lo:
+        outside.append((a, b))
+    elif lo <= a and b <= hi:
+        inside.append((a, b))
+    else:
+        k = _largest_power_of_two_below(b - a)
+        _range_split(lo, hi, a, a + k, outside, inside)
+        _range_split(lo, hi, a + k, b, outside, inside)
+
+
+def range_split(lo: int, hi: int, size: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """How RFC 9162's tree of `size` leaves splits around leaves lo..hi-1, left to right: the largest subtrees
+    holding none of them (what a range proof lists) and those holding only them (what its verifier hashes
+    from the leaves). Each is perfect or ends at `size`."""
+    if not 0 <= lo < hi <= size:
+        raise ValueError("a range proof needs 0 <= first < end <= size")
+    outside: list[tuple[int, int]] = []
+    inside: list[tuple[int, int]] = []
+    _range_split(lo, hi, 0, size, outside, inside)
+    return outside, inside
+
+
+def root_from_range(
+    lo: int, hi: int, size: int, inside: Mapping[tuple[int, int], bytes], nodes: Sequence[bytes]
+) -> bytes | None:
+    """The root a range proof leads to: `nodes` the subtrees outside leaves lo..hi-1, `inside` the MTH of the
+    subtrees inside them (range_split's second list). None when the proof is malformed (too few or too many
+    nodes, one not of 32 bytes, an inside subtree missing)."""
+    if not 0 <= lo < hi <= size or any(len(node) != HASH_SIZE for node in nodes):
+        return None
+    given = iter(nodes)
+
+    def root(a: int, b: int) -> bytes | None:
+        if hi <= a or b <= lo:
+            return next(given, None)
+        if lo <= a and b <= hi:
+            return inside.get((a, b))
+        k = _largest_power_of_two_below(b - a)
+        left, right = root(a, a + k), root(a + k, b)
+        return node_hash(left, right) if left is not None and right is not None else None
+
+    result = root(0, size)
+    return result if next(given, None) is None else None
+
+
+def range_proof_roots(runs: Sequence[tuple[int, int]], size: int) -> tuple[Frontier, Callable[[], dict]]:
+    """What proving several runs of leaves in one pass needs: a frontier to feed every leaf 0..size-1 to, and a
+    function giving then the MTH of every subtree their proofs list (perfect ones kept as the frontier completes
+    them, those ending at `size` folded from its last subtrees)."""
+    needed = {node for lo, hi in runs for node in range_split(lo, hi, size)[0]}
+    frontier = Frontier(wanted=[(a, b) for a, b in needed if b - a & b - a - 1 == 0 and a % (b - a) == 0])
+
+    def roots() -> dict[tuple[int, int], bytes]:
+        found = dict(frontier.found)
+        subtrees = frontier.subtrees()
+        for a, b in needed - found.keys():  # on the right edge: the frontier's subtrees from `a` on, folded
+            parts = [root for start, _, root in subtrees if start >= a]
+            value = parts[-1]
+            for part in reversed(parts[:-1]):
+                value = node_hash(part, value)
+            found[(a, b)] = value
+        return found
+
+    return frontier, roots

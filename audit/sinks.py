@@ -4,9 +4,11 @@ Besides checkpoints (top-level names), a sink keeps other signed notes under fol
 checkpoints verify runs confirmed (`verified/`), and the files of archived months.
 """
 
+import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -39,7 +41,13 @@ class CheckpointSink(Protocol):
         """The exact text of one stored checkpoint."""
 
     def listing(self, folder: str) -> list[str]:
-        """Every name stored under `folder/` (the folder included in each name), sorted."""
+        """Every name stored under `folder/` (the folder included in each name; the top level's for ""), sorted."""
+
+    def write_chunks(self, name: str, chunks: Iterable[bytes]) -> str:
+        """Store the concatenated chunks durably under `name` (a new name: never overwrite); their SHA-256 (hex)."""
+
+    def read_chunks(self, name: str) -> Iterator[bytes]:
+        """The stored bytes of `name`, a piece at a time; FileNotFoundError when there is no such name."""
 
 
 class FilesystemSink:
@@ -83,11 +91,37 @@ class FilesystemSink:
         return (self.directory / name).read_text(encoding="utf-8")
 
     def listing(self, folder: str) -> list[str]:
-        """Every file name under `folder/`, as `folder/<name>`, sorted (temporary files left out)."""
-        base = self.directory / folder
+        """Every name under `folder/` as `folder/<name>` (the top level's names for ""), sorted, temporary
+        files left out."""
+        base = self.directory / folder if folder else self.directory
         if not base.is_dir():
             return []
-        return sorted(f"{folder}/{entry.name}" for entry in os.scandir(base) if not entry.name.startswith("."))
+        prefix = f"{folder}/" if folder else ""
+        return sorted(prefix + entry.name for entry in os.scandir(base) if not entry.name.startswith("."))
+
+    def write_chunks(self, name: str, chunks: Iterable[bytes]) -> str:
+        """Write the chunks to `name` through a temporary file and a rename; their SHA-256 (hex)."""
+        target = self.directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, target)  # fails rather than replaces an existing file
+        finally:
+            os.unlink(temporary)
+        return digest.hexdigest()
+
+    def read_chunks(self, name: str) -> Iterator[bytes]:
+        """The file's bytes, a megabyte at a time."""
+        with (self.directory / name).open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                yield chunk
 
     def exists(self, name: str) -> bool:
         """Whether checkpoint `name` has been written (without listing the directory)."""
