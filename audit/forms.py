@@ -138,3 +138,25 @@ class LegalHoldLiftForm(forms.Form):
 
     hold = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000)
+
+
+class DetachRequestForm(forms.Form):
+    """An auditor asks to detach one archived month (YYYY-MM) from the database, saying why."""
+
+    month = forms.RegexField(
+        label=_("Month"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", error_messages={"invalid": _("Use YYYY-MM.")}
+    )
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000)
+
+    def month_start(self) -> datetime.date:
+        """The first day of the month asked for (call after is_valid())."""
+        year, month = (int(part) for part in self.cleaned_data["month"].split("-"))
+        return datetime.date(year, month, 1)
+
+
+class DetachDecisionForm(forms.Form):
+    """A second auditor approves or rejects one detach request, saying why."""
+
+    request = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000)

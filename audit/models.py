@@ -180,3 +180,50 @@ class LegalHoldLift(models.Model):
 
     def __str__(self) -> str:
         return f"lift of {self.hold}"
+
+
+class DetachRequest(models.Model):
+    """A request to detach one archived month of events from the database; a second auditor decides it, and the
+    schema owner then detaches it once its archive verifies and no legal hold covers anyone in it."""
+
+    month = models.DateField(_("month"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    requested_by = models.CharField(_("requested by"), max_length=150)
+    requested_at = models.DateTimeField(_("requested at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("detach request")
+        verbose_name_plural = _("detach requests")
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="audit_detachrequest_a_month"),
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(requested_by=""), name="audit_detachrequest_reason_and_who"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"detach {self.month:%Y-%m}"
+
+
+class DetachDecision(models.Model):
+    """The second auditor's decision on a detach request (never the requester's: a trigger holds that too)."""
+
+    request = models.OneToOneField(
+        DetachRequest, on_delete=models.PROTECT, related_name="decision", verbose_name=_("request")
+    )
+    approved = models.BooleanField(_("approved"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    decided_by = models.CharField(_("decided by"), max_length=150)
+    decided_at = models.DateTimeField(_("decided at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("detach decision")
+        verbose_name_plural = _("detach decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(decided_by=""), name="audit_detachdecision_reason_and_who"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'approved' if self.approved else 'rejected'}: {self.request}"

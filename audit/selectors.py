@@ -11,7 +11,7 @@ from django.db.models import BooleanField, F, Func, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from audit.forms import AuditFilter
-from audit.models import AuditEvent, LegalHold, VerificationRun
+from audit.models import AuditEvent, DetachRequest, LegalHold, VerificationRun
 from audit.permissions import user_can_audit
 
 PAGE_SIZE = 50
@@ -225,3 +225,9 @@ def legal_holds_lifted(*, user: AbstractBaseUser | AnonymousUser, limit: int = 2
 def held_persons() -> set[str]:
     """Every person a standing legal hold covers (for the detach of a month, which no user drives)."""
     return set(LegalHold.objects.filter(lift__isnull=True).values_list("person", flat=True))
+
+
+def detach_requests(*, user: AbstractBaseUser | AnonymousUser, limit: int = 50) -> list[DetachRequest]:
+    """The latest detach requests with their decisions, newest first, for an auditor."""
+    _require_auditor(user)
+    return list(DetachRequest.objects.select_related("decision").order_by("-id")[:limit])

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,16 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.detach import DetachDecided, detach_decide, detach_request, months_in_database
 from audit.forms import (
     DEFAULT_MONTHS,
     AuditFilter,
     AuditFilterForm,
+    DetachDecisionForm,
+    DetachRequestForm,
     LegalHoldForm,
     LegalHoldLiftForm,
     VerificationStartForm,
     months_back,
 )
-from audit.models import LegalHold, VerificationRun
+from audit.models import DetachRequest, LegalHold, VerificationRun
 from audit.permissions import AUDITOR_ROLE, auditor_required
 from audit.record import audit_record, person_key
 from audit.selectors import (
@@ -35,6 +39,7 @@ from audit.selectors import (
     audit_event_page,
     audit_export_bounds,
     audit_export_rows,
+    detach_requests,
     legal_holds_lifted,
     legal_holds_standing,
     verification_latest,
@@ -299,3 +304,73 @@ def legal_hold_lift_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("This legal hold was lifted already."), status=409)
     messages.success(request, _("Legal hold lifted."))
     return redirect("audit:legal_holds")
+
+
+def _archives_page(
+    request: HttpRequest, form: DetachRequestForm, decide_form: DetachDecisionForm | None = None
+) -> HttpResponse:
+    """The months in the database, the detach requests and their decisions, with the forms (audited as a list)."""
+    requests = detach_requests(user=request.user)
+    audit_record(
+        action="list",
+        actor=request.user,
+        role=AUDITOR_ROLE,
+        object_type="detachrequest",
+        detail={"rows": len(requests)},
+    )
+    context = {
+        "months": months_in_database(),
+        "requests": requests,
+        "form": form,
+        "decide_form": decide_form or DetachDecisionForm(),
+    }
+    return render(request, "audit/archives.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@auditor_required
+def archives(request: HttpRequest) -> HttpResponse:
+    """Detaching archived months: the requests and (POST `month`, `reason`) a new one, for a second auditor."""
+    if request.method != "POST":
+        return _archives_page(request, DetachRequestForm())
+    form = DetachRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            detach_request(
+                user=request.user, role=AUDITOR_ROLE, month=form.month_start(), reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error("month", exc)
+        else:
+            messages.success(request, _("Detach requested; a second auditor decides it."))
+            return redirect("audit:archives")
+    return _archives_page(request, form)
+
+
+@never_cache
+@require_POST
+@auditor_required
+def archive_decide(request: HttpRequest) -> HttpResponse:
+    """Approve or reject a detach request (POST `request`, `decision`, `reason`): 404 for an unknown request,
+    403 for one's own, 409 for one decided already."""
+    form = DetachDecisionForm(request.POST)
+    if not form.is_valid():
+        return _archives_page(request, DetachRequestForm(), decide_form=form)
+    data = form.cleaned_data
+    try:
+        detach_decide(
+            user=request.user,
+            role=AUDITOR_ROLE,
+            request_id=data["request"],
+            approve=data["decision"] == "approve",
+            reason=data["reason"],
+        )
+    except DetachRequest.DoesNotExist as exc:
+        raise Http404 from exc
+    except PermissionError as exc:
+        raise PermissionDenied from exc
+    except DetachDecided:
+        return HttpResponse(_("This request was decided already."), status=409)
+    messages.success(request, _("Decision recorded."))
+    return redirect("audit:archives")

@@ -65,7 +65,8 @@ def _newest_checkpoint(checkpoints: CheckpointSink) -> tuple[str, int, bytes]:
     raise ArchiveError("no signed checkpoint yet: nothing is sealed to archive", returncode=2)
 
 
-_RUNS_SQL = """
+# A month's sealed events (seq up to a bound) as runs of consecutive seqs: first, last, how many.
+MONTH_RUNS_SQL = """
 SELECT min(seq), max(seq), count(*) FROM (
     SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island FROM audit_auditevent
      WHERE occurred_at >= %s AND occurred_at < %s AND seq IS NOT NULL AND seq <= %s
@@ -77,7 +78,7 @@ def _plan(month: datetime.date, tree_size: int) -> MonthPlan | None:
     """The month's sealed events up to `tree_size` as runs of seqs, or None when it has none."""
     _, start, end = month_partition(month)
     with connection.cursor() as cursor:
-        cursor.execute(_RUNS_SQL, [start, end, tree_size])
+        cursor.execute(MONTH_RUNS_SQL, [start, end, tree_size])
         rows = cursor.fetchall()
         cursor.execute(
             "SELECT count(*) FROM audit_auditevent WHERE occurred_at >= %s AND occurred_at < %s"
@@ -145,7 +146,8 @@ def _entries(runs: Runs) -> Iterator[tuple[int, bytes, bytes, bytes | None]]:
             yield seq, bytes(entry), bytes(digest), bytes(previous) if previous is not None else None
 
 
-def _event_lines(runs: Runs) -> Iterator[bytes]:
+def entry_lines(runs: Runs) -> Iterator[bytes]:
+    """The events file's lines: each chain entry in the runs, in seq order, with its newline."""
     for _, entry, _, _ in _entries(runs):
         yield entry + b"\n"
 
@@ -172,7 +174,7 @@ def _write_month(target: CheckpointSink, plan: MonthPlan, checkpoint_text: str, 
         tree_size=tree_size,
         checkpoint_sha256=target.write_chunks(f"{name}/checkpoint.txt", [checkpoint_text.encode()]),
         events=plan.events,
-        events_sha256=target.write_chunks(f"{name}/events.jsonl", _event_lines(plan.runs)),
+        events_sha256=target.write_chunks(f"{name}/events.jsonl", entry_lines(plan.runs)),
         chain_sha256=target.write_chunks(f"{name}/chain.jsonl", _chain_lines(plan.runs)),
         proof_sha256=target.write_chunks(f"{name}/proof.json", [proof_bytes]),
         runs=plan.runs,

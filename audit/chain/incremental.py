@@ -16,7 +16,7 @@ from django.db import connection
 
 from audit.chain.anchors import Anchor, latest_anchor
 from audit.chain.store import postgres, transaction_clock
-from audit.chain.verify import Start, VerifyResult, load_checkpoints, verify, verify_from
+from audit.chain.verify import Start, VerifyResult, load_checkpoints, load_detached, verify, verify_from
 from audit.merkle import Frontier, RangeRoots, consistency_holds, consistency_ranges
 from audit.notes import public_key
 from audit.sinks import CheckpointSink, checkpoint_name, default_sink
@@ -64,7 +64,7 @@ def verify_incremental(*, sink: CheckpointSink | None = None, key: Ed25519Public
     ranges = consistency_ranges(anchor.size, newest)
     new_side = RangeRoots([node for node in ranges if node[0] >= anchor.size], start=anchor.size)
     start = Start(anchor.size, anchor.chain_hash, anchor.frontier, anchor.horizon)
-    verify_from(start, checkpoints, result, also=new_side.extend)
+    verify_from(start, checkpoints, result, also=new_side.extend, detached=load_detached(sink, key, result))
     result.notes.append(f"from the tree of size {anchor.size} ({anchor.name})")
     if result.ok and newest > anchor.size:
         old_side = Frontier.from_bytes(anchor.size, anchor.frontier).subtrees()

@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection, transaction
 
+from audit.chain.manifest import Runs, manifest_open
 from audit.chain.store import (
     VERIFY_FETCH,
     XID_WRAP,
@@ -28,9 +29,11 @@ from audit.chain.store import (
 )
 from audit.encoding import GENESIS_HASH, chain_hash, encode_entry, entry_sql
 from audit.merkle import Frontier, leaf_hash
-from audit.notes import Checkpoint, NoteError, checkpoint_open
+from audit.notes import Checkpoint, NoteError, checkpoint_open, public_key
 from audit.sinks import CheckpointSink, checkpoint_name, checkpoint_size, default_sink
 
+# Where a detached month's manifest is kept beside the checkpoints (audit.detach writes it).
+DETACHED_FOLDER = "detached"
 # Above this many events to rebuild, one scan of the whole table is cheaper than looking each one up.
 REBUILD_BY_SEQ_LIMIT = 100_000
 
@@ -81,20 +84,29 @@ SELECT CASE WHEN c.seq IS NULL OR e.seq < c.seq THEN e.seq ELSE c.seq END,
         c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq
     FROM (SELECT seq, event_id{xmin} FROM audit_chainentry WHERE seq > %s) AS c
     FULL JOIN (SELECT id, seq{xmin} FROM audit_auditevent WHERE seq > %s{since}) AS e ON e.id = c.event_id
-    WHERE c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq{rewritten}
+    WHERE (c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq{rewritten}){kept}
 """
+# Leaves out the chain entries of archived months detached from the database (their events are gone by design).
+_NOT_DETACHED = " AND NOT (e.id IS NULL AND c.seq <@ ANY(%s::int8range[]))"
 
 
-def _event_side_findings(start: Start = FROM_GENESIS) -> tuple[int | None, list[int]]:
-    """(first seq the chain and the events place differently, seqs whose event row was written since its seal)."""
+def _ranges(detached: Runs) -> list[str]:
+    return [f"[{first},{last}]" for first, last in detached]
+
+
+def _event_side_findings(start: Start = FROM_GENESIS, detached: Runs = ()) -> tuple[int | None, list[int]]:
+    """(first seq the chain and the events place differently, seqs whose event row was written since its seal);
+    the events of `detached` seqs may be gone."""
     # PostgreSQL also compares xmin (PostgreSQL only by nature), so bench_audit 2 rebuilds only rewritten rows.
     on_postgres = postgres()
     sql = _EVENT_SIDE_SQL.format(
         xmin=", xmin" if on_postgres else "",
         rewritten=" OR e.xmin <> c.xmin" if on_postgres else "",
         since=" AND txid >= %s" if start.horizon else "",
+        kept=_NOT_DETACHED if detached else "",
     )
     params = [start.after, start.after, *([start.horizon] if start.horizon else [])]
+    params += [_ranges(detached)] if detached else []
     with connection.cursor() as cursor:
         if on_postgres:
             # A hash join of a million rows a side: in memory rather than in batches on disk.
@@ -105,7 +117,7 @@ def _event_side_findings(start: Start = FROM_GENESIS) -> tuple[int | None, list[
     return min(misplaced, default=None), [seq for seq, is_misplaced in findings if not is_misplaced]
 
 
-def _event_side_findings_beside(start: Start) -> Callable[[], tuple[int | None, list[int]]]:
+def _event_side_findings_beside(start: Start, detached: Runs) -> Callable[[], tuple[int | None, list[int]]]:
     """Start `_event_side_findings`; the returned function gives its result.
 
     Outside a transaction it runs at once on a second connection (Django opens one per thread), so
@@ -114,13 +126,13 @@ def _event_side_findings_beside(start: Start) -> Callable[[], tuple[int | None, 
     """
     # A second connection on PostgreSQL only, for bench_audit 2 (verify_audit over 1,000,000 events).
     if connection.in_atomic_block or not postgres():
-        return lambda: _event_side_findings(start)
+        return lambda: _event_side_findings(start, detached)
     outcome: list[Any] = []
 
     def run() -> None:
         try:
             with transaction.atomic():
-                outcome.append(_event_side_findings(start))
+                outcome.append(_event_side_findings(start, detached))
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             outcome.append(exc)
         finally:
@@ -138,18 +150,19 @@ def _event_side_findings_beside(start: Start) -> Callable[[], tuple[int | None, 
     return result
 
 
-def _first_inconsistent_seq_sql(seqs: list[int] | None, after: int = 0) -> int | None:
+def _first_inconsistent_seq_sql(seqs: list[int] | None, after: int = 0, detached: Runs = ()) -> int | None:
     """On PostgreSQL: the first of these chain entries (every one after seq `after` when None) that the
-    columns of its event no longer give."""
+    columns of its event no longer give (an event of `detached` seqs may be gone)."""
     if seqs is not None and not seqs:
         return None
     only, params = (" WHERE c.seq > %s", [after]) if seqs is None else (" WHERE c.seq = ANY(%s)", [seqs])
+    gone = "(e.id IS NULL" + (" AND NOT c.seq <@ ANY(%s::int8range[]))" if detached else ")")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT min(c.seq) FILTER (WHERE e.id IS NULL OR c.entry IS DISTINCT FROM "  # noqa: S608 - fixed SQL
-            f"{entry_sql('c.seq')}) FROM audit_chainentry AS c LEFT JOIN audit_auditevent AS e ON e.id = c.event_id"
+            f"SELECT min(c.seq) FILTER (WHERE {gone} OR (e.id IS NOT NULL AND c.entry IS DISTINCT FROM "  # noqa: S608
+            f"{entry_sql('c.seq')})) FROM audit_chainentry AS c LEFT JOIN audit_auditevent AS e ON e.id = c.event_id"
             f"{only}",
-            params,
+            ([_ranges(detached)] if detached else []) + params,
         )
         return cursor.fetchone()[0]
 
@@ -346,8 +359,10 @@ def verify_from(
     *,
     full: bool = False,
     also: Callable[[list[bytes]], None] | None = None,
+    detached: Runs = (),
 ) -> _Walk:
-    """Check what was sealed after `start` against `checkpoints` (those of larger trees), filling `result`.
+    """Check what was sealed after `start` against `checkpoints` (those of larger trees), filling `result`;
+    the events of `detached` seqs (archived months detached from the database) may be gone.
 
     Content: on PostgreSQL a row whose xmin is still the one its seal's signed checkpoint names has not
     been written since the seal built its entry from those very columns, so only the other rows get
@@ -357,7 +372,7 @@ def verify_from(
     on_postgres = postgres()
     by_xmin = on_postgres and not full
     vouched = xmin_segments(checkpoints, transaction_clock(), start.after) if on_postgres else [(sys.maxsize, None)]
-    event_side = _event_side_findings_beside(start)
+    event_side = _event_side_findings_beside(start, detached)
     inconsistent = None
     with transaction.atomic():
         walk = _walk_chain(checkpoints, vouched, by_xmin=by_xmin, result=result, start=start, also=also)
@@ -369,7 +384,7 @@ def verify_from(
             wrapped = by_xmin and xmin_segments(checkpoints, transaction_clock(), start.after) != vouched
             everything = full or wrapped or len(walk.to_rebuild) > REBUILD_BY_SEQ_LIMIT
             result.rebuilt = result.events if everything else len(set(walk.to_rebuild))
-            inconsistent = _first_inconsistent_seq_sql(None if everything else walk.to_rebuild, start.after)
+            inconsistent = _first_inconsistent_seq_sql(None if everything else walk.to_rebuild, start.after, detached)
     result.first_bad_seq = _first_bad_seq(result, walk, misplaced, inconsistent, max(checkpoints, default=None))
     result.after = start.after
     if result.ok:
@@ -382,9 +397,21 @@ def verify(
 ) -> VerifyResult:
     """Check every sealed event's place, hash and content, and every checkpoint's signature and root (see
     `verify_from`; `full` rebuilds every row's entry)."""
-    from audit.notes import public_key
-
+    sink, key = sink or default_sink(), key or public_key()
     result = VerifyResult()
-    checkpoints = load_checkpoints(sink or default_sink(), key or public_key(), result)
-    verify_from(FROM_GENESIS, checkpoints, result, full=full)
+    checkpoints = load_checkpoints(sink, key, result)
+    verify_from(FROM_GENESIS, checkpoints, result, full=full, detached=load_detached(sink, key, result))
     return result
+
+
+def load_detached(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> Runs:
+    """The seqs of the archived months detached from the database, from their signed manifests beside the
+    checkpoints (one that does not verify is noted in `result` and accepts nothing)."""
+    runs: list[tuple[int, int]] = []
+    for name in sink.listing(DETACHED_FOLDER):
+        try:
+            runs += manifest_open(sink.read(name), key).runs
+        except (NoteError, UnicodeDecodeError, OSError) as exc:
+            result.bad_checkpoints.append(name)
+            result.reasons.append(f"{name}: {exc}")
+    return tuple(sorted(runs))

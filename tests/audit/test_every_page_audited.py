@@ -72,6 +72,8 @@ ROUTES: dict[str, str] = {
     "audit/verify/start/": "skip: POST-only, walked by tests/audit/test_verification_page.py",
     "audit/holds/": "audited",
     "audit/holds/lift/": "skip: POST-only, walked by tests/audit/test_legal_holds.py",
+    "audit/archives/": "audited",
+    "audit/archives/decide/": "skip: POST-only, walked by tests/audit/test_detach.py",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/": "audited",
     "audit/person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\\.csv": "audited",
     "hooks/gateway/inbound/": "skip: gateway webhook (POST, signed)",
