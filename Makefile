@@ -19,7 +19,8 @@ SQLITE_TESTS := $(addprefix tests/collections_app/messaging/,test_escalation_lad
 	test_message_enqueue.py test_outbox_relay.py test_contact_gate_at_hand_off.py test_contact_gate_rules.py) \
 	tests/collections_app/team/test_team_snapshots.py \
 	$(addprefix tests/audit/,test_sealing.py test_verify_audit.py test_seal_refuses_a_damaged_frontier.py \
-	test_vouched_transaction_ids_wrap.py test_merkle.py test_proofs.py test_signed_notes.py)
+	test_vouched_transaction_ids_wrap.py test_merkle.py test_proofs.py test_signed_notes.py test_consistency_proofs.py \
+	test_verify_incremental.py test_archives.py)
 # Tests and benchmarks run with production defaults (DEBUG off) and a throwaway key.
 # `make test` also sets REQUIRE_BROWSER=1 (a missing Chromium fails the browser test instead of skipping it)
 # and HYPOTHESIS_PROFILE=ci (the same property-test examples on every run; see tests/conftest.py).

@@ -20,6 +20,17 @@ RULE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 COMPLIANCE_EXCEPTION = "compliance_exception"
 
 
+# Without a start date, the auditor's pages look at this many calendar months, the current one included: every
+# page's query stays within the months it asks for, however long the log has grown.
+DEFAULT_MONTHS = 3
+
+
+def months_back(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the calendar month `months` - 1 before the month of `day` (1: that month's first day)."""
+    index = day.year * 12 + day.month - 1 - (months - 1)
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     """A validated filter; empty values mean no restriction."""
@@ -32,6 +43,13 @@ class AuditFilter:
     date_to: datetime.date | None = None
     # A rule code the event's `detail["rules"]` lists (compliance exceptions).
     rule: str = ""
+    event: int | None = None  # one event, shown with every person it names
+
+    def within_months(self, today: datetime.date, months: int = DEFAULT_MONTHS) -> "AuditFilter":
+        """This filter, starting `months` calendar months back from `today` when it names no start (or event)."""
+        if self.date_from is not None or self.event is not None:
+            return self
+        return replace(self, date_from=months_back(today, months))
 
     def as_detail(self) -> dict[str, str]:
         """The filter as the export event records it."""
@@ -61,7 +79,8 @@ class CursorForm(forms.Form):
 
 
 class AuditFilterForm(CursorForm):
-    """Query parameters `actor`, `action`, `person`, `object`, `from`, `to`, and the keyset cursor `before`."""
+    """Query parameters `actor`, `action`, `person`, `object`, `from`, `to`, `event` (one event and its persons),
+    and the keyset cursor `before`."""
 
     actor = forms.CharField(label=_("Actor"), max_length=150, required=False)
     action = forms.CharField(label=_("Action"), max_length=40, required=False)
@@ -77,6 +96,7 @@ class AuditFilterForm(CursorForm):
         required=False,
         error_messages={"invalid": _("Use <model>:<id>.")},
     )
+    event = QueryIntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,7 +104,7 @@ class AuditFilterForm(CursorForm):
         # Both bounded (2000-01-01 to tomorrow): the day after `to` is where the filter ends.
         self.fields["from"] = QueryDateField(label=_("From"), required=False, widget=forms.DateInput({"type": "date"}))
         self.fields["to"] = QueryDateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
-        self.order_fields(["actor", "action", "person", "object", "from", "to", "before"])
+        self.order_fields(["actor", "action", "person", "object", "from", "to", "event", "before"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -103,6 +123,7 @@ class AuditFilterForm(CursorForm):
             object=data.get("object") or "",
             date_from=data.get("from"),
             date_to=data.get("to"),
+            event=data.get("event"),
         )
 
 
@@ -127,3 +148,55 @@ class ExceptionFilterForm(AuditFilterForm):
     def audit_filter(self) -> AuditFilter:
         """The validated filter over compliance exceptions (call after is_valid())."""
         return replace(super().audit_filter(), action=COMPLIANCE_EXCEPTION, rule=self.cleaned_data.get("rule") or "")
+
+
+class VerificationStartForm(forms.Form):
+    """An auditor starts a verify run: the whole chain, or only what was sealed since the last verified checkpoint."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            ("incremental", _("Incremental: what was sealed since the last verified checkpoint")),
+            ("full", _("Full: the whole chain")),
+        ],
+    )
+
+
+class LegalHoldForm(forms.Form):
+    """An auditor puts one person's events under a legal hold, saying why."""
+
+    person = forms.RegexField(
+        label=_("Person"),
+        regex=PERSON_RE,
+        error_messages={"invalid": _("Use borrower:<id> or contact:<id>.")},
+    )
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000, widget=forms.Textarea({"rows": 2}))
+
+
+class LegalHoldLiftForm(forms.Form):
+    """An auditor lifts one standing legal hold, saying why."""
+
+    hold = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000)
+
+
+class DetachRequestForm(forms.Form):
+    """An auditor asks to detach one archived month (YYYY-MM) from the database, saying why."""
+
+    month = forms.RegexField(
+        label=_("Month"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", error_messages={"invalid": _("Use YYYY-MM.")}
+    )
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000)
+
+    def month_start(self) -> datetime.date:
+        """The first day of the month asked for (call after is_valid())."""
+        year, month = (int(part) for part in self.cleaned_data["month"].split("-"))
+        return datetime.date(year, month, 1)
+
+
+class DetachDecisionForm(forms.Form):
+    """A second auditor approves or rejects one detach request, saying why."""
+
+    request = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=1000)

@@ -110,6 +110,14 @@ class ChainHead(models.Model):
 class VerificationRun(models.Model):
     """The result of one `verify_audit` run, shown at /audit/verify/."""
 
+    class Kind(models.TextChoices):
+        FULL = "full", _("full")
+        INCREMENTAL = "incremental", _("incremental")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.FULL)
+    # An incremental run checked what was sealed after this seq (the tree a previous run verified).
+    after_seq = models.BigIntegerField(_("after seq"), default=0)
+    requested_by = models.CharField(_("requested by"), max_length=150, blank=True)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), db_default=Now())
     ok = models.BooleanField(_("intact"))
@@ -125,4 +133,97 @@ class VerificationRun(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"verification {self.pk}: {'ok' if self.ok else 'FAILED'}"
+        return f"{self.kind} verification {self.pk}: {'ok' if self.ok else 'FAILED'}"
+
+
+PERSON_KEY_REGEX = r"^(borrower|contact):[0-9]+$"
+
+
+class LegalHold(models.Model):
+    """A legal hold on one person's audit events: while it stands, no month of events naming them may leave the
+    database. Set by an auditor with a reason; never changed or deleted (lifting it is a LegalHoldLift)."""
+
+    person = models.CharField(_("person"), max_length=40, help_text=_("borrower:<id> or contact:<id>"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    set_by = models.CharField(_("set by"), max_length=150)
+    set_at = models.DateTimeField(_("set at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        indexes = [models.Index(fields=["person"], name="audit_legalhold_person_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(person__regex=PERSON_KEY_REGEX), name="audit_legalhold_person_key"),
+            models.CheckConstraint(condition=~Q(reason="") & ~Q(set_by=""), name="audit_legalhold_reason_and_who"),
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold on {self.person}"
+
+
+class LegalHoldLift(models.Model):
+    """The lifting of one legal hold, by an auditor with a reason; a hold is lifted once, never un-lifted."""
+
+    hold = models.OneToOneField(LegalHold, on_delete=models.PROTECT, related_name="lift", verbose_name=_("hold"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    lifted_by = models.CharField(_("lifted by"), max_length=150)
+    lifted_at = models.DateTimeField(_("lifted at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("legal hold lift")
+        verbose_name_plural = _("legal hold lifts")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(lifted_by=""), name="audit_legalholdlift_reason_and_who"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lift of {self.hold}"
+
+
+class DetachRequest(models.Model):
+    """A request to detach one archived month of events from the database; a second auditor decides it, and the
+    schema owner then detaches it once its archive verifies and no legal hold covers anyone in it."""
+
+    month = models.DateField(_("month"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    requested_by = models.CharField(_("requested by"), max_length=150)
+    requested_at = models.DateTimeField(_("requested at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("detach request")
+        verbose_name_plural = _("detach requests")
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="audit_detachrequest_a_month"),
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(requested_by=""), name="audit_detachrequest_reason_and_who"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"detach {self.month:%Y-%m}"
+
+
+class DetachDecision(models.Model):
+    """The second auditor's decision on a detach request (never the requester's: a trigger holds that too)."""
+
+    request = models.OneToOneField(
+        DetachRequest, on_delete=models.PROTECT, related_name="decision", verbose_name=_("request")
+    )
+    approved = models.BooleanField(_("approved"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    decided_by = models.CharField(_("decided by"), max_length=150)
+    decided_at = models.DateTimeField(_("decided at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("detach decision")
+        verbose_name_plural = _("detach decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(decided_by=""), name="audit_detachdecision_reason_and_who"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'approved' if self.approved else 'rejected'}: {self.request}"

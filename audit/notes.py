@@ -155,17 +155,22 @@ def checkpoint_sign(
     at: datetime.datetime,
     *,
     sealed_by: tuple[int, int, int] | None = None,
+    horizon: tuple[int, int] | None = None,
 ) -> str:
     """A signed checkpoint for the chain of `tree_size` events, its Merkle root and chain head hash.
 
     `sealed_by` is (first seq, 64-bit transaction id, cluster system identifier) when the seal that made
     this tree wrote events first seq..tree_size in one PostgreSQL (sub)transaction: the `sealed-xmin`
-    line lets verify skip rebuilding those rows.
+    line lets verify skip rebuilding those rows. `horizon` is (64-bit transaction id, cluster): every
+    event sealed after this tree was written by that transaction or a later one, so an incremental verify
+    finds them through the `txid` index.
     """
     stamp = at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     extensions: tuple[str, ...] = (f"time {stamp}", f"chain {base64.b64encode(head_hash).decode()}")
     if sealed_by is not None:
         extensions += ("sealed-xmin " + " ".join(str(value) for value in sealed_by),)
+    if horizon is not None:
+        extensions += ("horizon " + " ".join(str(value) for value in horizon),)
     body = Checkpoint(origin(), tree_size, root, extensions).body()
     return sign_note(body, origin(), signing_key())
 

@@ -1,4 +1,5 @@
-"""Audit events for sign-in, failed sign-in and sign-out, from Django's auth signals."""
+"""Audit events for sign-in, failed sign-in and sign-out, from Django's auth signals; partitions made ahead
+after `migrate`."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
+from audit.partitions import MONTHS_AHEAD_ON_MIGRATE, add_months, is_partitioned, lender_month, partitions_make
 from audit.record import audit_record, keyed_hash
 
 # What `keyed_hash` is salted with for attempted usernames.
@@ -39,3 +41,10 @@ def record_login_failed(
 def record_logout(sender: Any, request: HttpRequest | None, user: AbstractBaseUser | None, **kwargs: Any) -> None:
     """`logout`: a user signed out (user is None when the session had already expired)."""
     audit_record(action="logout", actor=user, object_type="user" if user else "", object_id=user.pk if user else "")
+
+
+def make_partitions_ahead(sender: Any, using: str, **kwargs: Any) -> None:
+    """After `migrate` (which runs as the schema owner): this month's and the coming months' partitions."""
+    if is_partitioned(using):
+        this_month = lender_month()
+        partitions_make(first=this_month, last=add_months(this_month, MONTHS_AHEAD_ON_MIGRATE), using=using)

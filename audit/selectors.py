@@ -2,15 +2,16 @@
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, F, Func, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from audit.forms import AuditFilter
-from audit.models import AuditEvent, VerificationRun
+from audit.models import AuditEvent, DetachRequest, LegalHold, VerificationRun
 from audit.permissions import user_can_audit
 
 PAGE_SIZE = 50
@@ -60,6 +61,8 @@ def audit_events_filtered(*, user: AbstractBaseUser | AnonymousUser, audit_filte
     if audit_filter.object:
         object_type, _, object_id = audit_filter.object.partition(":")
         queryset = queryset.filter(object_type=object_type, object_id=object_id)
+    if audit_filter.event is not None:
+        queryset = queryset.filter(id=audit_filter.event)
     if audit_filter.person:
         queryset = _with_person(queryset, audit_filter.person)
     if audit_filter.rule:
@@ -79,6 +82,21 @@ class Page:
     next_before: int | None
 
 
+class PersonsCount(Func):
+    """How many persons an event names, counted in the database (the page shows the count, not the list)."""
+
+    output_field = IntegerField()
+
+    def __init__(self) -> None:
+        super().__init__(F("persons"))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        return super().as_sql(compiler, connection, function="json_array_length", **extra_context)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        return super().as_sql(compiler, connection, function="jsonb_array_length", **extra_context)
+
+
 def audit_event_page(
     *,
     user: AbstractBaseUser | AnonymousUser,
@@ -87,13 +105,18 @@ def audit_event_page(
     size: int = PAGE_SIZE,
     with_detail: bool = False,
 ) -> Page:
-    """One page of matching events with ids below `before`, newest first (no OFFSET: constant cost per page).
+    """One page of matching events with ids below `before`, newest first (no OFFSET: constant cost per page),
+    each with its `persons_count`; the persons themselves when the filter names one event or `with_detail`.
 
-    The detail is loaded only `with_detail`: the log's table does not show it.
+    The detail is loaded only `with_detail`. Callers bound the filter to the months it asks for
+    (`AuditFilter.within_months`), so that the query reads only those months (and, partitioned, only their
+    partitions) however long the log has grown.
     """
-    queryset = audit_events_filtered(user=user, audit_filter=audit_filter)
-    if not with_detail:
-        queryset = queryset.defer("detail")
+    deferred = [] if with_detail else ["detail"]
+    if audit_filter.event is None and not with_detail:
+        deferred.append("persons")
+    queryset = audit_events_filtered(user=user, audit_filter=audit_filter).defer(*deferred)
+    queryset = queryset.annotate(persons_count=PersonsCount())
     if before is not None:
         queryset = queryset.filter(id__lt=before)
     events = list(queryset.order_by("-id")[: size + 1])
@@ -212,7 +235,37 @@ def audit_export_rows(
         )
 
 
-def verification_latest(*, user: AbstractBaseUser | AnonymousUser) -> VerificationRun | None:
-    """The most recent verify run, for an auditor."""
+def verification_latest(*, user: AbstractBaseUser | AnonymousUser, kind: str | None = None) -> VerificationRun | None:
+    """The most recent verify run (of `kind`, when given), for an auditor."""
     _require_auditor(user)
-    return VerificationRun.objects.order_by("-id").first()
+    runs = VerificationRun.objects.order_by("-id")
+    return (runs.filter(kind=kind) if kind else runs).first()
+
+
+def verification_recent(*, user: AbstractBaseUser | AnonymousUser, limit: int = 20) -> list[VerificationRun]:
+    """The latest verify runs of either kind, newest first, for an auditor."""
+    _require_auditor(user)
+    return list(VerificationRun.objects.order_by("-id")[:limit])
+
+
+def legal_holds_standing(*, user: AbstractBaseUser | AnonymousUser) -> list[LegalHold]:
+    """The legal holds not lifted, newest first, for an auditor."""
+    _require_auditor(user)
+    return list(LegalHold.objects.filter(lift__isnull=True).order_by("-id"))
+
+
+def legal_holds_lifted(*, user: AbstractBaseUser | AnonymousUser, limit: int = 20) -> list[LegalHold]:
+    """The most recently lifted legal holds, with their lifts, for an auditor."""
+    _require_auditor(user)
+    return list(LegalHold.objects.filter(lift__isnull=False).select_related("lift").order_by("-lift__id")[:limit])
+
+
+def held_persons() -> set[str]:
+    """Every person a standing legal hold covers (for the detach of a month, which no user drives)."""
+    return set(LegalHold.objects.filter(lift__isnull=True).values_list("person", flat=True))
+
+
+def detach_requests(*, user: AbstractBaseUser | AnonymousUser, limit: int = 50) -> list[DetachRequest]:
+    """The latest detach requests with their decisions, newest first, for an auditor."""
+    _require_auditor(user)
+    return list(DetachRequest.objects.select_related("decision").order_by("-id")[:limit])

@@ -11,6 +11,11 @@ urlpatterns = [
     path("exceptions/", views.compliance_exceptions, name="exceptions"),
     path("exceptions.csv", views.compliance_exceptions_csv, name="exceptions_csv"),
     path("verify/", views.verification, name="verification"),
+    path("verify/start/", views.verification_start, name="verification_start"),
+    path("holds/", views.legal_holds, name="legal_holds"),
+    path("holds/lift/", views.legal_hold_lift_view, name="legal_hold_lift"),
+    path("archives/", views.archives, name="archives"),
+    path("archives/decide/", views.archive_decide, name="archive_decide"),
     re_path(r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)/$", views.person_report, name="person"),
     re_path(
         r"^person/(?P<kind>borrower|contact)/(?P<person_id>[0-9]+)\.csv$", views.person_report_csv, name="person_csv"

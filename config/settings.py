@@ -91,6 +91,10 @@ if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The role that owns the schema: `migrate` and `audit_partitions` connect as it (audit/owner.py); the
+    # app's own role owns no table (docs/operations.md). Unset or equal, the app's URL is the owner's too.
+    if env.str("DATABASE_OWNER_URL", default="") not in ("", env.str("DATABASE_URL")):
+        DATABASES["owner"] = {**env.db("DATABASE_OWNER_URL"), "TEST": {"MIRROR": "default"}}
 else:
     DATABASES = {
         "default": {
@@ -237,13 +241,20 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Seal new audit events into the chain and write a signed checkpoint.
     "audit-seal": {"task": "audit.tasks.audit_seal", "schedule": 5.0},
-    "audit-verify": {"task": "audit.tasks.audit_verify", "schedule": crontab(hour=3, minute=30)},
+    # Nightly, only what was sealed since the last verified checkpoint (and that the log only grew since).
+    "audit-verify": {
+        "task": "audit.tasks.audit_verify",
+        "schedule": crontab(hour=3, minute=30),
+        "kwargs": {"incremental": True},
+    },
     # Weekly, rebuild every entry from its columns too, not only rows written since their seal.
     "audit-verify-full": {
         "task": "audit.tasks.audit_verify",
         "schedule": crontab(hour=4, minute=30, day_of_week="sun"),
         "kwargs": {"full": True},
     },
+    # Daily: the audit log's partitions of this month and the next two exist (the owner makes them).
+    "audit-partitions-check": {"task": "audit.tasks.audit_partitions_check", "schedule": crontab(hour=6, minute=0)},
     # The outbox sweep releases waiting messages and recovers any send a crash interrupted.
     "outbox-sweep": {"task": "collections_app.sweep_outbox", "schedule": 10.0},
     # Instalments paid and plans kept or broken are settled before the day's ladder reads the plans.

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.partitions import partitions_status
 from collections_app.services.accounts import user_language_set
 
 
@@ -39,11 +40,20 @@ def _redis_status() -> str:
     return "ok"
 
 
+def _audit_partitions_status() -> str:
+    try:
+        return partitions_status()
+    except Exception:  # noqa: BLE001 - what cannot be checked is not known to be there
+        return "short"
+
+
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Report the database and Redis; 503 when either is down."""
+    """Report the database and Redis, 503 when either is down; and whether the audit log's partitions of this
+    month and the next two exist (`short` warns before inserts would fail, but the instance still serves)."""
     status = {"database": _database_status(), "redis": _redis_status()}
+    status["audit_partitions"] = _audit_partitions_status() if status["database"] == "ok" else "short"
     return JsonResponse(status, status=503 if "down" in status.values() else 200)
 
 

@@ -67,7 +67,8 @@ class MalformedProof(ValueError):
     """The proof file is not a proof at all (exit 2), as opposed to a proof that does not hold (exit 1)."""
 
 
-def _hex(value: Any, what: str) -> bytes:
+def hex_field(value: Any, what: str) -> bytes:
+    """The bytes of a hex string field of a proof; MalformedProof when it is not one."""
     if not isinstance(value, str):
         raise MalformedProof(f"{what} must be a hex string")
     try:
@@ -85,9 +86,9 @@ def proof_check(document: Any, key: Ed25519PublicKey | None = None) -> tuple[boo
             raise MalformedProof(f"{name} must be an integer")
     if not isinstance(document.get("path"), list) or not isinstance(document.get("checkpoint"), str):
         raise MalformedProof("path must be a list and checkpoint a string")
-    leaf_bytes = _hex(document.get("leaf"), "leaf")
-    root = _hex(document.get("root"), "root")
-    path = [_hex(node, "path entry") for node in document["path"]]
+    leaf_bytes = hex_field(document.get("leaf"), "leaf")
+    root = hex_field(document.get("root"), "root")
+    path = [hex_field(node, "path entry") for node in document["path"]]
     seq, index, size = document["seq"], document["leaf_index"], document["tree_size"]
     from audit.notes import public_key
 

@@ -17,12 +17,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.chain.store import postgres, raw_cursor, row_values, transaction_clock, transaction_id_near
-from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, encode_entry, entry_sql
+from audit.encoding import ENTRY_COLUMNS, GENESIS_HASH, chain_hash, encode_entry
 from audit.merkle import Frontier, leaf_hash
 from audit.models import ChainHead
 from audit.notes import NoteError, checkpoint_open, checkpoint_sign, checkpoint_unverified, signing_key
 from audit.record import audit_record
-from audit.sinks import CheckpointSink, checkpoint_name, default_sink
+from audit.sinks import CheckpointSink, checkpoint_name, default_sink, sink_has
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +56,9 @@ def _seal_range(after_seq: int, first_id: int, last_id: int, database: Any = Non
         import psycopg
 
         with psycopg.Cursor(database) as cursor:
+            # The schema owner's function (migration 0009): the app's role has no UPDATE on the events.
             cursor.execute(
-                "UPDATE audit_auditevent AS e SET seq = q.s FROM ("  # noqa: S608 - fixed SQL
-                "SELECT ctid AS row_version, %s::bigint + row_number() OVER (ORDER BY id) AS s FROM audit_auditevent "
-                "WHERE id BETWEEN %s AND %s AND seq IS NULL) AS q "
-                f"WHERE e.ctid = q.row_version RETURNING e.seq, e.id, {entry_sql('e.seq')}",
+                "SELECT sealed_seq, event_id, sealed_entry FROM audit_seal_batch(%s, %s, %s)",
                 [after_seq, first_id, last_id],
                 binary=True,
             )
@@ -142,7 +140,14 @@ def _lock_head(sink: CheckpointSink) -> ChainHead:
     The head's Merkle frontier is a cache the next checkpoint's root is computed from: one that no longer
     gives the root its checkpoint signed would have every later checkpoint sign a wrong tree.
     """
-    head, _ = ChainHead.objects.select_for_update().get_or_create(id=1)
+    if postgres():
+        # Through the owner's function (migration 0009): the app's role has no UPDATE on the head.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT seq, hash, frontier, horizon, cluster FROM audit_head_lock()")
+            seq, digest, frontier, horizon, cluster = cursor.fetchone()
+        head = ChainHead(id=1, seq=seq, hash=digest, frontier=frontier, horizon=horizon, cluster=cluster)
+    else:
+        head, _ = ChainHead.objects.select_for_update().get_or_create(id=1)
     head.hash = bytes(head.hash)
     head.frontier = bytes(head.frontier)
     with connection.cursor() as cursor:
@@ -152,7 +157,7 @@ def _lock_head(sink: CheckpointSink) -> ChainHead:
     if (last_seq, last_hash) != (head.seq, head.hash):
         raise ChainError(f"chain head says seq {head.seq} but the last sealed event is seq {last_seq}")
     name = checkpoint_name(head.seq)
-    if head.seq and _sink_has(sink, name):  # missing only after a crash between a seal's commit and its note
+    if head.seq and sink_has(sink, name):  # missing only after a crash between a seal's commit and its note
         # Not the signature: after a key rotation the last checkpoint is signed by the previous key.
         try:
             signed_root = checkpoint_unverified(sink.read(name)).root
@@ -248,22 +253,30 @@ def _seal_locked(head: ChainHead, batch_size: int) -> tuple[int, tuple[int, int,
         if (pending.horizon, pending.cluster) != (head.horizon, head.cluster):
             # Nothing to seal: still move the horizon, so that it never lags (or, restored from another
             # cluster, leads) the transactions that are writing events.
-            ChainHead.objects.filter(id=1).update(horizon=pending.horizon, cluster=pending.cluster)
+            _advance_head(head, head.seq, head.hash, head.frontier, pending)
         return 0, None
     # The seal is itself an event, sealed last in this same seal (its id is newer than any listed).
     checkpoint_event = audit_record(action="checkpoint", object_type="chain", detail={"previous_tree_size": head.seq})
     seq, previous, frontier = _seal_batches([*pending.ids, checkpoint_event.id], head, batch_size)
     sealed, sealed_by = seq - head.seq, _sealed_by(head.seq + 1)
-    ChainHead.objects.filter(id=1).update(
-        seq=seq,
-        hash=previous,
-        frontier=frontier.to_bytes(),
-        sealed_at=timezone.now(),
-        horizon=pending.horizon,
-        cluster=pending.cluster,
-    )
-    head.seq, head.hash, head.frontier = seq, previous, frontier.to_bytes()
+    _advance_head(head, seq, previous, frontier.to_bytes(), pending)
     return sealed, sealed_by
+
+
+def _advance_head(head: ChainHead, seq: int, digest: bytes, frontier: bytes, pending: Pending) -> None:
+    """Move the head (in the database and `head`) to `seq`, its chain hash and frontier, and the next horizon."""
+    if postgres():
+        # The owner's function takes the hash from the chain entry and refuses a horizon that hides events.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT audit_head_advance(%s, %s, %s, %s)", [seq, frontier, pending.horizon, pending.cluster]
+            )
+    else:
+        ChainHead.objects.filter(id=1).update(
+            seq=seq, hash=digest, frontier=frontier, sealed_at=timezone.now(), horizon=pending.horizon
+        )
+    head.seq, head.hash, head.frontier = seq, digest, frontier
+    head.horizon, head.cluster = pending.horizon, pending.cluster
 
 
 def _write_checkpoint(sink: CheckpointSink, head: ChainHead, sealed_by: tuple[int, int, int] | None) -> None:
@@ -272,7 +285,11 @@ def _write_checkpoint(sink: CheckpointSink, head: ChainHead, sealed_by: tuple[in
     root = Frontier.from_bytes(head.seq, head.frontier).root()
     try:
         # Only the seal that wrote the rows vouches for their xmin; a checkpoint written late does not.
-        sink.write(name, checkpoint_sign(head.seq, root, head.hash, timezone.now(), sealed_by=sealed_by))
+        # The head's horizon bounds the transactions of every event sealed after this tree (PostgreSQL).
+        horizon = (head.horizon, head.cluster % (1 << 64)) if head.cluster is not None else None
+        sink.write(
+            name, checkpoint_sign(head.seq, root, head.hash, timezone.now(), sealed_by=sealed_by, horizon=horizon)
+        )
     except FileExistsError:
         # Another sealer, after this one committed, found the checkpoint missing and wrote it first
         # (signed at another time, so the text differs). Accept it only if it describes this tree.
@@ -293,11 +310,6 @@ def seal(*, sink: CheckpointSink | None = None, batch_size: int = SEAL_BATCH) ->
     name = checkpoint_name(head.seq)
     # Written after the commit: a checkpoint must never describe a tree that was rolled back. A crash
     # here leaves the tail without a checkpoint until the next seal, which writes the missing one.
-    if sealed or not _sink_has(sink, name):
+    if sealed or not sink_has(sink, name):
         _write_checkpoint(sink, head, sealed_by)
     return SealResult(sealed=sealed, tree_size=head.seq, checkpoint=name)
-
-
-def _sink_has(sink: CheckpointSink, name: str) -> bool:
-    exists = getattr(sink, "exists", None)
-    return bool(exists(name)) if exists else name in sink.names()

@@ -84,11 +84,14 @@ def transaction_clock() -> TransactionClock:
     return TransactionClock(cluster=cluster % (1 << 64), next_transaction=next_transaction)
 
 
-def stream_sealed(extra_columns: str = "", *, with_events: bool = False) -> Iterator[tuple[Any, ...]]:
-    """(seq, entry, hash[, extra columns...]) of every chain entry (`c`) in seq order, streamed; `with_events`
-    joins each to its event (`e`)."""
+def stream_sealed(
+    extra_columns: str = "", *, with_events: bool = False, after: int = 0, through: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """(seq, entry, hash[, extra columns...]) of the chain entries (`c`) after seq `after` (through seq
+    `through`, if given) in seq order, streamed; `with_events` joins each to its event (`e`)."""
     join = " LEFT JOIN audit_auditevent AS e ON e.id = c.event_id" if with_events else ""
-    sql = f"SELECT c.seq, c.entry, c.hash{extra_columns} FROM audit_chainentry AS c{join} ORDER BY c.seq"  # noqa: S608
+    bounds = f" WHERE c.seq > {int(after)}" + ("" if through is None else f" AND c.seq <= {int(through)}")
+    sql = f"SELECT c.seq, c.entry, c.hash{extra_columns} FROM audit_chainentry AS c{join}{bounds} ORDER BY c.seq"  # noqa: S608
     # PostgreSQL: binary pages fetched beside the hashing, for bench_audit 2 (verify_audit over 1,000,000 events).
     if postgres():
         yield from prefetched_pages(sql)

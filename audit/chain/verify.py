@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection, transaction
 
+from audit.chain.manifest import Runs, manifest_open
 from audit.chain.store import (
     VERIFY_FETCH,
     XID_WRAP,
@@ -28,9 +29,11 @@ from audit.chain.store import (
 )
 from audit.encoding import GENESIS_HASH, chain_hash, encode_entry, entry_sql
 from audit.merkle import Frontier, leaf_hash
-from audit.notes import Checkpoint, NoteError, checkpoint_open
-from audit.sinks import CheckpointSink, checkpoint_name, default_sink
+from audit.notes import Checkpoint, NoteError, checkpoint_open, public_key
+from audit.sinks import CheckpointSink, checkpoint_name, checkpoint_size, default_sink
 
+# Where a detached month's manifest is kept beside the checkpoints (audit.detach writes it).
+DETACHED_FOLDER = "detached"
 # Above this many events to rebuild, one scan of the whole table is cheaper than looking each one up.
 REBUILD_BY_SEQ_LIMIT = 100_000
 
@@ -45,6 +48,11 @@ class VerifyResult:
     first_bad_seq: int | None = None
     bad_checkpoints: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    kind: str = "full"  # or "incremental": only what was sealed after seq `after`
+    after: int = 0
+    notes: list[str] = field(default_factory=list)  # how the run went, beside its findings
+    # The newest checkpointed tree the run confirmed: (size, Merkle frontier, chain hash), for the next run.
+    verified: tuple[int, bytes, bytes] | None = None
 
     @property
     def ok(self) -> bool:
@@ -52,37 +60,64 @@ class VerifyResult:
         return self.first_bad_seq is None and not self.bad_checkpoints
 
 
+@dataclass(frozen=True)
+class Start:
+    """Where a walk over the chain begins: after seq `after`, whose chain hash and Merkle frontier (packed)
+    are given. On PostgreSQL every event sealed since was written by transaction `horizon` or a later one
+    (0: unknown, every event is looked at)."""
+
+    after: int = 0
+    previous: bytes = GENESIS_HASH
+    frontier: bytes = b""
+    horizon: int = 0
+
+
+FROM_GENESIS = Start()
+
 # Where the chain and the events disagree on which event holds a seq: a chain entry whose event is gone or
 # carries another seq, or an event carrying a seq that no chain entry gives it. On PostgreSQL also the
 # events written since the seal that wrote their chain entry (both rows of a seal carry its transaction
-# id), whose entry must be rebuilt from their columns.
+# id), whose entry must be rebuilt from their columns. From a start after seq 0, only the chain entries
+# after it and the events written since its horizon (found through the `txid` index) are compared.
 _EVENT_SIDE_SQL = """
 SELECT CASE WHEN c.seq IS NULL OR e.seq < c.seq THEN e.seq ELSE c.seq END,
         c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq
-    FROM audit_chainentry AS c
-    FULL JOIN (SELECT id, seq{xmin} FROM audit_auditevent WHERE seq IS NOT NULL) AS e ON e.id = c.event_id
-    WHERE c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq{rewritten}
+    FROM (SELECT seq, event_id{xmin} FROM audit_chainentry WHERE seq > %s) AS c
+    FULL JOIN (SELECT id, seq{xmin} FROM audit_auditevent WHERE seq > %s{since}) AS e ON e.id = c.event_id
+    WHERE (c.seq IS NULL OR e.id IS NULL OR e.seq <> c.seq{rewritten}){kept}
 """
+# Leaves out the chain entries of archived months detached from the database (their events are gone by design).
+_NOT_DETACHED = " AND NOT (e.id IS NULL AND c.seq <@ ANY(%s::int8range[]))"
 
 
-def _event_side_findings() -> tuple[int | None, list[int]]:
-    """(first seq the chain and the events place differently, seqs whose event row was written since its seal)."""
+def _ranges(detached: Runs) -> list[str]:
+    return [f"[{first},{last}]" for first, last in detached]
+
+
+def _event_side_findings(start: Start = FROM_GENESIS, detached: Runs = ()) -> tuple[int | None, list[int]]:
+    """(first seq the chain and the events place differently, seqs whose event row was written since its seal);
+    the events of `detached` seqs may be gone."""
     # PostgreSQL also compares xmin (PostgreSQL only by nature), so bench_audit 2 rebuilds only rewritten rows.
     on_postgres = postgres()
     sql = _EVENT_SIDE_SQL.format(
-        xmin=", xmin" if on_postgres else "", rewritten=" OR e.xmin <> c.xmin" if on_postgres else ""
+        xmin=", xmin" if on_postgres else "",
+        rewritten=" OR e.xmin <> c.xmin" if on_postgres else "",
+        since=" AND txid >= %s" if start.horizon else "",
+        kept=_NOT_DETACHED if detached else "",
     )
+    params = [start.after, start.after, *([start.horizon] if start.horizon else [])]
+    params += [_ranges(detached)] if detached else []
     with connection.cursor() as cursor:
         if on_postgres:
             # A hash join of a million rows a side: in memory rather than in batches on disk.
             cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(sql)
+        cursor.execute(sql, params)
         findings = cursor.fetchall()
     misplaced = [seq for seq, is_misplaced in findings if is_misplaced]
     return min(misplaced, default=None), [seq for seq, is_misplaced in findings if not is_misplaced]
 
 
-def _event_side_findings_beside() -> Callable[[], tuple[int | None, list[int]]]:
+def _event_side_findings_beside(start: Start, detached: Runs) -> Callable[[], tuple[int | None, list[int]]]:
     """Start `_event_side_findings`; the returned function gives its result.
 
     Outside a transaction it runs at once on a second connection (Django opens one per thread), so
@@ -91,13 +126,13 @@ def _event_side_findings_beside() -> Callable[[], tuple[int | None, list[int]]]:
     """
     # A second connection on PostgreSQL only, for bench_audit 2 (verify_audit over 1,000,000 events).
     if connection.in_atomic_block or not postgres():
-        return _event_side_findings
+        return lambda: _event_side_findings(start, detached)
     outcome: list[Any] = []
 
     def run() -> None:
         try:
             with transaction.atomic():
-                outcome.append(_event_side_findings())
+                outcome.append(_event_side_findings(start, detached))
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             outcome.append(exc)
         finally:
@@ -115,32 +150,35 @@ def _event_side_findings_beside() -> Callable[[], tuple[int | None, list[int]]]:
     return result
 
 
-def _first_inconsistent_seq_sql(seqs: list[int] | None) -> int | None:
-    """On PostgreSQL: the first of these chain entries (every one when None) that the columns of its event
-    no longer give."""
+def _first_inconsistent_seq_sql(seqs: list[int] | None, after: int = 0, detached: Runs = ()) -> int | None:
+    """On PostgreSQL: the first of these chain entries (every one after seq `after` when None) that the
+    columns of its event no longer give (an event of `detached` seqs may be gone)."""
     if seqs is not None and not seqs:
         return None
-    only, params = ("", []) if seqs is None else (" WHERE c.seq = ANY(%s)", [seqs])
+    only, params = (" WHERE c.seq > %s", [after]) if seqs is None else (" WHERE c.seq = ANY(%s)", [seqs])
+    gone = "(e.id IS NULL" + (" AND NOT c.seq <@ ANY(%s::int8range[]))" if detached else ")")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT min(c.seq) FILTER (WHERE e.id IS NULL OR c.entry IS DISTINCT FROM "  # noqa: S608 - fixed SQL
-            f"{entry_sql('c.seq')}) FROM audit_chainentry AS c LEFT JOIN audit_auditevent AS e ON e.id = c.event_id"
+            f"SELECT min(c.seq) FILTER (WHERE {gone} OR (e.id IS NOT NULL AND c.entry IS DISTINCT FROM "  # noqa: S608
+            f"{entry_sql('c.seq')})) FROM audit_chainentry AS c LEFT JOIN audit_auditevent AS e ON e.id = c.event_id"
             f"{only}",
-            params,
+            ([_ranges(detached)] if detached else []) + params,
         )
         return cursor.fetchone()[0]
 
 
-def xmin_segments(checkpoints: dict[int, Checkpoint], clock: TransactionClock) -> list[tuple[int, bytes | None]]:
-    """(last seq, xmin as PostgreSQL sends it) for consecutive seq ranges from 1, the last one open-ended;
-    None where no signed checkpoint vouches which transaction sealed the range.
+def xmin_segments(
+    checkpoints: dict[int, Checkpoint], clock: TransactionClock, start: int = 0
+) -> list[tuple[int, bytes | None]]:
+    """(last seq, xmin as PostgreSQL sends it) for consecutive seq ranges from `start` + 1, the last one
+    open-ended; None where no signed checkpoint vouches which transaction sealed the range.
 
     A vouched id counts only in the cluster that sealed (`sealed-xmin <first seq> <64-bit id> <cluster>`),
     and only while it is unique in its low 32 bits, the part a row keeps: once a transaction 2^32 later
     may have started, it could have stamped a row with the same xmin.
     """
     segments: list[tuple[int, bytes | None]] = []
-    position = 0
+    position = start
     for size, checkpoint in sorted(checkpoints.items()):
         fields = (checkpoint.extension("sealed-xmin") or "").split(" ")
         if len(fields) != 3 or not all(field.isdigit() for field in fields):
@@ -158,9 +196,14 @@ def xmin_segments(checkpoints: dict[int, Checkpoint], clock: TransactionClock) -
     return segments
 
 
-def _load_checkpoints(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> dict[int, Checkpoint]:
+def load_checkpoints(
+    sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult, after: int = 0
+) -> dict[int, Checkpoint]:
+    """The signed checkpoints of trees larger than `after`, by size; the others are noted in `result`."""
     checkpoints: dict[int, Checkpoint] = {}
     for name in sink.names():
+        if after and (checkpoint_size(name) or 0) <= after:
+            continue
         result.checkpoints += 1
         try:
             checkpoint = checkpoint_open(sink.read(name), key)
@@ -189,6 +232,7 @@ class _Walk:
     # by no checkpoint) is where a chain rewritten up to a checkpoint whose root fails may begin.
     first_unvouched: int | None = None
     to_rebuild: list[int] = field(default_factory=list)  # PostgreSQL: seqs whose entry must be rebuilt
+    verified: tuple[int, bytes, bytes] | None = None  # the last checkpoint that held: size, frontier, hash
 
 
 def _sqlite_row_problem(seq: int, entry: bytes, row: tuple[Any, ...]) -> str | None:
@@ -212,12 +256,16 @@ def _walk_chain(
     *,
     by_xmin: bool,
     result: VerifyResult,
+    start: Start,
+    also: Callable[[list[bytes]], None] | None = None,
 ) -> _Walk:
-    """Stream the chain entries in seq order: check each one's place and hash and each checkpoint's root; on
-    PostgreSQL note the entries whose xmin no checkpoint vouches for, on SQLite rebuild every entry."""
-    on_postgres, walk = postgres(), _Walk()
+    """Stream the chain entries after `start` in seq order: check each one's place and hash and each
+    checkpoint's root; on PostgreSQL note the entries whose xmin no checkpoint vouches for, on SQLite rebuild
+    every entry. `also` is given the leaf hashes too, in order."""
+    on_postgres, walk = postgres(), _Walk(good_checkpoint=start.after)
     sizes = sorted(checkpoints)
-    expected, previous, frontier, size_index = 1, GENESIS_HASH, Frontier(), 0
+    expected, previous, size_index = start.after + 1, start.previous, 0
+    frontier = Frontier.from_bytes(start.after, start.frontier)
     next_size = sizes[0] if sizes else -1
     segments = iter(vouched)
     segment_end, sealed_xmin = next(segments)
@@ -226,7 +274,7 @@ def _walk_chain(
     # PostgreSQL: the transaction that wrote each chain entry (xmin, so bench_audit 2 rebuilds only the rows
     # written since their seal). SQLite: the event, whose entry is rebuilt.
     extra_columns = ", c.xmin" if on_postgres else f", e.seq, {event_columns('e')}"
-    for row in stream_sealed(extra_columns, with_events=not on_postgres):
+    for row in stream_sealed(extra_columns, with_events=not on_postgres, after=start.after):
         seq, entry, digest = row[0], row[1], row[2]
         if seq != expected:
             walk.stream_bad = expected
@@ -259,6 +307,8 @@ def _walk_chain(
         add_leaf(leaf(entry))
         if len(leaves) == VERIFY_FETCH or seq == next_size:
             frontier.extend(leaves)
+            if also is not None:
+                also(leaves)
             leaves.clear()
         if seq == next_size:
             if not _checkpoint_holds(frontier, checkpoints[seq], digest):
@@ -266,9 +316,12 @@ def _walk_chain(
                 result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
                 break
             walk.good_checkpoint, walk.first_unvouched = seq, None
+            walk.verified = (seq, frontier.to_bytes(), digest)
             size_index += 1
             next_size = sizes[size_index] if size_index < len(sizes) else -1
         expected += 1
+    if also is not None:
+        also(leaves)
     walk.events = expected - 1
     return walk
 
@@ -293,41 +346,72 @@ def _first_bad_seq(
                 f"seq {walk.first_unvouched}: no checkpoint vouches that its seal wrote its chain entry"
             )
         candidates = precise or [walk.good_checkpoint + 1]
-    if walk.stream_bad is None and walk.root_bad_at is None and last_size and last_size > result.events:
-        candidates.append(result.events + 1)
-        result.reasons.append(f"checkpoint of size {last_size} but the chain ends at seq {result.events}")
+    if walk.stream_bad is None and walk.root_bad_at is None and last_size and last_size > walk.events:
+        candidates.append(walk.events + 1)
+        result.reasons.append(f"checkpoint of size {last_size} but the chain ends at seq {walk.events}")
     return min(candidates) if candidates else None
 
 
-def verify(
-    *, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None = None, full: bool = False
-) -> VerifyResult:
-    """Check every sealed event's place, hash and content, and every checkpoint's signature and root.
+def verify_from(
+    start: Start,
+    checkpoints: dict[int, Checkpoint],
+    result: VerifyResult,
+    *,
+    full: bool = False,
+    also: Callable[[list[bytes]], None] | None = None,
+    detached: Runs = (),
+) -> _Walk:
+    """Check what was sealed after `start` against `checkpoints` (those of larger trees), filling `result`;
+    the events of `detached` seqs (archived months detached from the database) may be gone.
 
     Content: on PostgreSQL a row whose xmin is still the one its seal's signed checkpoint names has not
     been written since the seal built its entry from those very columns, so only the other rows get
     their entry rebuilt from their columns and compared (`full` rebuilds every row). SQLite has no
     xmin: every row is rebuilt, in Python.
     """
-    from audit.notes import public_key
-
-    result = VerifyResult()
-    checkpoints = _load_checkpoints(sink or default_sink(), key or public_key(), result)
     on_postgres = postgres()
     by_xmin = on_postgres and not full
-    vouched = xmin_segments(checkpoints, transaction_clock()) if on_postgres else [(sys.maxsize, None)]
-    event_side = _event_side_findings_beside()
+    vouched = xmin_segments(checkpoints, transaction_clock(), start.after) if on_postgres else [(sys.maxsize, None)]
+    event_side = _event_side_findings_beside(start, detached)
     inconsistent = None
     with transaction.atomic():
-        walk = _walk_chain(checkpoints, vouched, by_xmin=by_xmin, result=result)
-        result.events = walk.events
+        walk = _walk_chain(checkpoints, vouched, by_xmin=by_xmin, result=result, start=start, also=also)
+        result.events = walk.events - start.after
         misplaced, rewritten = event_side()
         walk.to_rebuild.extend(rewritten)
         if on_postgres:  # the rows to rebuild are compared in SQL, for bench_audit 2 (verify over 1,000,000)
             # Transactions started meanwhile may have brought a vouched id round: then trust no xmin.
-            wrapped = by_xmin and xmin_segments(checkpoints, transaction_clock()) != vouched
+            wrapped = by_xmin and xmin_segments(checkpoints, transaction_clock(), start.after) != vouched
             everything = full or wrapped or len(walk.to_rebuild) > REBUILD_BY_SEQ_LIMIT
             result.rebuilt = result.events if everything else len(set(walk.to_rebuild))
-            inconsistent = _first_inconsistent_seq_sql(None if everything else walk.to_rebuild)
+            inconsistent = _first_inconsistent_seq_sql(None if everything else walk.to_rebuild, start.after, detached)
     result.first_bad_seq = _first_bad_seq(result, walk, misplaced, inconsistent, max(checkpoints, default=None))
+    result.after = start.after
+    if result.ok:
+        result.verified = walk.verified
+    return walk
+
+
+def verify(
+    *, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None = None, full: bool = False
+) -> VerifyResult:
+    """Check every sealed event's place, hash and content, and every checkpoint's signature and root (see
+    `verify_from`; `full` rebuilds every row's entry)."""
+    sink, key = sink or default_sink(), key or public_key()
+    result = VerifyResult()
+    checkpoints = load_checkpoints(sink, key, result)
+    verify_from(FROM_GENESIS, checkpoints, result, full=full, detached=load_detached(sink, key, result))
     return result
+
+
+def load_detached(sink: CheckpointSink, key: Ed25519PublicKey, result: VerifyResult) -> Runs:
+    """The seqs of the archived months detached from the database, from their signed manifests beside the
+    checkpoints (one that does not verify is noted in `result` and accepts nothing)."""
+    runs: list[tuple[int, int]] = []
+    for name in sink.listing(DETACHED_FOLDER):
+        try:
+            runs += manifest_open(sink.read(name), key).runs
+        except (NoteError, UnicodeDecodeError, OSError) as exc:
+            result.bad_checkpoints.append(name)
+            result.reasons.append(f"{name}: {exc}")
+    return tuple(sorted(runs))

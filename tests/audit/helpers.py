@@ -1,10 +1,13 @@
 """Helpers for tests that assert audit events, including the later walk over every URL pattern with each role."""
 
+import datetime
 from collections.abc import Iterable, Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.partitions import is_partitioned, lender_month, partitions_make
 
 
 def audit_mark() -> int:
@@ -16,6 +19,17 @@ def audit_mark() -> int:
 def events_since(mark: int, **filters: object) -> list[AuditEvent]:
     """Events written after `mark`, oldest first, optionally filtered."""
     return list(AuditEvent.objects.filter(id__gt=mark, **filters).order_by("id"))
+
+
+def event_at(day: datetime.date, **fields: object) -> AuditEvent:
+    """An unsealed event that occurred at noon of `day` in the lender's time zone, written directly (as the
+    owner may): how an event of an earlier month is made without waiting for one."""
+    at = datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_default_timezone())
+    if is_partitioned():  # that month's partition, as `audit_partitions` would have made it then
+        month = lender_month(at)
+        partitions_make(first=month, last=month, using="default")
+    values: dict[str, object] = {"action": "view", "persons": [], "fields": [], "detail": {}}
+    return AuditEvent.objects.create(occurred_at=at, **{**values, **fields})
 
 
 def event_text(event: AuditEvent) -> str:

@@ -7,6 +7,10 @@ import pytest
 from audit.merkle import (
     EMPTY_ROOT,
     Frontier,
+    RangeRoots,
+    consistency_holds,
+    consistency_path,
+    consistency_ranges,
     inclusion_path,
     leaf_hash,
     root_from_inclusion_path,
@@ -96,3 +100,71 @@ def test_an_altered_path_or_wrong_index_does_not_lead_to_the_root() -> None:
     assert root_from_inclusion_path(4, 7, leaves[3], path) != root
     assert root_from_inclusion_path(3, 7, leaves[3], [*path, bytes(32)]) is None
     assert root_from_inclusion_path(7, 7, leaves[3], path) is None
+
+
+# Consistency proofs of the Certificate Transparency reference tests over CT_LEAVES: (old size, new size, path).
+CT_CONSISTENCY = [
+    (1, 1, []),
+    (
+        1,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        5,
+        [
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), CT_CONSISTENCY)
+def test_consistency_paths_match_the_certificate_transparency_vectors(old: int, new: int, expected: list) -> None:
+    leaves = [leaf_hash(bytes.fromhex(value)) for value in CT_LEAVES[:new]]
+    path = consistency_path(leaves, old)
+    assert [node.hex() for node in path] == expected
+    assert consistency_holds(old, new, bytes.fromhex(CT_ROOTS[old - 1]), bytes.fromhex(CT_ROOTS[new - 1]), path)
+
+
+def test_every_consistency_path_holds_and_any_cut_or_change_does_not() -> None:
+    leaves = [leaf_hash(n.to_bytes(2, "big")) for n in range(33)]
+    for new in range(1, 34):
+        for old in range(1, new + 1):
+            old_root, new_root = root_from_leaf_hashes(leaves[:old]), root_from_leaf_hashes(leaves[:new])
+            path = consistency_path(leaves[:new], old)
+            assert consistency_holds(old, new, old_root, new_root, path), (old, new)
+            assert not consistency_holds(old, new, new_root if old != new else bytes(32), new_root, path)
+            for cut in range(len(path)):
+                assert not consistency_holds(old, new, old_root, new_root, path[:cut] + path[cut + 1 :]), (old, new)
+                changed = [*path[:cut], bytes(32), *path[cut + 1 :]]
+                assert not consistency_holds(old, new, old_root, new_root, changed), (old, new, cut)
+
+
+def test_a_frontier_streamed_by_ranges_gives_the_proof_without_the_old_leaves() -> None:
+    leaves = [leaf_hash(n.to_bytes(2, "big")) for n in range(40)]
+    for old in (1, 5, 8, 13, 32):
+        ranges = consistency_ranges(old, 40)
+        frontier = Frontier()
+        frontier.extend(leaves[:old])
+        old_nodes = {(lo, hi): root for lo, hi, root in frontier.subtrees()}
+        streamed = RangeRoots([node for node in ranges if node[0] >= old], start=old)
+        for start in range(old, 40, 3):
+            streamed.extend(leaves[start : start + 3])
+        nodes = {**old_nodes, **streamed.roots()}
+        assert [nodes[node] for node in ranges] == consistency_path(leaves, old)

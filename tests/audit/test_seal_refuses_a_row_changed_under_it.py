@@ -23,7 +23,7 @@ def _seal_waits_on_a_lock(probe: psycopg.Connection) -> bool:
     return bool(
         probe.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND query LIKE 'UPDATE audit_auditevent AS e SET seq%%'"
+            " AND query LIKE '%%FROM audit_seal_batch(%%'"  # the seal's UPDATE runs in the owner's function
         ).fetchone()[0]
     )
 

@@ -14,7 +14,7 @@ def test_healthz_answers_200_while_up(client: Client) -> None:
 def test_readyz_reports_database_and_redis_ok(client: Client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "redis": "ok"}
+    assert response.json() == {"database": "ok", "redis": "ok", "audit_partitions": "ok"}
 
 
 @pytest.mark.django_db
@@ -31,6 +31,7 @@ def test_readyz_answers_503_when_the_database_is_unreachable(client: Client, set
 def test_readyz_reports_redis_down_when_unreachable(client: Client, settings, monkeypatch) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     monkeypatch.setattr("config.views._database_status", lambda: "ok")
+    monkeypatch.setattr("config.views._audit_partitions_status", lambda: "ok")
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "redis": "down"}
+    assert response.json() == {"database": "ok", "redis": "down", "audit_partitions": "ok"}

@@ -1,0 +1,256 @@
+"""The audit log at scale: a log of BENCH_AUDIT_SCALE_SMALL events over 24 months, grown once to
+BENCH_AUDIT_SCALE_EVENTS, with the figures of issue 18 at both sizes and each figure's ratio to its goal.
+
+Run from the repository root: `python bench/bench_audit_scale.py` with DATABASE_URL (PostgreSQL). Sizes default
+to the issue's (5,000,000 then 20,000,000 events: about an hour and tens of GB on the 2-core machines); set
+BENCH_AUDIT_SCALE_SMALL and BENCH_AUDIT_SCALE_EVENTS for a quick run, BENCH_AUDIT_SCALE_NEW (1,000,000) for the
+events the incremental verify checks, BENCH_AUDIT_SCALE_WRITES (8,000) for the writers' figure. The database is
+throwaway (`bench_audit_scale`, or TEST_DB_NAME). Figures: per-partition heap and index bytes (extrapolated
+linearly to 1,000,000,000 events),
+the access report and filtered log p95, 8 concurrent writers against an empty log, incremental and full
+verify, sealing. The account page with auditing on and off is bench_audit's figure 1.
+"""
+
+from __future__ import annotations
+
+import base64
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from support import env_int, p95  # noqa: E402
+
+GOAL_PAGE_P95_MS = 200
+GOAL_PAGE_GROWTH = 1.2
+GOAL_WRITERS_RATIO = 0.9
+GOAL_INCREMENTAL_S = 5.0
+GOAL_VERIFY_PER_S = 300_000
+GOAL_SEAL_PER_S = 50_000
+MONTHS = 24
+BILLION = 1_000_000_000
+
+
+def report(label: str, value: float, goal: float, unit: str, *, at_most: bool = False) -> None:
+    """One figure, its goal and its ratio to the goal (above 1 meets it)."""
+    ratio = goal / value if at_most else value / goal
+    print(f"{label}: {value:,.2f} {unit}; goal {'<=' if at_most else '>='} {goal:,} {unit}; ratio {ratio:.2f}")
+
+
+def _keys() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from django.conf import settings
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))  # fixed: the kept template's checkpoints verify
+    settings.AUDIT_SIGNING_KEY = base64.b64encode(key.private_bytes_raw()).decode()
+    settings.AUDIT_PUBLIC_KEY = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    settings.AUDIT_CHECKPOINT_DIR = os.environ.get("BENCH_AUDIT_SCALE_CHECKPOINTS") or tempfile.mkdtemp(
+        prefix="bench-audit-scale-"
+    )
+
+
+def _fill(first: int, count: int) -> None:
+    """`count` realistic events spread over the last MONTHS months, ids after `first`, sealed."""
+    from django.db import connection
+
+    from audit.chain.seal import seal
+    from audit.partitions import add_months, lender_month, partitions_make
+
+    partitions_make(first=add_months(lender_month(), -MONTHS), last=lender_month(), using="default")
+    chunk = 500_000
+    for start in range(first, first + count, chunk):
+        size = min(chunk, first + count - start)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO audit_auditevent (occurred_at, actor_id, actor_username, role, action, object_type,"
+                " object_id, persons, fields, purpose, outcome, request_id, ip, detail)"
+                " SELECT now() - interval '1 day' * %s * (1 - (g - %s)::float8 / %s),"
+                " 1 + g %% 500, 'officer' || (g %% 500), 'case_officer',"
+                " (ARRAY['view','list','reveal','update'])[1 + g %% 4], 'loanaccount', (g %% 1000000)::text,"
+                " jsonb_build_array('borrower:' || (g %% 1000000), 'contact:' || (g %% 3000000)),"
+                " '[\"borrower.name\", \"borrower.phone\"]'::jsonb, '', 'ok', md5(g::text), '10.1.2.3',"
+                " jsonb_build_object('page', g %% 7) FROM generate_series(%s, %s) AS g",
+                [MONTHS * 30, first, count, start, start + size - 1],
+            )
+        seal()
+        print(f"  {start + size - first:,} of {count:,} events written and sealed", flush=True)
+
+
+def _sizes() -> list[tuple[str, int, int]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relid::regclass::text, pg_relation_size(relid), pg_indexes_size(relid)"
+            " FROM pg_partition_tree('audit_auditevent') WHERE isleaf UNION ALL"
+            " SELECT relid::regclass::text, pg_relation_size(relid), pg_indexes_size(relid)"
+            " FROM pg_partition_tree('audit_chainentry') WHERE isleaf ORDER BY 1"
+        )
+        return cursor.fetchall()
+
+
+def report_sizes(events: int) -> None:
+    """Heap and index bytes of each partition, and the whole extrapolated to a billion events."""
+    rows = _sizes()
+    heap, index = sum(row[1] for row in rows), sum(row[2] for row in rows)
+    for name, table, indexes in rows:
+        if table or indexes:
+            print(f"  {name}: heap {table / 2**20:,.1f} MiB, indexes {indexes / 2**20:,.1f} MiB")
+    scale = BILLION / max(events, 1)
+    print(
+        f"size at {events:,} events: heap {heap / 2**30:,.2f} GiB, indexes {index / 2**30:,.2f} GiB;"
+        f" linearly at 1,000,000,000: heap {heap * scale / 2**40:,.2f} TiB, indexes {index * scale / 2**40:,.2f} TiB"
+    )
+
+
+def pages_p95(runs: int) -> dict[str, float]:
+    """p95 (ms) of the access report and the filtered log, as an auditor."""
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from access.roles import COMPLIANCE_AUDITOR
+    from tests.factories import make_user
+    from tests.security.fixtures import otp_verify_session
+
+    auditor = User.objects.filter(username="bench-auditor").first() or make_user("bench-auditor", COMPLIANCE_AUDITOR)
+    client = Client()
+    client.force_login(auditor)
+    otp_verify_session(client, auditor)
+    figures = {}
+    hosts = override_settings(SECURE_SSL_REDIRECT=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
+    hosts.enable()
+    for label, url in (
+        ("access report", "/audit/person/borrower/4242/"),
+        ("filtered log", "/audit/?actor=officer42&action=view"),
+    ):
+        client.get(url)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            assert client.get(url).status_code == 200
+            times.append((time.perf_counter() - started) * 1000)
+        figures[label] = p95(times)
+    hosts.disable()
+    return figures
+
+
+def _writer(n: int, each: int, barrier: multiprocessing.synchronize.Barrier) -> None:
+    from django.db import connections
+
+    from audit.record import audit_record
+
+    barrier.wait()
+    for i in range(each):
+        audit_record(action="view", object_type="loanaccount", object_id=n * 1_000_000 + i, persons=[f"borrower:{i}"])
+    connections.close_all()
+
+
+def writers_rate(total: int) -> float:
+    """Events per second written by 8 concurrent writer processes."""
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    connections.close_all()
+    barrier = context.Barrier(9)
+    processes = [context.Process(target=_writer, args=(n, total // 8, barrier)) for n in range(8)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for process in processes:
+        process.join()
+    return total / (time.perf_counter() - started)
+
+
+def _timed(function: object) -> tuple[object, float]:
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+def verify_figures(new_events: int) -> None:
+    """A full verify, then the incremental one over `new_events` sealed since, and the seal of those."""
+    from audit.chain.seal import seal
+    from audit.services import audit_chain_verify
+
+    result, seconds = _timed(lambda: audit_chain_verify())
+    assert result.ok, result.reasons
+    rate = result.events / seconds
+    report(f"full verify over {result.events:,} events", rate, GOAL_VERIFY_PER_S, "events/s")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditevent (actor_username, role, action, object_type, object_id, persons, fields,"
+            " purpose, outcome, request_id, detail) SELECT 'officer' || (g %% 500), 'case_officer', 'view',"
+            " 'loanaccount', g::text, jsonb_build_array('borrower:' || g), '[]', '', 'ok', md5(g::text), '{}'"
+            " FROM generate_series(1, %s) AS g",
+            [new_events],
+        )
+    sealed, seal_seconds = _timed(seal)
+    rate = sealed.sealed / seal_seconds
+    report(f"sealing {sealed.sealed:,} events", rate, GOAL_SEAL_PER_S, "events/s")
+    incremental, seconds = _timed(lambda: audit_chain_verify(incremental=True))
+    assert incremental.ok and incremental.kind == "incremental", incremental.reasons
+    print(
+        f"incremental verify over {incremental.events:,} new events: {seconds:.2f} s; goal <= {GOAL_INCREMENTAL_S} s"
+        f" (scaled to 1,000,000: {seconds * 1_000_000 / max(incremental.events, 1):.2f} s); ratio"
+        f" {GOAL_INCREMENTAL_S / max(seconds * 1_000_000 / max(incremental.events, 1), 1e-9):.2f}"
+    )
+
+
+def main() -> int:
+    """Build (or reuse) the log, grow it, print every figure with its goal and ratio."""
+    os.environ.setdefault("TEST_DB_NAME", "bench_audit_scale")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.vendor != "postgresql":
+        print("bench_audit_scale needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
+        return 2
+    small, large = env_int("BENCH_AUDIT_SCALE_SMALL", 5_000_000), env_int("BENCH_AUDIT_SCALE_EVENTS", 20_000_000)
+    writes, new_events = env_int("BENCH_AUDIT_SCALE_WRITES", 8_000), env_int("BENCH_AUDIT_SCALE_NEW", 1_000_000)
+    runs = env_int("BENCH_AUDIT_SCALE_RUNS", 30)
+    old_config = setup_databases(verbosity=0, interactive=False, keepdb=False)
+    try:
+        _keys()
+        empty_rate = writers_rate(writes)
+        print(f"8 writers, empty log: {empty_rate:,.0f} events/s")
+        _, build = _timed(lambda: _fill(1, small))
+        print(f"built {small:,} events over {MONTHS} months in {build:,.0f} s")
+        report_sizes(small)
+        small_pages = pages_p95(runs)
+        _, grow = _timed(lambda: _fill(small + 1, large - small))
+        print(f"grew to {large:,} events in {grow:,.0f} s (build and growth {build + grow:,.0f} s; goal <= 3,600 s)")
+        report_sizes(large)
+        for label, value in pages_p95(runs).items():
+            growth = value / small_pages[label]
+            print(
+                f"{label} p95 at {large:,}: {value:.0f} ms (at {small:,}: {small_pages[label]:.0f} ms, x{growth:.2f});"
+                f" goal <= {GOAL_PAGE_P95_MS} ms and x{GOAL_PAGE_GROWTH}; ratios {GOAL_PAGE_P95_MS / value:.2f},"
+                f" {GOAL_PAGE_GROWTH / growth:.2f}"
+            )
+        rate = writers_rate(writes)
+        ratio = rate / empty_rate
+        report(f"8 writers at {large:,} ({rate:,.0f} events/s) against an empty log", ratio, GOAL_WRITERS_RATIO, "x")
+        verify_figures(new_events)
+    finally:
+        connection.close()
+        teardown_databases(old_config, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
