@@ -33,7 +33,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.models import AccessChange
-from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, user_roles
+from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER, TEAM_LEAD, user_roles
 from access.security import mfa_pending, user_is_verified, user_needs_mfa
 from audit.record import audit_record
 
@@ -75,6 +75,8 @@ def landing_url(user: AbstractBaseUser | AnonymousUser) -> str:
         return "/review/"
     if COMPLIANCE_AUDITOR in roles:
         return "/audit/"
+    if TEAM_LEAD in roles:
+        return "/team/"
     if user.is_superuser:
         # An access change waiting for this administrator's decision comes first: it is in force only once decided.
         return "/access/changes/" if _access_changes_await(user) else "/admin/"

@@ -256,10 +256,18 @@ class PromiseToPayAdmin(AuditedAdmin):
 
 
 class PlanInstalmentInline(admin.TabularInline):
-    """A plan's instalments."""
+    """A plan's instalments, read-only like the plan."""
 
     model = PlanInstalment
     extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A changed agreement is a new proposal, decided by a team lead."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """An instalment is paid by a payment, not by an edit."""
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Instalments stay; a changed agreement is a new plan."""
@@ -280,11 +288,13 @@ class RepaymentPlanAdmin(AuditedAdmin):
     audit_fields = ("plan.instalments",)
     audit_persons = staticmethod(_borrower_of)
 
-    def save_model(self, request: HttpRequest, obj: RepaymentPlan, form: Any, change: bool) -> None:
-        """The admin who records a plan is its author."""
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Officers propose plans on the account page and team leads decide them: never one person here."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RepaymentPlan | None = None) -> bool:
+        """A plan's status moves only through its decision and its instalments' payments."""
+        return False
 
 
 @admin.register(Interaction)

@@ -114,15 +114,20 @@ def activity_day_rows(day: datetime.date) -> list[ActivityRow]:
     return rows
 
 
+# A call that reached the borrower themself: a connected outcome, and no contact named as whom it was to.
+RIGHT_PARTY = Q(outcome__in=Interaction.CONNECTED_OUTCOMES, contact__isnull=True)
+
+
 def _call_rows(window: DayWindow) -> Iterable[ActivityRow]:
-    """Phone calls the officer logged: attempts, and those that reached the borrower (right-party contacts)."""
+    """Phone calls the officer logged: attempts, and those that reached the borrower in person (right-party
+    contacts; a call that reached one of the borrower's contacts is an attempt, not a right-party contact)."""
     calls = (
         Interaction.objects.filter(
             channel=Interaction.Channel.PHONE, occurred_at__gte=window.start, occurred_at__lt=window.end
         )
         .order_by()
         .values("officer_id")
-        .annotate(attempts=Count("pk"), connected=Count("pk", filter=Q(outcome__in=Interaction.CONNECTED_OUTCOMES)))
+        .annotate(attempts=Count("pk"), connected=Count("pk", filter=RIGHT_PARTY))
     )
     for row in calls:
         yield ActivityRow(row["officer_id"], "calls", "attempts", row["attempts"])

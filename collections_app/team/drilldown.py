@@ -19,6 +19,7 @@ from collections_app.team.activity import (
     COMPLIANCE_EXCEPTION,
     MESSAGE_KEYS,
     REASON_KEY_LENGTH,
+    RIGHT_PARTY,
     SUPPRESSED_PREFIX,
     activity_providers,
     promises_due,
@@ -119,7 +120,7 @@ def _calls(query: FigureQuery) -> QuerySet | None:
         occurred_at__lt=query.end,
     )
     if query.key == "connected":
-        calls = calls.filter(outcome__in=Interaction.CONNECTED_OUTCOMES)
+        calls = calls.filter(RIGHT_PARTY)
     elif query.key != "attempts":
         return None
     return calls.values("account_id")
