@@ -11,14 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.dpd import BUCKETS
-from collections_app.models import AccountMonthSnapshot, OfficerMonthFigure, RepaymentPlan
+from collections_app.models import AccountMonthSnapshot, BorrowerFlag, LoanAccount, OfficerMonthFigure, RepaymentPlan
 from collections_app.selectors.accounts import User as AnyUser
 from collections_app.team import charts
 from collections_app.team.activity import COMPLIANCE_EXCEPTION, SUPPRESSED_PREFIX, activity_providers
@@ -27,6 +27,8 @@ from collections_app.team.scope import team_plans_for_lead
 
 DASHBOARD_MONTHS = 12
 PLANS_SHOWN = 20
+# Accounts of the team whose borrower is flagged vulnerable or represented: shown first, at most this many.
+FLAGGED_SHOWN = 50
 BUCKET_LABELS: dict[str, str | Promise] = {
     **{bucket.code: bucket.label for bucket in BUCKETS},
     AccountMonthSnapshot.PAID: _("paid"),
@@ -69,6 +71,9 @@ class Dashboard:
     charts: dict[str, charts.Chart]
     pending_plans: list[RepaymentPlan]
     pending_more: bool
+    # Accounts whose borrower has an open flag (`flag_kind`, `flagged_at` annotated): the lead's list to watch.
+    flagged: list[LoanAccount] = field(default_factory=list)
+    flagged_more: bool = False
     sections: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
@@ -109,6 +114,22 @@ def team_figures(
     )
 
 
+def flagged_accounts(officer_ids: list[int]) -> list[LoanAccount]:
+    """These officers' accounts whose borrower is flagged vulnerable or represented (an open flag), oldest flag
+    first, one more than shown: one query, whatever the size of the book."""
+    open_flags = BorrowerFlag.objects.filter(borrower=OuterRef("borrower_id"), closed_at__isnull=True).order_by(
+        "opened_at"
+    )
+    return list(
+        LoanAccount.objects.filter(officer_id__in=officer_ids)
+        .annotate(flag_kind=Subquery(open_flags.values("kind")[:1]))
+        .annotate(flagged_at=Subquery(open_flags.values("opened_at")[:1]))
+        .filter(flag_kind__isnull=False)
+        .select_related("officer")
+        .order_by("flagged_at", "pk")[: FLAGGED_SHOWN + 1]
+    )
+
+
 def team_dashboard_get(*, lead: AnyUser, officer: User | None, officers: list[User], today: datetime.date) -> Dashboard:
     """The dashboard of the lead's team, or of one of its officers (`officer`, already checked to be in the team)."""
     months = dashboard_months(today)
@@ -123,6 +144,8 @@ def team_dashboard_get(*, lead: AnyUser, officer: User | None, officers: list[Us
         .select_related("account", "created_by")
         .order_by("agreed_at", "pk")[: PLANS_SHOWN + 1]
     )
+
+    flagged = flagged_accounts(ids)
 
     def link(kind: str, key: str, month: datetime.date) -> str:
         return figure_link(kind, key, month, officer)
@@ -139,6 +162,8 @@ def team_dashboard_get(*, lead: AnyUser, officer: User | None, officers: list[Us
         charts={},
         pending_plans=pending[:PLANS_SHOWN],
         pending_more=len(pending) > PLANS_SHOWN,
+        flagged=flagged[:FLAGGED_SHOWN],
+        flagged_more=len(flagged) > FLAGGED_SHOWN,
         sections=[
             (provider.section_template, provider.section_context(months, table, link))
             for provider in activity_providers()

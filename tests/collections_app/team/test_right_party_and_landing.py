@@ -1,14 +1,17 @@
 """A call that reached one of the borrower's contacts is an attempt, not a right-party contact; a team lead signs in
-to the team dashboard; the admin records and changes no repayment plan (maker-checker holds there too)."""
+to the team dashboard, which lists the team's flagged customers; the admin records and changes no repayment plan
+(maker-checker holds there too)."""
 
 import datetime
 import zoneinfo
 
 import pytest
 
+from access.models import Team
 from access.roles import TEAM_LEAD
 from access.views import landing_url
-from collections_app.models import Interaction, OfficerDayActivity, RepaymentPlan
+from collections_app.models import BorrowerFlag, Interaction, OfficerDayActivity, RepaymentPlan
+from collections_app.services.borrower_flags import borrower_flag_clear, borrower_flag_set
 from collections_app.team.snapshots import officer_day_activity_take
 from tests.conftest import signed_in
 from tests.factories import make_account, make_contact, make_plan, make_user
@@ -44,3 +47,19 @@ def test_the_admin_neither_adds_nor_changes_a_plan(admin_user, officer) -> None:
     assert page.status_code in (200, 403)
     plan.refresh_from_db()
     assert plan.status == RepaymentPlan.Status.PROPOSED
+
+
+def test_a_flagged_customer_is_on_the_leads_list_and_cleared_leaves_it(officer, other_officer) -> None:
+    lead = make_user("lena", TEAM_LEAD)
+    Team.objects.create(name="north", lead=lead).members.add(officer)
+    mine, theirs = make_account(officer), make_account(other_officer)
+    for account in (mine, theirs):
+        borrower_flag_set(
+            borrower=account.borrower, account=account, officer=account.officer, kind="vulnerable", reason="In hospital"
+        )
+    page = signed_in(lead).get("/team/")
+    assert [account.pk for account in page.context["dash"].flagged] == [mine.pk]
+    assert f'data-flagged="{mine.pk}"' in page.content.decode()
+    flag = BorrowerFlag.objects.get(borrower=mine.borrower)
+    borrower_flag_clear(flag=flag, account=mine, officer=officer, reason="Home again")
+    assert signed_in(lead).get("/team/").context["dash"].flagged == []
