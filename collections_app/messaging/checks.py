@@ -12,8 +12,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.messaging.firewall.lint import Finding, lint_message
+from collections_app.messaging.firewall.modes import firewall_profile_for
 from collections_app.models import Message, PolicyVersion, TemplateVersion
-from collections_app.selectors.profiles import firewall_profile_for
 
 
 class MessageRefused(ValidationError):

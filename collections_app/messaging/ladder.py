@@ -33,6 +33,7 @@ from audit.record import audit_events_sql, audit_record, person_key, person_key_
 from collections_app.dpd import lender_today
 from collections_app.messaging.contact_gate import LADDER_STAGES
 from collections_app.messaging.firewall.lint import lint_message
+from collections_app.messaging.firewall.modes import firewall_profile_for
 from collections_app.messaging.ladder_calls import CallTaskCounts, write_call_tasks
 from collections_app.messaging.render import (
     body_expression,
@@ -55,11 +56,7 @@ from collections_app.models import (
     PolicyVersion,
     TemplateVersion,
 )
-from collections_app.selectors.profiles import (
-    current_policy_versions,
-    firewall_profile_for,
-    ladder_accounts,
-)
+from collections_app.selectors.profiles import current_policy_versions, ladder_accounts
 
 # One escalation run at a time (pg_advisory_xact_lock key): "escalate" in spirit.
 ESCALATION_LOCK = 0x657363

@@ -5,7 +5,6 @@ decide for a million accounts in one statement, so this module states the same r
 `tests/collections_app/messaging/test_escalation_pauses.py` checks that both agree case by case.
 """
 
-import dataclasses
 import datetime
 import zoneinfo
 
@@ -27,7 +26,6 @@ from django.db.models.functions import Coalesce, Least, Mod, TruncDate
 
 from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
 from collections_app.dpd import DaysPastDue
-from collections_app.messaging.firewall.modes import FirewallProfile, firewall_profile_get
 from collections_app.models import (
     BorrowerFlag,
     ChannelStop,
@@ -59,16 +57,6 @@ def current_policy_versions() -> dict[int, PolicyVersion]:
     for version in PolicyVersion.objects.select_related("profile").order_by("profile_id", "-version"):
         current.setdefault(version.profile_id, version)
     return current
-
-
-def firewall_profile_for(policy_version: PolicyVersion) -> FirewallProfile:
-    """The firewall profile for messages under `policy_version`: its mode plus its hotlines and products."""
-    base = firewall_profile_get(policy_version.firewall_mode)
-    return dataclasses.replace(
-        base,
-        hotlines=tuple(dict.fromkeys([*base.hotlines, *policy_version.service_hotlines])),
-        product_names=tuple(dict.fromkeys([*base.product_names, *policy_version.product_names])),
-    )
 
 
 def _lender_zone() -> zoneinfo.ZoneInfo:

@@ -5,8 +5,9 @@ import datetime
 import pytest
 
 from audit.models import AuditEvent
+from collections_app.messaging.firewall.modes import firewall_profile_for
 from collections_app.models import PolicyProfile, PolicyVersion
-from collections_app.selectors.profiles import firewall_profile_for, policy_version_for_account
+from collections_app.selectors.profiles import policy_version_for_account
 from collections_app.services.profiles import policy_version_create
 from tests.conftest import signed_in as signed_in_plain
 from tests.factories import make_account, make_portfolio

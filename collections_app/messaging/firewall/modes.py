@@ -7,8 +7,9 @@ policy's own hotlines and product names to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Protocol
 
 from collections_app.messaging.firewall.fold import fold
 from collections_app.messaging.firewall.lexicon import DEBT_CN_RX, DEBT_CN_STRICT_RX, DEBT_EN_RX, DEBT_EN_STRICT_RX
@@ -71,6 +72,24 @@ def firewall_profile_get(name: str) -> FirewallProfile:
         return PROFILES[name]
     except KeyError:
         raise UnknownProfileError(name) from None
+
+
+class PolicyFirewallValues(Protocol):
+    """What the firewall reads of a policy version: its mode, service hotlines and product names."""
+
+    firewall_mode: str
+    service_hotlines: list[str]
+    product_names: list[str]
+
+
+def firewall_profile_for(policy_version: PolicyFirewallValues) -> FirewallProfile:
+    """The firewall profile for messages under `policy_version`: its mode plus its hotlines and products."""
+    base = firewall_profile_get(policy_version.firewall_mode)
+    return replace(
+        base,
+        hotlines=tuple(dict.fromkeys([*base.hotlines, *policy_version.service_hotlines])),
+        product_names=tuple(dict.fromkeys([*base.product_names, *policy_version.product_names])),
+    )
 
 
 @dataclass(frozen=True)
