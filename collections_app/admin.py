@@ -342,9 +342,13 @@ class FlagAdmin(AuditedAdmin):
 class PortfolioAdmin(admin.ModelAdmin):
     """Portfolios group accounts; each has the policy profile its accounts' rules read."""
 
-    list_display = ("code", "name", "policy_profile")
-    list_filter = ("policy_profile",)
+    list_display = ("code", "name", "kind", "policy_profile")
+    list_filter = ("kind", "policy_profile")
     search_fields = ("code", "name")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Portfolio | None = None) -> tuple[str, ...]:
+        """A portfolio's kind is chosen once (or taken from its first profile); its profiles must be of that kind."""
+        return () if obj is None else ("kind",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Portfolio | None = None) -> bool:
         """Accounts and decisions refer to their portfolio."""

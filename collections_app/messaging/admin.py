@@ -210,8 +210,12 @@ class PolicyVersionInline(admin.TabularInline):
 class PolicyProfileAdmin(admin.ModelAdmin):
     """Policy profiles; their numbers live in versions."""
 
-    list_display = ("code", "name")
+    list_display = ("code", "name", "kind")
     inlines = (PolicyVersionInline,)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PolicyProfile | None = None) -> tuple[str, ...]:
+        """A profile's kind is chosen once: its versions' legal floors depend on it."""
+        return () if obj is None else ("kind",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Decisions record the versions they were made under."""

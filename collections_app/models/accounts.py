@@ -1,6 +1,7 @@
 """Borrowers, their loan accounts and contacts, and what happens on an account."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from stdnum.cn import ric
 
 from audit.bounds import reported_moment_validator
-from collections_app.models.profiles import PolicyProfile
+from collections_app.models.profiles import Kind, PolicyProfile
 
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form, e.g. +8613800000000."))
 money_validators = [MinValueValidator(Decimal("0"))]
@@ -37,15 +38,41 @@ class Portfolio(models.Model):
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # Never changes (a database trigger refuses it); left blank on creation, it is the profile's.
+    kind = models.CharField(_("kind"), max_length=2, choices=Kind, blank=True)
+    # Only a profile of the portfolio's kind: `clean`, and a database trigger for any other write.
     policy_profile = models.ForeignKey(PolicyProfile, on_delete=models.PROTECT, related_name="portfolios")
 
     class Meta:
         verbose_name = _("portfolio")
         verbose_name_plural = _("portfolios")
         ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=models.Q(kind__in=Kind.values), name="portfolio_kind_known")]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, with the profile's kind when none was given on creation."""
+        self._take_profile_kind()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The portfolio's kind is its profile's (taken from it when left blank on creation)."""
+        if self.policy_profile_id is None:
+            return
+        self._take_profile_kind()
+        if self.kind != self.policy_profile.kind:
+            raise ValidationError(
+                {
+                    "policy_profile": _("A %(kind)s portfolio can use only a %(kind)s policy profile.")
+                    % {"kind": self.kind}
+                }
+            )
+
+    def _take_profile_kind(self) -> None:
+        if self._state.adding and not self.kind and self.policy_profile_id is not None:
+            self.kind = self.policy_profile.kind
 
 
 class Borrower(models.Model):

@@ -8,18 +8,32 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
+from collections_app.legal_floors import legal_floor_errors
+
+
+class Kind(models.TextChoices):
+    """The law a profile (and a portfolio) answers to: its legal floors (`collections_app.legal_floors`)."""
+
+    CN = "cn", _("China")
+    US = "us", _("United States")
+    UK = "uk", _("United Kingdom")
 
 
 class PolicyProfile(models.Model):
-    """A jurisdiction profile (`cn-default`, `us-regf`, `uk-conc`); its numbers live in versions."""
+    """A jurisdiction profile (`cn-default`, `us-regf`, `uk-conc`); its numbers live in versions.
+
+    Its `kind` never changes (a database trigger refuses it): the floors its versions keep depend on it.
+    """
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=2, choices=Kind)
 
     class Meta:
         verbose_name = _("policy profile")
         verbose_name_plural = _("policy profiles")
         ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=models.Q(kind__in=Kind.values), name="profile_kind_known")]
 
     def __str__(self) -> str:
         return self.code
@@ -163,21 +177,25 @@ class PolicyVersion(models.Model):
         return f"{self.profile.code} v{self.version}"
 
     def clean(self) -> None:
-        """Each count of days or hours within NUMBER_BOUNDS, each ladder day list a list of DPDs within ten years."""
-        errors: dict[str, str] = {}
+        """Each count of days or hours within NUMBER_BOUNDS, each ladder day list a list of DPDs within ten years;
+        and no value below a legal floor of the profile's kind (`legal_floors`), nor free text the firewall refuses.
+        """
+        errors: dict[str, list[str]] = {}
+        if self.profile_id is not None:
+            errors.update(legal_floor_errors(self.profile.kind, self))
         for name, (low, high) in NUMBER_BOUNDS.items():
             value = getattr(self, name)
             if value is not None and not low <= value <= high:
-                errors[name] = _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
+                errors[name] = [_("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}]
         for name in DAY_LIST_FIELDS:
             days = getattr(self, name)
             if not isinstance(days, list) or not all(
                 type(day) is int and -TEN_YEARS <= day <= TEN_YEARS for day in days
             ):
-                errors[name] = _("Enter a list of whole numbers from %(low)d to %(high)d.") % {
-                    "low": -TEN_YEARS,
-                    "high": TEN_YEARS,
-                }
+                errors[name] = [
+                    _("Enter a list of whole numbers from %(low)d to %(high)d.")
+                    % {"low": -TEN_YEARS, "high": TEN_YEARS}
+                ]
         if errors:
             raise ValidationError(errors)
 
