@@ -3,10 +3,12 @@ naming its rule and source; the free text a message carries passes the firewall;
 of its kind, and neither kind ever changes (the database refuses it too)."""
 
 import datetime
+from collections.abc import Iterator
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.utils import translation
 
 from collections_app.legal_floors import legal_floor_errors
 from collections_app.models import PolicyProfile, PolicyVersion, Portfolio
@@ -15,6 +17,14 @@ from tests.collections_app.test_policy_profile_versions import signed_in
 from tests.factories import make_portfolio
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """The refusals are read in English here, whatever the settings' language (zh-hans without DATABASE_URL)."""
+    with translation.override("en"):
+        yield
+
 
 # (profile, a change below one floor, the field refused, words of the rule's source)
 BELOW_A_FLOOR = [
