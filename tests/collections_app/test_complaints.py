@@ -39,6 +39,9 @@ def test_filing_from_the_form_records_the_complaint_and_audits_it_without_the_wo
     contact = make_contact(account.borrower)
     client = signed_in(officer)
     assert client.get(f"/complaints/new/?account={account.pk}").status_code == 200
+    # The form shows the contacts' masked names to choose from: its one view event names the people.
+    shown = AuditEvent.objects.get(action="view", object_type="loanaccount")
+    assert sorted(shown.persons) == sorted([f"borrower:{account.borrower_id}", f"contact:{contact.pk}"])
     response = client.post(
         "/complaints/new/",
         {
