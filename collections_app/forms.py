@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from access.roles import CASE_OFFICER
 from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal, reveal_target_parse
 from collections_app.dpd import BUCKETS
-from collections_app.models import BorrowerFlag, CallTask, Contact, Flag, Interaction, Portfolio
+from collections_app.masking import mask_name
+from collections_app.models import BorrowerFlag, CallTask, Complaint, Contact, Flag, Interaction, Portfolio
+from collections_app.models.complaints import COMPLAINT_TEXT_MAX
 
 
 class CaseloadFilterForm(forms.Form):
@@ -212,3 +214,33 @@ class InboxPageForm(forms.Form):
 
     # Bounded by the id column's range: a larger cursor is a field error, not a database error.
     before = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False, widget=forms.HiddenInput)
+
+
+class ComplaintForm(forms.Form):
+    """File a complaint: who complains (the borrower or a contact, masked), how, about what, in their own words."""
+
+    account = forms.IntegerField(widget=forms.HiddenInput)
+    complainant = forms.ChoiceField(label=_("Complainant"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)
+    text = forms.CharField(
+        label=_("The complainant's words"), max_length=COMPLAINT_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args: Any, contacts: Iterable[Contact], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["complainant"].choices = [("borrower", _("the borrower"))] + [
+            (f"contact:{contact.pk}", f"{contact.get_relationship_display()} {mask_name(contact.name)}")
+            for contact in contacts
+        ]
+
+
+class ComplaintAdvanceForm(forms.Form):
+    """Move a complaint to its next status; resolving it needs the resolution given to the complainant."""
+
+    resolution = forms.CharField(
+        label=_("Resolution"),
+        required=False,
+        max_length=COMPLAINT_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -13,8 +13,13 @@ from collections_app.selectors.accounts import loan_account_get_for_user
 T = TypeVar("T")
 
 
-def in_officer_scope(request: HttpRequest, account_id: int, load: Callable[[], T]) -> T:
-    """Run a scoped read; a 404 (another officer's account or its objects, or none) is audited as denied."""
+def in_officer_scope(
+    request: HttpRequest, account_id: int, load: Callable[[], T], object_type: str = "loanaccount"
+) -> T:
+    """Run a scoped read; a 404 (another officer's account or its objects, or none) is audited as denied.
+
+    `account_id` is the id the URL named, of an `object_type` (an account unless the URL names another object).
+    """
     try:
         return load()
     except Http404:
@@ -22,7 +27,7 @@ def in_officer_scope(request: HttpRequest, account_id: int, load: Callable[[], T
             action="permission_denied",
             actor=request.user,
             role=CASE_OFFICER,
-            object_type="loanaccount",
+            object_type=object_type,
             object_id=account_id,
             outcome="not_found",
             detail={"path": request.path[:200]},

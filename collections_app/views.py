@@ -42,6 +42,7 @@ from collections_app.selectors.accounts import (
     portfolios_list,
 )
 from collections_app.selectors.caseload import caseload_get
+from collections_app.selectors.complaints import complaints_for_account
 from collections_app.services.accounts import (
     CallRefused,
     flag_close,
@@ -67,6 +68,8 @@ ACCOUNT_DETAIL_FIELDS = (
     "inbound_reply.phone",
     "inbound_reply.text",
     "borrowerflag.representative",
+    "complaint.text",
+    "complaint.resolution",
 )
 
 
@@ -149,6 +152,8 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "replies": inbound_replies_for_account(account=detail.account),
         # Other apps' sections (the family-contact requests, from review), named in ACCOUNT_PAGE_PANELS.
         "account_sections": account_sections(request.user, detail.account),
+        # The account's complaints, overdue ones first (their words are the complainants' own).
+        "complaints": complaints_for_account(account=detail.account, now=timezone.now()),
     }
     return render(request, "collections_app/loanaccount_detail.html", context)
 

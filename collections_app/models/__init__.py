@@ -17,6 +17,7 @@ from collections_app.models.accounts import (
 )
 from collections_app.models.borrower_flags import BorrowerFlag
 from collections_app.models.call_tasks import CallTask
+from collections_app.models.complaints import Complaint
 from collections_app.models.messaging import (
     ChannelStop,
     ContactReason,
@@ -36,6 +37,7 @@ __all__ = [
     "BorrowerFlag",
     "CallTask",
     "ChannelStop",
+    "Complaint",
     "Contact",
     "ContactReason",
     "Flag",

@@ -65,6 +65,7 @@ NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     "approval_send_hours": (0, 24 * TEN_YEARS),
     "decision_expiry_days": (0, TEN_YEARS),
     "queue_overdue_hours": (0, 24 * TEN_YEARS),
+    "complaint_deadline_days": (1, TEN_YEARS),
 }
 # The ladder's day lists: DPDs from ten years before the due date to ten years after.
 DAY_LIST_FIELDS = ("reminder_days", "sms_days")
@@ -132,6 +133,8 @@ class PolicyVersion(models.Model):
     approval_send_hours = models.PositiveIntegerField(_("hours to send after approval"), default=72)
     decision_expiry_days = models.PositiveIntegerField(_("days to decide"), default=7)
     queue_overdue_hours = models.PositiveIntegerField(_("queue overdue after (hours)"), default=24)
+    # A complaint is answered within this many days of filing (cn: 15; uk: 8 weeks, DISP 1.6; us: 15).
+    complaint_deadline_days = models.PositiveIntegerField(_("days to answer a complaint"), default=15)
     # Content firewall.
     firewall_mode = models.CharField(
         _("firewall"), max_length=16, choices=FirewallMode, default=FirewallMode.CN_DEFAULT

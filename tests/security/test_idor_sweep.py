@@ -17,7 +17,17 @@ from audit.models import AuditEvent
 from collections_app.dpd import lender_today
 from collections_app.masking import mask_name, mask_phone
 from collections_app.messaging.inbound import inbound_reply_record
-from collections_app.models import Borrower, CallTask, Contact, Flag, InboundReply, PolicyVersion, RepaymentPlan
+from collections_app.models import (
+    Borrower,
+    CallTask,
+    Complaint,
+    Contact,
+    Flag,
+    InboundReply,
+    PolicyVersion,
+    RepaymentPlan,
+)
+from collections_app.services.complaints import complaint_file
 from review.models import FamilyContactRequest
 from review.services import approver_portfolio_grant, family_contact_request_submit
 from tests.conftest import signed_in
@@ -44,6 +54,8 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     "plans": (CASE_OFFICER, True),
     # A team lead reaches only the accounts and plans of their team's officers.
     "team": (TEAM_LEAD, True),
+    # An officer files and moves complaints about the accounts of their own caseload only.
+    "complaints": (CASE_OFFICER, True),
 }
 ID_PARAMETERS = {
     "account_id",
@@ -56,6 +68,7 @@ ID_PARAMETERS = {
     "reply_id",
     "version_id",
     "plan_id",
+    "complaint_id",
 }
 
 CANARY_NAME = "金丝雀甲"
@@ -65,6 +78,7 @@ CANARY_CONTACT_NAME = "金丝雀乙"
 CANARY_CONTACT_PHONE = "+8613987654321"
 CANARY_ACCOUNT = "CANARY-ACC-0001"
 CANARY_JUSTIFICATION = "Canary justification: five unanswered calls, canary-7f3e."
+CANARY_COMPLAINT = "Canary complaint: they called my mother, canary-c0m9."
 
 
 # URLs whose parameters are a capability rather than an object id: the password-reset link (uid and token) opens
@@ -106,6 +120,7 @@ class World:
     foreign_task: CallTask
     foreign_reply: InboundReply
     foreign_plan: RepaymentPlan
+    foreign_complaint: Complaint
     lena: User
 
 
@@ -152,6 +167,14 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
     # A reply from Bob's borrower, in the inbox of Bob's account.
     foreign_reply = inbound_reply_record(phone=CANARY_PHONE, text="canary reply", received_at=timezone.now())
     foreign_plan = make_plan(foreign_account, other_officer, status=RepaymentPlan.Status.PROPOSED, instalments=[])
+    foreign_complaint = complaint_file(
+        account=foreign_account,
+        officer=other_officer,
+        complainant=f"contact:{foreign.contact.pk}",
+        channel="phone",
+        category="conduct",
+        text=CANARY_COMPLAINT,
+    )
     # Lena leads a team of Alice alone: Bob's accounts and plans are outside her reach.
     lena = make_user("lena", TEAM_LEAD)
     Team.objects.create(name="north team", lead=lena).members.add(officer)
@@ -170,6 +193,7 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         foreign_task=foreign_task,
         foreign_reply=foreign_reply,
         foreign_plan=foreign_plan,
+        foreign_complaint=foreign_complaint,
         lena=lena,
     )
 
@@ -184,6 +208,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "task_id": str(world.foreign_task.pk),
         "reply_id": str(world.foreign_reply.pk),
         "plan_id": str(world.foreign_plan.pk),
+        "complaint_id": str(world.foreign_complaint.pk),
         "kind": "borrower",
         "person_id": str(account.borrower_id),
         "change_id": "1",
@@ -201,6 +226,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
 def canaries(world: World) -> list[str]:
     """Values of Bob's borrower that must not appear, raw or masked, in any answer to someone else."""
     values = [CANARY_NAME, CANARY_PHONE, CANARY_ID, CANARY_CONTACT_NAME, CANARY_CONTACT_PHONE, CANARY_JUSTIFICATION]
+    values.append(CANARY_COMPLAINT)
     values += [mask_name(CANARY_NAME), mask_phone(CANARY_PHONE), mask_phone(CANARY_CONTACT_PHONE), CANARY_ACCOUNT]
     values += ["canary dispute", "canary reply", CANARY_PHONE[3:]]
     return values
@@ -314,6 +340,9 @@ def own_values(world: World) -> list[dict[str, str]]:
     )
     reply = inbound_reply_record(phone=account.borrower.phone, text="own reply", received_at=timezone.now())
     plan = make_plan(account, world.alice, status=RepaymentPlan.Status.PROPOSED, instalments=[])
+    complaint = complaint_file(
+        account=account, officer=world.alice, complainant="borrower", channel="sms", category="other", text="own"
+    )
     common = {
         "account_id": str(account.pk),
         "request_id": str(world.own_request.pk),
@@ -321,6 +350,7 @@ def own_values(world: World) -> list[dict[str, str]]:
         "task_id": str(task.pk),
         "reply_id": str(reply.pk),
         "plan_id": str(plan.pk),
+        "complaint_id": str(complaint.pk),
         "change_id": "1",
         "version_id": "0",
         **NO_VALID_LINK,
