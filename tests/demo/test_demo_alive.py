@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 
 from audit.models import AuditEvent, VerificationRun
 from collections_app.models import CallTask, Message
@@ -83,3 +84,13 @@ def test_officer1_sees_calls_due_with_their_answer_and_the_auditor_the_exception
         exceptions = signed_in(User.objects.get(username="auditor1")).get("/audit/exceptions/")
     assert caseload.status_code == 200 and 'class="call-gate' in caseload.content.decode()
     assert exceptions.status_code == 200 and exceptions.context["page"].events
+
+
+@pytest.mark.django_db
+def test_at_the_real_hour_no_reminder_the_ladder_wrote_is_left_unhandled(settings, audit_keys) -> None:  # noqa: F811
+    """On the database's own clock: every reminder due when the seed ends was handed over, deferred or suppressed
+    (the relay runs after the ladder, at its own moment, not at the moment the seed began)."""
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=None)
+    assert Message.objects.exists()
+    assert not Message.objects.filter(status=Message.Status.QUEUED, not_before__lte=timezone.now()).exists()
