@@ -19,6 +19,7 @@ from collections_app.messaging.contact_gate import ContactDecision
 from collections_app.models import (
     Borrower,
     CallTask,
+    Complaint,
     Contact,
     Flag,
     Interaction,
@@ -27,6 +28,7 @@ from collections_app.models import (
     PromiseToPay,
     UserPreference,
 )
+from collections_app.models.complaints import PENDING_STATUSES as COMPLAINTS_PENDING
 from collections_app.selectors.profiles import policy_version_for_account
 from collections_app.services.call_tasks import call_task_set_closed, call_tasks_cancel_not_due
 
@@ -52,8 +54,9 @@ def account_assign(
     """Assign accounts to `officer` (None: unassign); returns how many changed hands.
 
     Everything the account owns follows it, in one transaction: the old officer's object permission goes and
-    the new one's comes, and the open phone-call tasks move to the new officer. Family-contact requests and
-    repayment plans belong to the account itself (the caseload scope finds them through it), so the new
+    the new one's comes, and the open phone-call tasks and the complaints still to be answered move to the new
+    officer (unassigned, a complaint keeps its owner until someone takes the account). Family-contact requests
+    and repayment plans belong to the account itself (the caseload scope finds them through it), so the new
     officer sees them and the old one no longer does. One `assignment_changed` event per account.
     """
     permission = work_permission()
@@ -77,6 +80,8 @@ def account_assign(
                 )
             LoanAccount.objects.filter(pk__in=moved).update(officer=officer)
             CallTask.objects.filter(account_id__in=moved, status=CallTask.Status.OPEN).update(officer=officer)
+            if officer is not None:
+                Complaint.objects.filter(account_id__in=moved, status__in=COMPLAINTS_PENDING).update(owner=officer)
             events += (
                 {
                     "action": "assignment_changed",

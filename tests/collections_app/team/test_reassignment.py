@@ -5,11 +5,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEvent
-from collections_app.models import CallTask, LoanAccount, LoanAccountUserObjectPermission, RepaymentPlan
+from collections_app.models import CallTask, Complaint, LoanAccount, LoanAccountUserObjectPermission, RepaymentPlan
 from collections_app.selectors.accounts import loan_accounts_for_user
 from collections_app.services.accounts import account_assign
+from collections_app.services.complaints import complaint_file
 from review.models import FamilyContactRequest
 from tests.collections_app.support import make_task
 from tests.collections_app.team.conftest import Teams
@@ -114,3 +116,21 @@ def test_account_assign_moves_open_call_tasks_for_every_caller(officer: User, ot
     account_assign(accounts=[account], officer=None)
     task.refresh_from_db()
     assert task.officer is None and not loan_accounts_for_user(other_officer).exists()
+
+
+def test_account_assign_hands_the_complaints_still_to_answer_to_the_new_officer(
+    officer: User, other_officer: User
+) -> None:
+    account = make_account(officer, outstanding=Decimal("10"))
+    pending = complaint_file(
+        account=account, officer=officer, complainant="borrower", channel="phone", category="conduct", text="Rude."
+    )
+    answered = complaint_file(
+        account=account, officer=officer, complainant="borrower", channel="sms", category="other", text="Why?"
+    )
+    Complaint.objects.filter(pk=answered.pk).update(
+        status="closed", resolution="Explained.", resolved_at=timezone.now(), closed_at=timezone.now()
+    )
+    account_assign(accounts=[account], officer=other_officer)
+    owners = dict(Complaint.objects.values_list("pk", "owner_id"))
+    assert owners == {pending.pk: other_officer.pk, answered.pk: officer.pk}
