@@ -19,7 +19,7 @@ from collections_app.selectors.complaints import complaint_get_for_user, complai
 from collections_app.services.complaints import complaint_advance, complaint_file
 
 # One way of answering a form, the account pages' own.
-from collections_app.views import _add_errors, _redirect_303
+from collections_app.view_helpers import add_service_errors, redirect_303
 
 # What the register shows of each complaint: the complainant's words (the people stay as ids and relationships).
 COMPLAINT_LIST_FIELDS = ("complaint.text", "complaint.resolution")
@@ -86,10 +86,10 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                 text=form.cleaned_data["text"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Complaint filed."))
-            return _redirect_303(reverse("complaints:list"))
+            return redirect_303(reverse("complaints:list"))
     audit_record(
         action="view",
         actor=request.user,
@@ -118,7 +118,7 @@ def complaint_advance_view(request: HttpRequest, complaint_id: int) -> HttpRespo
         try:
             complaint_advance(complaint=complaint, officer=request.user, resolution=form.cleaned_data["resolution"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
-            return _redirect_303(reverse("complaints:list"))
+            return redirect_303(reverse("complaints:list"))
     return _render_list(request, failed_id=complaint.pk, failed=form)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,6 +53,7 @@ from collections_app.services.accounts import (
 )
 from collections_app.services.borrower_flags import borrower_flag_clear, borrower_flag_set
 from collections_app.services.call_tasks import call_task_close
+from collections_app.view_helpers import add_service_errors, redirect_303
 
 # The personal fields each page shows (masked); the audit event of each page names them.
 CASELOAD_FIELDS = ("borrower.name",)
@@ -71,15 +72,6 @@ ACCOUNT_DETAIL_FIELDS = (
     "complaint.text",
     "complaint.resolution",
 )
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's validation errors next to the matching fields, the rest at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @role_required(CASE_OFFICER)
@@ -181,13 +173,6 @@ def _form_page(
     return render(request, "collections_app/loanaccount_form.html", context, status=status)
 
 
-def _redirect_303(url: str) -> HttpResponse:
-    # 303 See Other: the browser follows a taken POST with a GET.
-    response = redirect(url)
-    response.status_code = 303
-    return response
-
-
 @role_required(CASE_OFFICER)
 @require_http_methods(["GET", "POST"])
 def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
@@ -213,10 +198,10 @@ def interaction_new(request: HttpRequest, account_id: int) -> HttpResponse:
         except CallRefused as refused:
             refusal = refused.decision
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Interaction logged."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     title = gettext_lazy("Log an interaction")
     return _form_page(request, account, form, title=title, action=request.path, refusal=refusal)
 
@@ -238,10 +223,10 @@ def borrower_flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
                 representative=form.cleaned_data["representative"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Borrower flag set."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     return _form_page(request, account, form, title=gettext_lazy("Flag the borrower"), action=request.path)
 
 
@@ -258,10 +243,10 @@ def borrower_flag_clear_view(request: HttpRequest, account_id: int, flag_id: int
         try:
             borrower_flag_clear(flag=flag, account=account, officer=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Borrower flag cleared."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     title = _("Clear the borrower flag: %(kind)s") % {"kind": flag.get_kind_display()}
     return _form_page(request, account, form, title=title, action=request.path)
 
@@ -281,10 +266,10 @@ def promise_new(request: HttpRequest, account_id: int) -> HttpResponse:
                 amount=form.cleaned_data["amount"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Promise to pay recorded."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     return _form_page(request, account, form, title=gettext_lazy("Record a promise to pay"), action=request.path)
 
 
@@ -303,10 +288,10 @@ def flag_new(request: HttpRequest, account_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Flag opened."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     return _form_page(request, account, form, title=gettext_lazy("Open a flag"), action=request.path)
 
 
@@ -330,7 +315,7 @@ def communication_request(request: HttpRequest, account_id: int) -> HttpResponse
         else:
             phone_opt_out_record(phone=form.chosen_contact.phone, actor=request.user)
         messages.success(request, _("Recorded."))
-        return _redirect_303(account.get_absolute_url())
+        return redirect_303(account.get_absolute_url())
     title = gettext_lazy("Record a communication request")
     return _form_page(request, account, form, title=title, action=request.path)
 
@@ -346,10 +331,10 @@ def flag_close_view(request: HttpRequest, account_id: int, flag_id: int) -> Http
         try:
             flag_close(flag=flag, officer=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Flag closed."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     title = _("Close flag: %(kind)s") % {"kind": flag.get_kind_display()}
     return _form_page(request, account, form, title=title, action=request.path)
 
@@ -365,10 +350,10 @@ def call_task_close_view(request: HttpRequest, account_id: int, task_id: int) ->
         try:
             call_task_close(task=task, officer=request.user, status=form.cleaned_data["status"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Call task closed."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     title = _("Close the call task of %(date)s") % {"date": task.due_date.isoformat()}
     return _form_page(request, account, form, title=title, action=request.path)
 
@@ -383,7 +368,7 @@ def inbound_reply_read(request: HttpRequest, account_id: int, reply_id: int) -> 
     )
     inbound_reply_mark_read(reply=reply, actor=request.user, role=CASE_OFFICER)
     messages.success(request, _("Reply marked read."))
-    return _redirect_303(account.get_absolute_url())
+    return redirect_303(account.get_absolute_url())
 
 
 def _reveal_refused(request: HttpRequest, message: str) -> HttpResponse:

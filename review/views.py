@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from audit.responses import audit_unavailable_response
 from collections_app.dpd import BUCKETS, bucket_for, days_past_due, lender_today
 from collections_app.messaging.message_templates import TemplateDecisionConflict, template_version_decide
 from collections_app.selectors.accounts import loan_account_get_for_user
+from collections_app.view_helpers import add_service_errors
 from review.forms import DecisionForm, FamilyContactRequestForm, QueueFilterForm
 from review.models import FamilyContactRequest
 from review.selectors import (
@@ -87,14 +87,6 @@ def _scoped(request: HttpRequest, role: str, object_type: str, object_id: Any, l
         raise
 
 
-def _add_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 # --- the officer --------------------------------------------------------------------------------------------------
 
 
@@ -132,7 +124,7 @@ def request_new(request: HttpRequest, account_id: int) -> HttpResponse:
                     None, _("The request cannot be filed: %(why)s") % {"why": exc.evaluation.failure_summary()}
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Request filed; it now waits for a risk approver."))
                 return redirect(filed.get_absolute_url())
@@ -327,7 +319,7 @@ def review_decide(request: HttpRequest, request_id: int) -> HttpResponse:
         )
         return _review_page(request, request_id, status=409)
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _review_page(request, request_id, form=form)
     if not outcome.decided:
         messages.error(
@@ -397,7 +389,7 @@ def template_decide(request: HttpRequest, version_id: int) -> HttpResponse:
         messages.error(request, _("%(version)s no longer awaits a decision.") % {"version": version})
         return _template_page(request, status=409)
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _template_page(request, form_for=version.pk, form=form)
     if decided.is_approved:
         messages.success(request, _("%(version)s approved: officers may now use it.") % {"version": decided})

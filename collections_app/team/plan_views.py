@@ -6,9 +6,8 @@ writes nothing, the proposer deciding their own plan answers 403, a plan already
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,22 +34,9 @@ from collections_app.team.forms import (
 )
 from collections_app.team.scope import team_plan_get_for_lead
 from collections_app.team.views import in_team_scope
+from collections_app.view_helpers import add_service_errors, redirect_303
 
 PLAN_PAGE_FIELDS = ("borrower.name",)
-
-
-def _redirect_303(url: str) -> HttpResponse:
-    response = redirect(url)
-    response.status_code = 303
-    return response
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @role_required(CASE_OFFICER)
@@ -71,10 +57,10 @@ def plan_new(request: HttpRequest, account_id: int) -> HttpResponse:
                 difference_reason=form.cleaned_data["difference_reason"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Plan proposed: your team lead decides it."))
-            return _redirect_303(account.get_absolute_url())
+            return redirect_303(account.get_absolute_url())
     context = {"account": account, "form": form, "instalments": instalments, "today": lender_today()}
     return render(request, "collections_app/plan_form.html", context)
 
@@ -98,7 +84,7 @@ def plan_withdraw(request: HttpRequest, account_id: int, plan_id: int) -> HttpRe
             messages.success(request, _("Plan withdrawn."))
     else:
         messages.error(request, _("Give a reason to withdraw the plan."))
-    return _redirect_303(account.get_absolute_url())
+    return redirect_303(account.get_absolute_url())
 
 
 def _plan_page(request: HttpRequest, plan: RepaymentPlan, form: PlanDecisionForm, status: int = 200) -> HttpResponse:
@@ -162,10 +148,10 @@ def plan_decide(request: HttpRequest, plan_id: int) -> HttpResponse:
         )
         return _plan_page(request, conflict.plan, PlanDecisionForm(), status=409)
     except ValidationError as error:
-        _add_errors(form, error)
+        add_service_errors(form, error)
         return _plan_page(request, plan, form)
     if decided.status == RepaymentPlan.Status.APPROVED:
         messages.success(request, _("Plan approved: the reminders pause while it is kept."))
     else:
         messages.success(request, _("Plan rejected."))
-    return _redirect_303(reverse("team:dashboard"))
+    return redirect_303(reverse("team:dashboard"))
