@@ -442,17 +442,3 @@ def approver_all_portfolios_grant(
         )
     _scope_forget(user)
     return grant
-
-
-def approver_all_portfolios_revoke(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> None:
-    """Take an approver's all-portfolios grant away (with no portfolio grant either, the approver sees nothing)."""
-    with transaction.atomic():
-        ApproverAllPortfolios.objects.filter(user=user).delete()
-        audit_record(
-            action="assignment_changed",
-            actor=actor,
-            object_type="approverallportfolios",
-            object_id=str(user.pk),
-            detail={"approver_id": user.pk, "portfolio": "*", "change": "revoked"},
-        )
-    _scope_forget(user)
