@@ -163,9 +163,9 @@ class Frontier:
         self.found: dict[tuple[int, int], bytes] = {}
 
     @classmethod
-    def from_bytes(cls, size: int, packed: bytes) -> "Frontier":
-        """Rebuild a frontier stored as its concatenated subtree roots."""
-        return cls(size, [packed[i : i + HASH_SIZE] for i in range(0, len(packed), HASH_SIZE)])
+    def from_bytes(cls, size: int, packed: bytes, wanted: Iterable[tuple[int, int]] = ()) -> "Frontier":
+        """Rebuild a frontier stored as its concatenated subtree roots (keeping `wanted` subtrees from here on)."""
+        return cls(size, [packed[i : i + HASH_SIZE] for i in range(0, len(packed), HASH_SIZE)], wanted)
 
     def to_bytes(self) -> bytes:
         """The subtree roots, largest first, concatenated."""
@@ -181,6 +181,17 @@ class Frontier:
                 found.append((lo, lo + (1 << bit), next(roots)))
                 lo += 1 << bit
         return found
+
+    def tail_root(self, lo: int) -> bytes:
+        """MTH of the leaves lo..size-1, where lo starts one of the perfect subtrees (the right edge of the tree:
+        the one node of a consistency proof that need not be perfect)."""
+        tail = [root for first, _, root in self.subtrees() if first >= lo]
+        if not tail or self.subtrees()[-len(tail)][0] != lo:
+            raise ValueError(f"leaf {lo} starts none of the perfect subtrees of a tree of {self.size}")
+        r = tail[-1]
+        for left in reversed(tail[:-1]):
+            r = node_hash(left, r)
+        return r
 
     def append(self, leaf: bytes) -> None:
         """Add one already-hashed leaf."""

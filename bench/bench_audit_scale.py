@@ -14,10 +14,11 @@ verify, sealing. The account page with auditing on and off is bench_audit's figu
 from __future__ import annotations
 
 import base64
+import json
 import multiprocessing
 import os
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -51,9 +52,7 @@ def _keys() -> None:
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))  # fixed: the kept template's checkpoints verify
     settings.AUDIT_SIGNING_KEY = base64.b64encode(key.private_bytes_raw()).decode()
     settings.AUDIT_PUBLIC_KEY = base64.b64encode(key.public_key().public_bytes_raw()).decode()
-    settings.AUDIT_CHECKPOINT_DIR = os.environ.get("BENCH_AUDIT_SCALE_CHECKPOINTS") or tempfile.mkdtemp(
-        prefix="bench-audit-scale-"
-    )
+    settings.AUDIT_CHECKPOINT_DIR = os.environ["BENCH_AUDIT_SCALE_CHECKPOINTS"]
 
 
 def _fill(first: int, count: int) -> None:
@@ -81,6 +80,8 @@ def _fill(first: int, count: int) -> None:
             )
         seal()
         print(f"  {start + size - first:,} of {count:,} events written and sealed", flush=True)
+    with connection.cursor() as cursor:  # what autovacuum would have done by the time anyone reads them
+        cursor.execute("ANALYZE audit_auditevent; ANALYZE audit_chainentry")
 
 
 def _sizes() -> list[tuple[str, int, int]]:
@@ -208,14 +209,39 @@ def verify_figures(new_events: int) -> None:
     )
 
 
+KEPT_FIGURES = "bench-audit-scale-figures.json"
+
+
+def _kept_events() -> int:
+    """Events in the kept database (0 when it was never built): a run that finds the log grown reuses it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_chainentry")
+        return cursor.fetchone()[0]
+
+
+def _figures_file() -> Path:
+    from django.conf import settings
+
+    return Path(settings.AUDIT_CHECKPOINT_DIR) / KEPT_FIGURES
+
+
 def main() -> int:
-    """Build (or reuse) the log, grow it, print every figure with its goal and ratio."""
+    """Build the log (or reuse the kept one), grow it, print every figure with its goal and ratio.
+
+    The database grown to the large size is kept (`bench_audit_scale`, with its checkpoints in
+    BENCH_AUDIT_SCALE_CHECKPOINTS) as the template later runs measure on instead of building again; the small
+    size's page figures are kept beside the checkpoints for the growth ratio. BENCH_AUDIT_SCALE_REBUILD=1 builds
+    afresh.
+    """
     os.environ.setdefault("TEST_DB_NAME", "bench_audit_scale")
+    os.environ.setdefault("BENCH_AUDIT_SCALE_CHECKPOINTS", str(ROOT / ".bench-kept" / "audit-scale-checkpoints"))
     import django
 
     django.setup()
     from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
+    from django.test.utils import setup_databases
 
     if connection.vendor != "postgresql":
         print("bench_audit_scale needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
@@ -223,18 +249,43 @@ def main() -> int:
     small, large = env_int("BENCH_AUDIT_SCALE_SMALL", 5_000_000), env_int("BENCH_AUDIT_SCALE_EVENTS", 20_000_000)
     writes, new_events = env_int("BENCH_AUDIT_SCALE_WRITES", 8_000), env_int("BENCH_AUDIT_SCALE_NEW", 1_000_000)
     runs = env_int("BENCH_AUDIT_SCALE_RUNS", 30)
-    old_config = setup_databases(verbosity=0, interactive=False, keepdb=False)
+    rebuild = os.environ.get("BENCH_AUDIT_SCALE_REBUILD") == "1"
+    setup_databases(verbosity=0, interactive=False, keepdb=not rebuild)
     try:
         _keys()
-        empty_rate = writers_rate(writes)
-        print(f"8 writers, empty log: {empty_rate:,.0f} events/s")
-        _, build = _timed(lambda: _fill(1, small))
-        print(f"built {small:,} events over {MONTHS} months in {build:,.0f} s")
-        report_sizes(small)
-        small_pages = pages_p95(runs)
-        _, grow = _timed(lambda: _fill(small + 1, large - small))
-        print(f"grew to {large:,} events in {grow:,.0f} s (build and growth {build + grow:,.0f} s; goal <= 3,600 s)")
-        report_sizes(large)
+        checkpoints = Path(os.environ["BENCH_AUDIT_SCALE_CHECKPOINTS"])
+        kept = _kept_events()
+        if not kept:  # a fresh database: checkpoints of an earlier one would not verify against it
+            shutil.rmtree(checkpoints, ignore_errors=True)
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        if kept >= large:
+            saved = json.loads(_figures_file().read_text())
+            empty_rate, small_pages = saved["empty_rate"], saved["small_pages"]
+            small = saved["small"]
+            print(f"reusing the kept log of {kept:,} events (built in {saved['build_s']:,.0f} s)")
+            print(f"8 writers, empty log (measured when built): {empty_rate:,.0f} events/s")
+        else:
+            if kept:
+                print("the kept log is smaller than asked for: run again with BENCH_AUDIT_SCALE_REBUILD=1")
+                return 2
+            empty_rate = writers_rate(writes)
+            print(f"8 writers, empty log: {empty_rate:,.0f} events/s")
+            _, build = _timed(lambda: _fill(_kept_events() + 1, small - _kept_events()))
+            print(f"built {small:,} events over {MONTHS} months in {build:,.0f} s")
+            report_sizes(small)
+            small_pages = pages_p95(runs)
+            _, grow = _timed(lambda: _fill(small + 1, large - small))
+            print(
+                f"grew to {large:,} events in {grow:,.0f} s (build and growth {build + grow:,.0f} s; goal <= 3,600 s)"
+            )
+            _figures_file().write_text(
+                json.dumps(
+                    {"empty_rate": empty_rate, "small_pages": small_pages, "small": small, "build_s": build + grow}
+                )
+            )
+            for label, value in small_pages.items():
+                print(f"{label} p95 at {small:,}: {value:.0f} ms")
+        report_sizes(_kept_events())
         for label, value in pages_p95(runs).items():
             growth = value / small_pages[label]
             print(
@@ -248,7 +299,9 @@ def main() -> int:
         verify_figures(new_events)
     finally:
         connection.close()
-        teardown_databases(old_config, verbosity=0)
+    print(
+        f"kept: database {connection.settings_dict['NAME']}, checkpoints {os.environ['BENCH_AUDIT_SCALE_CHECKPOINTS']}"
+    )
     return 0
 
 

@@ -17,7 +17,7 @@ from django.db import connection
 from audit.chain.anchors import Anchor, latest_anchor
 from audit.chain.store import postgres, transaction_clock
 from audit.chain.verify import Start, VerifyResult, load_checkpoints, load_detached, verify, verify_from
-from audit.merkle import Frontier, RangeRoots, consistency_holds, consistency_ranges
+from audit.merkle import Frontier, consistency_holds, consistency_ranges
 from audit.notes import public_key
 from audit.sinks import CheckpointSink, checkpoint_name, default_sink
 
@@ -43,6 +43,12 @@ def _full_instead(
     return result
 
 
+def _perfect(lo: int, hi: int) -> bool:
+    """Whether leaves lo..hi-1 form a perfect subtree of any larger tree: a power of two, aligned to it."""
+    width = hi - lo
+    return width & (width - 1) == 0 and lo % width == 0
+
+
 def verify_incremental(*, sink: CheckpointSink | None = None, key: Ed25519PublicKey | None = None) -> VerifyResult:
     """Check what was sealed after the newest verified tree, and that the newest checkpoint extends it; with no
     verified tree to start from, or one the chain no longer holds, check the whole chain instead."""
@@ -61,16 +67,18 @@ def verify_incremental(*, sink: CheckpointSink | None = None, key: Ed25519Public
         result.reasons.append(f"{name}: {reason}")
     checkpoints = load_checkpoints(sink, key, result, after=anchor.size)
     newest = max(checkpoints, default=anchor.size)
-    ranges = consistency_ranges(anchor.size, newest)
-    new_side = RangeRoots([node for node in ranges if node[0] >= anchor.size], start=anchor.size)
+    ranges = consistency_ranges(anchor.size, newest) if newest > anchor.size else []
+    # The proof's nodes after the anchor are perfect subtrees, kept as the walk rebuilds the tree (no second
+    # hashing of the new leaves), except perhaps the right edge, read off the newest tree's frontier.
+    perfect = [(lo, hi) for lo, hi in ranges if lo >= anchor.size and _perfect(lo, hi)]
     start = Start(anchor.size, anchor.chain_hash, anchor.frontier, anchor.horizon)
-    verify_from(start, checkpoints, result, also=new_side.extend, detached=load_detached(sink, key, result))
+    walk = verify_from(start, checkpoints, result, wanted=perfect, detached=load_detached(sink, key, result))
     result.notes.append(f"from the tree of size {anchor.size} ({anchor.name})")
-    if result.ok and newest > anchor.size:
+    if result.ok and newest > anchor.size and result.verified is not None:
         old_side = Frontier.from_bytes(anchor.size, anchor.frontier).subtrees()
-        old_nodes = {(lo, hi): root for lo, hi, root in old_side}
-        nodes = {**old_nodes, **new_side.roots()}
-        path = [nodes[node] for node in ranges]
+        newest_tree = Frontier.from_bytes(newest, result.verified[1])
+        nodes = {(lo, hi): root for lo, hi, root in old_side} | walk.found
+        path = [nodes[(lo, hi)] if (lo, hi) in nodes else newest_tree.tail_root(lo) for lo, hi in ranges]
         if not consistency_holds(anchor.size, newest, anchor.root, checkpoints[newest].root, path):
             result.bad_checkpoints.append(checkpoint_name(newest))
             result.reasons.append(f"{checkpoint_name(newest)} is not consistent with {anchor.name}")

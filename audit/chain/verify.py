@@ -9,7 +9,7 @@ their entry rebuilt from their columns: see `verify`.
 import base64
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +233,7 @@ class _Walk:
     first_unvouched: int | None = None
     to_rebuild: list[int] = field(default_factory=list)  # PostgreSQL: seqs whose entry must be rebuilt
     verified: tuple[int, bytes, bytes] | None = None  # the last checkpoint that held: size, frontier, hash
+    found: dict[tuple[int, int], bytes] = field(default_factory=dict)  # MTH of the wanted perfect subtrees
 
 
 def _sqlite_row_problem(seq: int, entry: bytes, row: tuple[Any, ...]) -> str | None:
@@ -257,15 +258,16 @@ def _walk_chain(
     by_xmin: bool,
     result: VerifyResult,
     start: Start,
-    also: Callable[[list[bytes]], None] | None = None,
+    wanted: Iterable[tuple[int, int]] = (),
 ) -> _Walk:
     """Stream the chain entries after `start` in seq order: check each one's place and hash and each
     checkpoint's root; on PostgreSQL note the entries whose xmin no checkpoint vouches for, on SQLite rebuild
-    every entry. `also` is given the leaf hashes too, in order."""
+    every entry. The MTH of the `wanted` perfect subtrees after `start` are kept as the tree is rebuilt."""
     on_postgres, walk = postgres(), _Walk(good_checkpoint=start.after)
     sizes = sorted(checkpoints)
     expected, previous, size_index = start.after + 1, start.previous, 0
-    frontier = Frontier.from_bytes(start.after, start.frontier)
+    frontier = Frontier.from_bytes(start.after, start.frontier, wanted)
+    walk.found = frontier.found
     next_size = sizes[0] if sizes else -1
     segments = iter(vouched)
     segment_end, sealed_xmin = next(segments)
@@ -307,8 +309,6 @@ def _walk_chain(
         add_leaf(leaf(entry))
         if len(leaves) == VERIFY_FETCH or seq == next_size:
             frontier.extend(leaves)
-            if also is not None:
-                also(leaves)
             leaves.clear()
         if seq == next_size:
             if not _checkpoint_holds(frontier, checkpoints[seq], digest):
@@ -320,8 +320,6 @@ def _walk_chain(
             size_index += 1
             next_size = sizes[size_index] if size_index < len(sizes) else -1
         expected += 1
-    if also is not None:
-        also(leaves)
     walk.events = expected - 1
     return walk
 
@@ -358,11 +356,12 @@ def verify_from(
     result: VerifyResult,
     *,
     full: bool = False,
-    also: Callable[[list[bytes]], None] | None = None,
+    wanted: Iterable[tuple[int, int]] = (),
     detached: Runs = (),
 ) -> _Walk:
     """Check what was sealed after `start` against `checkpoints` (those of larger trees), filling `result`;
-    the events of `detached` seqs (archived months detached from the database) may be gone.
+    the events of `detached` seqs (archived months detached from the database) may be gone. The walk keeps
+    the MTH of the `wanted` perfect subtrees after `start` (a consistency proof's nodes) in its `found`.
 
     Content: on PostgreSQL a row whose xmin is still the one its seal's signed checkpoint names has not
     been written since the seal built its entry from those very columns, so only the other rows get
@@ -375,7 +374,7 @@ def verify_from(
     event_side = _event_side_findings_beside(start, detached)
     inconsistent = None
     with transaction.atomic():
-        walk = _walk_chain(checkpoints, vouched, by_xmin=by_xmin, result=result, start=start, also=also)
+        walk = _walk_chain(checkpoints, vouched, by_xmin=by_xmin, result=result, start=start, wanted=wanted)
         result.events = walk.events - start.after
         misplaced, rewritten = event_side()
         walk.to_rebuild.extend(rewritten)
