@@ -156,3 +156,19 @@ def test_readyz_and_the_beat_report_a_short_month(client: Client, caplog) -> Non
     assert (response.status_code, response.json()["audit_partitions"]) == (200, "short")
     assert audit_partitions_check() == "short"
     assert "audit_partitions" in caplog.text
+
+
+def test_the_seal_batch_never_compiles_itself_with_jit(audit_keys) -> None:
+    # Planned with its arguments as parameters, the batch is priced as a share of the whole log; at ten million
+    # events that price passed jit_above_cost and each batch of 2,000 spent a second compiling (bench_audit_scale).
+    settings_of_function = raw(
+        "SELECT proconfig FROM pg_proc WHERE oid = 'audit_seal_batch(bigint, bigint, bigint)'::regprocedure"
+    )[0][0]
+    assert "jit=off" in settings_of_function
+    # And sealing still works under a session that would JIT everything it can.
+    audit_record(action="view", object_type="loanaccount", object_id=1)
+    raw("SET jit_above_cost = 0")
+    try:
+        assert seal().sealed == 2  # the event and the seal's own checkpoint event
+    finally:
+        raw("RESET jit_above_cost")
