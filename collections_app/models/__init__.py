@@ -28,6 +28,7 @@ from collections_app.models.messaging import (
     TemplateVersion,
     WebhookSignature,
 )
+from collections_app.models.privacy import CoreCorrection, DataSubjectRequest
 from collections_app.models.profiles import PolicyProfile, PolicyVersion
 from collections_app.models.team import AccountMonthSnapshot, OfficerDayActivity, OfficerMonthFigure
 
@@ -39,6 +40,8 @@ __all__ = [
     "ChannelStop",
     "Complaint",
     "Contact",
+    "CoreCorrection",
+    "DataSubjectRequest",
     "ContactReason",
     "Flag",
     "InboundReply",
