@@ -263,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     # Yesterday's snapshots and figures for the team lead's dashboard, once the day is over.
     "team-snapshot": {"task": "collections_app.take_team_snapshot", "schedule": crontab(hour=0, minute=30)},
     "expire-family-contact-requests": {"task": "review.expire_family_contact_requests", "schedule": 300.0},
+    # Daily: erase the personal data of accounts closed longer than their profile's retention period.
+    "retention-run": {"task": "collections_app.retention_run", "schedule": crontab(hour=2, minute=30)},
 }
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")
