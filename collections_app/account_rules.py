@@ -437,3 +437,13 @@ def reveal_purpose_refusal(*, profile_code: str, target: RevealTarget, purpose: 
         "field": target.kind,
         "allowed": labels,
     }
+
+
+def closed_at_after(
+    *, outstanding: Decimal, closed_at: datetime.datetime | None, at: datetime.datetime
+) -> datetime.datetime | None:
+    """When an account with `outstanding` left counts as closed: from the moment nothing is owed (`at`, unless it was
+    closed already), and not at all once it owes again (the retention clock then starts over at the next payoff)."""
+    if outstanding > 0:
+        return None
+    return closed_at or at

@@ -18,6 +18,7 @@ from collections_app.models.accounts import (
 from collections_app.models.borrower_flags import BorrowerFlag
 from collections_app.models.call_tasks import CallTask
 from collections_app.models.complaints import Complaint
+from collections_app.models.erasure import ErasedPhone
 from collections_app.models.messaging import (
     ChannelStop,
     ContactReason,
@@ -43,6 +44,7 @@ __all__ = [
     "CoreCorrection",
     "DataSubjectRequest",
     "ContactReason",
+    "ErasedPhone",
     "Flag",
     "InboundReply",
     "Interaction",
