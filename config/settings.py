@@ -269,6 +269,8 @@ CELERY_BEAT_SCHEDULE = {
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")
 GATEWAY_WEBHOOK_SECRET = env.str("GATEWAY_WEBHOOK_SECRET", default="")
+# Where corrections of core data go (collections_app/privacy/core_lending.py): `console` or `file:DIR`.
+CORE_LENDING_CORRECTIONS = env.str("CORE_LENDING_CORRECTIONS", default="console")
 # Checks run on each message of their audience just before it is sent, and told of its status changes
 # (collections_app/messaging/gates.py). Code, not configuration: review guards family messages this way.
 MESSAGE_SEND_GATES = ["review.gates.FamilyContactGate"]
@@ -295,4 +297,7 @@ TEAM_ACTIVITY_PROVIDERS = ["review.team_activity.FamilyContactActivity"]
 # rows, and access never imports review.
 ACCESS_PORTFOLIO_GRANTS = "review.access_grants.ApproverPortfolioGrants"
 # Other apps' free text that may name a person, erased with them (collections_app/services/erasure.py).
-ERASABLE_TEXT_PROVIDERS = ["review.erasure.family_contact_request_text"]
+ERASABLE_TEXT_PROVIDERS = [
+    "review.erasure.family_contact_request_text",
+    "collections_app.privacy.erasure.privacy_request_text",
+]
