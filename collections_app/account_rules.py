@@ -328,6 +328,9 @@ class RevealPurpose(models.TextChoices):
     CALL_CONTACT = "call_contact", _("call a contact")
     LEGAL_REQUEST = "legal_request", _("legal request")
     COMPLAINT = "complaint", _("handle a complaint")
+    # Not an officer's purpose (no field allows it on the account page): an auditor's download of a person's access
+    # file for their data-subject request (collections_app/privacy/views.py).
+    DATA_SUBJECT_ACCESS = "data_subject_access", _("answer a data-subject access request")
 
 
 # Which attributes of which person may be revealed, and the audit field name each one goes by.

@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-family-contact-requests": {"task": "review.expire_family_contact_requests", "schedule": 300.0},
     # Daily: erase the personal data of accounts closed longer than their profile's retention period.
     "retention-run": {"task": "collections_app.retention_run", "schedule": crontab(hour=2, minute=30)},
+    # Corrections of core data whose hand-over to the core lending system failed after commit are tried again.
+    "forward-core-corrections": {"task": "collections_app.forward_core_corrections", "schedule": 600.0},
 }
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")

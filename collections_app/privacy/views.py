@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, role_required, user_has_role
 from audit.permissions import access_required
 from audit.record import audit_record, person_key
+from collections_app.account_rules import RevealPurpose
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.models import DataSubjectRequest, LoanAccount
 from collections_app.officer_scope import in_officer_scope, officer_account
@@ -37,8 +38,6 @@ from collections_app.view_helpers import add_service_errors, redirect_303
 
 # What the detail page shows of a request: the person's words and the corrected values (identifiers masked).
 REQUEST_DETAIL_FIELDS = ("privacyrequest.text", "privacyrequest.correction")
-# The purpose of the access file's download, as its reveal event records it (DOMAIN.md, "More roles").
-DATA_SUBJECT_ACCESS = "data_subject_access"
 MASKS = {"name": mask_name, "phone": mask_phone, "id_number": mask_id_number}
 # What each code of a request's outcome means (`collections_app.services.privacy`).
 DONE_LABELS = {
@@ -230,7 +229,8 @@ def privacy_request_access_file(request: HttpRequest, privacy_request_id: int) -
         object_id=privacy_request.pk,
         persons=[privacy_request.person],
         fields=access_file_fields(privacy_request),
-        purpose=DATA_SUBJECT_ACCESS,
+        # DOMAIN.md, "More roles": the download is a reveal for this purpose.
+        purpose=RevealPurpose.DATA_SUBJECT_ACCESS.value,
         detail={"format": "json", "bytes": len(content)},
     )
     response = HttpResponse(content, content_type="application/json; charset=utf-8")
