@@ -22,7 +22,7 @@ from audit.record import audit_record, person_key
 from collections_app.account_rules import RevealPurpose
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.models import DataSubjectRequest, LoanAccount
-from collections_app.officer_scope import in_officer_scope, officer_account
+from collections_app.officer_scope import officer_account
 from collections_app.privacy.access_file import access_file_build, access_file_fields
 from collections_app.privacy.corrections import CORRECTABLE
 from collections_app.privacy.forms import PrivacyDecisionForm, PrivacyFilterForm, PrivacyRequestForm
@@ -85,9 +85,19 @@ def _account_for(request: HttpRequest, role: str, raw: str | None) -> LoanAccoun
         raise Http404("No such account.")
     if role == CASE_OFFICER:
         return officer_account(request, int(raw))
-    return in_officer_scope(
-        request, int(raw), lambda: get_or_404(LoanAccount.objects.select_related("borrower"), raw, "account")
-    )
+    try:
+        return get_or_404(LoanAccount.objects.select_related("borrower"), raw, "account")
+    except Http404:
+        audit_record(
+            action="permission_denied",
+            actor=request.user,
+            role=COMPLIANCE_AUDITOR,
+            object_type="loanaccount",
+            object_id=int(raw),
+            outcome="not_found",
+            detail={"path": request.path[:200]},
+        )
+        raise
 
 
 @officer_or_auditor_required

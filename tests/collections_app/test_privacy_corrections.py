@@ -121,7 +121,7 @@ def test_a_contacts_name_is_corrected_here_and_forwarded_and_the_phone_only_forw
     assert outcome["corrected_fields"] == ["contact.name", "contact.relationship"]
 
 
-def test_a_hand_over_that_failed_is_retried_and_a_rolled_back_one_never_goes(
+def test_a_hand_over_that_failed_is_retried_and_goes_once(
     officer: User, auditor: User, settings, tmp_path: Path, django_capture_on_commit_callbacks
 ) -> None:
     blocked = tmp_path / "not-a-directory"

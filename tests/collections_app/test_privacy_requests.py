@@ -214,6 +214,10 @@ def test_an_auditor_files_for_any_account_and_sees_no_name(officer: User, audito
     request = DataSubjectRequest.objects.get()
     assert response.status_code == 303 and response["Location"] == f"/privacy/requests/{request.pk}/"
     assert (request.filed_by, request.filed_role) == (auditor, "compliance_auditor")
+    # An account that does not exist: 404, audited in the auditor's role.
+    assert client.get("/privacy/requests/new/?account=999999").status_code == 404
+    denied = AuditEvent.objects.get(action="permission_denied", actor_id=auditor.pk)
+    assert (denied.role, denied.outcome, denied.object_id) == ("compliance_auditor", "not_found", "999999")
 
 
 def test_the_list_puts_pending_and_overdue_requests_first_and_marks_the_overdue(officer: User, auditor: User) -> None:
