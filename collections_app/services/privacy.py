@@ -222,7 +222,8 @@ def _subject_contact(account: LoanAccount, subject: str) -> Contact | None:
     kind, _sep, pk = subject.partition(":")
     contact = None
     if kind == "contact" and pk.isascii() and pk.isdigit() and len(pk) < 19:
-        contact = account.borrower.contacts.filter(pk=int(pk)).first()
+        # An erased contact is nobody's any more: there is no one left to ask on their behalf.
+        contact = account.borrower.contacts.filter(pk=int(pk), erased_at__isnull=True).first()
     if contact is None:
         raise ValidationError({"subject": _("Choose the borrower or one of their contacts.")})
     return contact

@@ -56,6 +56,12 @@ def test_a_contacts_deletion_or_objection_erases_them_everywhere_and_records_it(
         {"reason": f"privacy_request:{request.pk}"},
     )
     assert AuditEvent.objects.filter(action="privacy_request_fulfilled", object_id=str(request.pk)).exists()
+    # No request can be filed for the erased contact any more.
+    again = signed_in(officer).post(
+        "/privacy/requests/new/",
+        {"account": account.pk, "subject": f"contact:{contact.pk}", "kind": "access", "text": "again"},
+    )
+    assert again.status_code == 200 and "subject" in again.context["form"].errors
     # The account page no longer lists the erased contact's deletion, and shows no value of theirs.
     page = signed_in(officer).get(f"/cases/{account.pk}/").content.decode()
     assert CANARY_NAME not in page and CANARY_PHONE[-4:] + "<" not in page
