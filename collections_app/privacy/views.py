@@ -100,12 +100,24 @@ def _account_for(request: HttpRequest, role: str, raw: str | None) -> LoanAccoun
         raise
 
 
+def _account_id_by_number(number: str) -> str:
+    """The id of the account with this number, as text ("" when there is none: the caller answers 404)."""
+    number = number.strip()
+    if not number or len(number) > LoanAccount._meta.get_field("account_number").max_length:
+        return ""
+    found = LoanAccount.objects.filter(account_number=number).values_list("pk", flat=True).first()
+    return "" if found is None else str(found)
+
+
 @officer_or_auditor_required
 @require_http_methods(["GET", "POST"])
 def privacy_request_new(request: HttpRequest) -> HttpResponse:
-    """File a request for an account (`?account=<id>`, or `account` in the POST)."""
+    """File a request for an account (`?account=<id>`, an auditor's `?account_number=`, or `account` in the POST)."""
     role = COMPLIANCE_AUDITOR if user_has_role(request.user, COMPLIANCE_AUDITOR) else CASE_OFFICER
     raw = request.POST.get("account") if request.method == "POST" else request.GET.get("account")
+    if raw is None and role == COMPLIANCE_AUDITOR and request.method == "GET":
+        # An auditor knows the account by the number a letter quotes, not by its id (`?account_number=`).
+        raw = _account_id_by_number(request.GET.get("account_number", ""))
     account = _account_for(request, role, raw)
     contacts = list(loan_account_contacts(account).order_by("pk"))
     show_names = role == CASE_OFFICER

@@ -214,10 +214,16 @@ def test_an_auditor_files_for_any_account_and_sees_no_name(officer: User, audito
     request = DataSubjectRequest.objects.get()
     assert response.status_code == 303 and response["Location"] == f"/privacy/requests/{request.pk}/"
     assert (request.filed_by, request.filed_role) == (auditor, "compliance_auditor")
+    # By the account number a letter quotes; an officer is not offered that lookup.
+    by_number = client.get(f"/privacy/requests/new/?account_number={account.account_number}")
+    assert by_number.status_code == 200 and by_number.context["account"] == account
+    assert signed_in(officer).get(f"/privacy/requests/new/?account_number={account.account_number}").status_code == 404
     # An account that does not exist: 404, audited in the auditor's role.
     assert client.get("/privacy/requests/new/?account=999999").status_code == 404
     denied = AuditEvent.objects.get(action="permission_denied", actor_id=auditor.pk)
     assert (denied.role, denied.outcome, denied.object_id) == ("compliance_auditor", "not_found", "999999")
+    assert client.get("/privacy/requests/new/?account_number=NO-SUCH").status_code == 404
+    assert client.get("/privacy/requests/new/?account_number=" + "9" * 65).status_code == 404
 
 
 def test_the_list_puts_pending_and_overdue_requests_first_and_marks_the_overdue(officer: User, auditor: User) -> None:
