@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 
 from audit.models import AuditEvent
 from collections_app.models import CoreCorrection, DataSubjectRequest
-from collections_app.services.erasure import ERASED_TEXT
+from collections_app.services.erasure import ERASED_TEXT, borrowers_erase
 from collections_app.services.privacy import privacy_request_decide, privacy_request_file
 from tests.collections_app.test_contact_erasure import CANARY_NAME, CANARY_PHONE, canaries_found
 from tests.conftest import signed_in
@@ -85,3 +85,17 @@ def test_a_corrections_values_are_not_kept_once_decided_and_handed_over(
     assert "新名乙" in next(tmp_path.glob("correction-*.json")).read_text()
     page = signed_in(auditor).get(f"/privacy/requests/{fulfilled.pk}/").content.decode()
     assert "新名" not in page
+
+
+def test_a_borrowers_erasure_blanks_the_words_and_reasons_of_every_request_on_their_accounts(
+    officer: User, auditor: User
+) -> None:
+    account = make_account(officer)
+    contact = make_contact(account.borrower)
+    own = _file(account, officer, "borrower", "access", "请把我的资料发给我。")
+    privacy_request_decide(request=own, auditor=auditor, decision="refuse", reason="Identity not verified yet.")
+    theirs = _file(account, officer, f"contact:{contact.pk}", "access", "我是他的母亲。")
+    borrowers_erase(borrower_ids=[account.borrower_id], actor=None, reason="retention")
+    own.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (own.text, own.decision_reason, theirs.text) == (ERASED_TEXT, ERASED_TEXT, ERASED_TEXT)
