@@ -328,6 +328,9 @@ class RevealPurpose(models.TextChoices):
     CALL_CONTACT = "call_contact", _("call a contact")
     LEGAL_REQUEST = "legal_request", _("legal request")
     COMPLAINT = "complaint", _("handle a complaint")
+    # Not an officer's purpose (no field allows it on the account page): an auditor's download of a person's access
+    # file for their data-subject request (collections_app/privacy/views.py).
+    DATA_SUBJECT_ACCESS = "data_subject_access", _("answer a data-subject access request")
 
 
 # Which attributes of which person may be revealed, and the audit field name each one goes by.
@@ -437,3 +440,13 @@ def reveal_purpose_refusal(*, profile_code: str, target: RevealTarget, purpose: 
         "field": target.kind,
         "allowed": labels,
     }
+
+
+def closed_at_after(
+    *, outstanding: Decimal, closed_at: datetime.datetime | None, at: datetime.datetime
+) -> datetime.datetime | None:
+    """When an account with `outstanding` left counts as closed: from the moment nothing is owed (`at`, unless it was
+    closed already), and not at all once it owes again (the retention clock then starts over at the next payoff)."""
+    if outstanding > 0:
+        return None
+    return closed_at or at

@@ -43,6 +43,7 @@ from collections_app.selectors.accounts import (
 )
 from collections_app.selectors.caseload import caseload_get
 from collections_app.selectors.complaints import complaints_for_account
+from collections_app.selectors.privacy import privacy_requests_pending_for_account
 from collections_app.services.accounts import (
     CallRefused,
     flag_close,
@@ -146,6 +147,8 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "account_sections": account_sections(request.user, detail.account),
         # The account's complaints, overdue ones first (their words are the complainants' own).
         "complaints": complaints_for_account(account=detail.account, now=timezone.now()),
+        # Data-subject requests still to be decided (kind, who, deadline: no one's words).
+        "privacy_requests": privacy_requests_pending_for_account(account=detail.account, now=timezone.now()),
     }
     return render(request, "collections_app/loanaccount_detail.html", context)
 

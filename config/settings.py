@@ -263,13 +263,21 @@ CELERY_BEAT_SCHEDULE = {
     # Yesterday's snapshots and figures for the team lead's dashboard, once the day is over.
     "team-snapshot": {"task": "collections_app.take_team_snapshot", "schedule": crontab(hour=0, minute=30)},
     "expire-family-contact-requests": {"task": "review.expire_family_contact_requests", "schedule": 300.0},
+    # Daily: erase the personal data of accounts closed longer than their profile's retention period.
+    "retention-run": {"task": "collections_app.retention_run", "schedule": crontab(hour=2, minute=30)},
+    # Corrections of core data whose hand-over to the core lending system failed after commit are tried again.
+    "forward-core-corrections": {"task": "collections_app.forward_core_corrections", "schedule": 600.0},
 }
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")
 GATEWAY_WEBHOOK_SECRET = env.str("GATEWAY_WEBHOOK_SECRET", default="")
+# Where corrections of core data go (collections_app/privacy/core_lending.py): `console` or `file:DIR`.
+CORE_LENDING_CORRECTIONS = env.str("CORE_LENDING_CORRECTIONS", default="console")
 # Checks run on each message of their audience just before it is sent, and told of its status changes
 # (collections_app/messaging/gates.py). Code, not configuration: review guards family messages this way.
 MESSAGE_SEND_GATES = ["review.gates.FamilyContactGate"]
+# Keys the HMAC an erased phone number survives as (collections_app/messaging/opt_outs.py); SECRET_KEY when unset.
+ERASURE_HMAC_KEY = env.str("ERASURE_HMAC_KEY", default="")
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_PUBLIC_KEY = env.str("AUDIT_PUBLIC_KEY", default="")
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "checkpoints"))
@@ -290,3 +298,8 @@ TEAM_ACTIVITY_PROVIDERS = ["review.team_activity.FamilyContactActivity"]
 # Who applies an approved portfolio access change (access/portfolio_grants.py): review owns the approver's portfolio
 # rows, and access never imports review.
 ACCESS_PORTFOLIO_GRANTS = "review.access_grants.ApproverPortfolioGrants"
+# Other apps' free text that may name a person, erased with them (collections_app/services/erasure.py).
+ERASABLE_TEXT_PROVIDERS = [
+    "review.erasure.family_contact_request_text",
+    "collections_app.privacy.erasure.privacy_request_text",
+]

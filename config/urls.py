@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/", include("collections_app.team.officer_urls")),
     path("team/", include("collections_app.team.urls")),
     path("complaints/", include("collections_app.complaint_urls")),
+    path("privacy/requests/", include("collections_app.privacy.urls")),
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),
     path("access/", include("access.urls")),

@@ -15,6 +15,7 @@ from access.roles import RISK_APPROVER, user_has_role
 from collections_app import account_rules as account_policy
 from collections_app.dpd import BUCKETS_BY_CODE, DaysPastDue, bucket_case, days_past_due, lender_today
 from collections_app.messaging.firewall.lint import Finding
+from collections_app.messaging.opt_outs import phone_opted_out
 from collections_app.models import (
     Contact,
     Flag,
@@ -23,7 +24,6 @@ from collections_app.models import (
     Message,
     MessageTemplate,
     Payment,
-    PhoneOptOut,
     PlanInstalment,
     PolicyVersion,
     Portfolio,
@@ -125,7 +125,7 @@ def eligibility_facts(
         contact_of_borrower=contact.borrower_id == account.borrower_id,
         consent_basis=contact.consent_basis,
         consent_recorded=contact.consent_at is not None,
-        contact_opted_out=PhoneOptOut.objects.filter(phone=contact.phone).exists(),
+        contact_opted_out=phone_opted_out(contact.phone),
         other_open_requests=open_requests.count(),
         contact_message_dates=contact_dates,
         borrower_family_messages=borrower_messages,

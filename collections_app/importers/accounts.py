@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 import collections_app.importers.csv_rows as csv_rows
 from access.roles import CASE_OFFICER
 from audit.record import person_key
+from collections_app.account_rules import closed_at_after
 from collections_app.importers.csv_rows import Problems, Progress
 from collections_app.importers.trail import AuditTrail
 from collections_app.importers.upsert import (
@@ -35,6 +36,7 @@ from collections_app.importers.upsert import (
     ladder_changed,
 )
 from collections_app.masking import mask_phone
+from collections_app.messaging.opt_outs import phones_import_blocked
 from collections_app.models import Borrower, Contact, LoanAccount, Portfolio
 from collections_app.services.accounts import account_assign
 from collections_app.services.call_tasks import call_tasks_cancel_not_due
@@ -59,7 +61,7 @@ ACCOUNT_HEADER = (
 )
 CONTACT_COLUMNS = ACCOUNT_HEADER[11:]
 BORROWER_FIELDS = ["name", "id_number", "phone", "timezone"]
-ACCOUNT_FIELDS = ["portfolio_id", "principal", "outstanding", "oldest_unpaid_due_date"]
+ACCOUNT_FIELDS = ["portfolio_id", "principal", "outstanding", "oldest_unpaid_due_date", "closed_at"]
 CONTACT_FIELDS = ["name", "relationship", "timezone", "consent_at", "consent_basis"]
 # Built once: TextChoices.values makes a new list on every call, which shows on a 100k-row file.
 RELATIONSHIPS = frozenset(Contact.Relationship.values)
@@ -263,6 +265,7 @@ class _AccountsImport:
             "principal",
             "outstanding",
             "oldest_unpaid_due_date",
+            "closed_at",
         )
         self.accounts = {a.account_number: a for a in fetch(accounts, "account_number", self.first_account)}
         for number, row in self.first_account.items():
@@ -285,6 +288,12 @@ class _AccountsImport:
                 clean_fields(borrower, row.line, self.problems)
                 new.append(borrower)
                 self.borrowers[ref] = borrower
+            elif borrower.erased_at is not None:
+                # Erased under retention: the core system's copy of the values is not taken back in.
+                self.summary.left_out.append(
+                    _("line %(n)d: borrower %(b)s was erased; their personal data is not imported again")
+                    % {"n": row.line, "b": ref}
+                )
             elif fields := changed_fields(borrower, row.borrower_values):
                 clean_fields(borrower, row.line, self.problems)
                 changed.append((borrower, fields))
@@ -314,6 +323,9 @@ class _AccountsImport:
                 "oldest_unpaid_due_date": row.oldest_unpaid_due_date,
             }
             account = self.accounts.get(number)
+            values["closed_at"] = closed_at_after(
+                outstanding=row.outstanding, closed_at=account.closed_at if account else None, at=now
+            )
             if account is None:
                 account = LoanAccount(
                     account_number=number, borrower=self.borrowers[row.borrower_ref], updated_at=now, **values
@@ -358,10 +370,14 @@ class _AccountsImport:
         """Compare, validate, then write the contacts, matched by borrower and phone."""
         borrower_ids = {self.borrowers[ref].pk for ref, _phone_number in self.first_contact}
         existing = {(c.borrower_id, c.phone): c for c in fetch(Contact.objects.all(), "borrower_id", borrower_ids)}
+        blocked = phones_import_blocked(phone for _ref, phone in self.first_contact)
         new: list[Contact] = []
         changed: list[tuple[Contact, list[str]]] = []
         for (ref, phone), (line, row_contact) in self.first_contact.items():
             borrower = self.borrowers[ref]
+            if phone in blocked or borrower.erased_at is not None:
+                self.summary.left_out.append(_left_out_contact_note(line, ref, phone, erased_number=phone in blocked))
+                continue
             values = {
                 "name": row_contact.name,
                 "relationship": row_contact.relationship,
@@ -392,6 +408,18 @@ class _AccountsImport:
         self.summary.created["contacts"] = len(new)
         self.summary.updated["contacts"] = len(changed)
         self._phase_done(_("contacts written"))
+
+
+def _left_out_contact_note(line: int, ref: str, phone: str, *, erased_number: bool) -> str:
+    if erased_number:
+        return _(
+            "line %(n)d: contact %(p)s of borrower %(b)s not imported: the number was erased at its owner's request"
+        ) % {"n": line, "p": mask_phone(phone), "b": ref}
+    return _("line %(n)d: contact %(p)s of borrower %(b)s not imported: the borrower was erased") % {
+        "n": line,
+        "p": mask_phone(phone),
+        "b": ref,
+    }
 
 
 def accounts_import(

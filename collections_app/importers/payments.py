@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 import collections_app.importers.csv_rows as csv_rows
 from audit.record import person_key
+from collections_app.account_rules import closed_at_after
 from collections_app.importers.csv_rows import Problems, Progress
 from collections_app.importers.trail import AuditTrail
 from collections_app.importers.upsert import (
@@ -78,7 +79,7 @@ def _unique_by_reference(
 def _locked_accounts(by_reference: dict[str, PaymentRow]) -> dict[str, LoanAccount]:
     # Locked so that a concurrent import cannot lower the same outstanding from a stale value.
     accounts = LoanAccount.objects.select_for_update().only(
-        "account_number", "borrower_id", "outstanding", "oldest_unpaid_due_date"
+        "account_number", "borrower_id", "outstanding", "oldest_unpaid_due_date", "closed_at"
     )
     numbers = {row.account_number for row in by_reference.values()}
     return {a.account_number: a for a in fetch(accounts, "account_number", numbers)}
@@ -120,9 +121,10 @@ def _new_payments(
 
 
 def _lowered_accounts(
-    paid: dict[str, Decimal], accounts: dict[str, LoanAccount]
+    paid: dict[str, Decimal], last_paid_at: dict[str, datetime.datetime], accounts: dict[str, LoanAccount]
 ) -> list[tuple[LoanAccount, list[str]]]:
-    """Lower each paid account's outstanding (never below 0); return the accounts that changed and how."""
+    """Lower each paid account's outstanding (never below 0), closing it when nothing is left (at its last payment);
+    return the accounts that changed and how."""
     changed: list[tuple[LoanAccount, list[str]]] = []
     now = timezone.now()
     for number, amount in paid.items():
@@ -132,6 +134,7 @@ def _lowered_accounts(
         values = {
             "outstanding": outstanding,
             "oldest_unpaid_due_date": account.oldest_unpaid_due_date if outstanding else None,
+            "closed_at": closed_at_after(outstanding=outstanding, closed_at=account.closed_at, at=last_paid_at[number]),
         }
         if fields := changed_fields(account, values):
             account.updated_at = now
@@ -154,14 +157,19 @@ def payments_import(
         new_payments = _new_payments(by_reference, accounts, problems, summary)
         bulk_write(Payment, new_payments, [], [])
         paid: dict[str, Decimal] = defaultdict(Decimal)
+        last_paid_at: dict[str, datetime.datetime] = {}
         for payment in new_payments:
-            paid[payment.account.account_number] += payment.amount
+            number = payment.account.account_number
+            paid[number] += payment.amount
+            last_paid_at[number] = max(payment.paid_at, last_paid_at.get(number, payment.paid_at))
             trail.record(
                 "create", payment, [person_key("borrower", payment.account.borrower_id)], ["amount", "paid_at"]
             )
 
-        changed_accounts = _lowered_accounts(paid, accounts)
-        bulk_write(LoanAccount, [], changed_accounts, ["outstanding", "oldest_unpaid_due_date", "updated_at"])
+        changed_accounts = _lowered_accounts(paid, last_paid_at, accounts)
+        bulk_write(
+            LoanAccount, [], changed_accounts, ["outstanding", "oldest_unpaid_due_date", "closed_at", "updated_at"]
+        )
         for account, changed in changed_accounts:
             trail.record("update", account, [person_key("borrower", account.borrower_id)], changed)
         trail.flush()

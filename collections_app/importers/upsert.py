@@ -32,6 +32,8 @@ class ImportSummary:
     updated: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
     reassigned: int = 0
+    # Rows (or parts of rows) left out on purpose, each with its line and why: never an error.
+    left_out: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         def counts(counter: Counter[str]) -> str:
@@ -46,6 +48,8 @@ class ImportSummary:
             text += _("; reassigned: %(n)d accounts") % {"n": self.reassigned}
         if self.skipped:
             text += _("; already recorded: %(n)d") % {"n": self.skipped}
+        for note in self.left_out:
+            text += "\n" + note
         return text
 
 

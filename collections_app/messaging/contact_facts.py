@@ -23,6 +23,7 @@ from collections_app.messaging.contact_gate import (
     contact_gate,
     ladder_stage,
 )
+from collections_app.messaging.opt_outs import phones_opted_out
 from collections_app.messaging.rules import CallFact, daily_cap_counted, recipient_zone
 from collections_app.models import (
     Borrower,
@@ -32,7 +33,6 @@ from collections_app.models import (
     Interaction,
     LoanAccount,
     Message,
-    PhoneOptOut,
     PolicyVersion,
 )
 from collections_app.selectors.profiles import current_policy_versions, escalation_paused_q
@@ -235,7 +235,7 @@ def contact_book_load(
     _load_accounts(book, targets, lender_today(now))
     book.stopped = set(ChannelStop.objects.filter(borrower_id__in=borrower_ids).values_list("borrower_id", "channel"))
     if phones := {t.phone for t in targets if t.contact_id is not None and t.phone}:
-        book.opted_out = set(PhoneOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
+        book.opted_out = phones_opted_out(phones)
     if any(t.message for t in targets):
         first_day = lender_today(now) - datetime.timedelta(days=2)
         for row in (

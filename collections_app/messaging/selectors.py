@@ -8,7 +8,8 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404
 
 from audit.permissions import user_can_audit
-from collections_app.models import ChannelStop, InboundReply, LoanAccount, Message, PhoneOptOut
+from collections_app.messaging.opt_outs import phones_opted_out
+from collections_app.models import ChannelStop, InboundReply, LoanAccount, Message
 from collections_app.selectors.accounts import HISTORY_LIMIT, loan_account_get_for_user
 
 COMPLIANCE_PAGE_SIZE = 50
@@ -31,7 +32,7 @@ def communication_state_for_account(*, account: LoanAccount) -> dict[str, object
     """
     borrower = account.borrower
     contact_phones = dict(borrower.contacts.values_list("phone", "pk"))
-    opted_out = PhoneOptOut.objects.filter(phone__in=contact_phones).values_list("phone", flat=True)
+    opted_out = phones_opted_out(contact_phones)
     return {
         "stopped_channels": sorted(ChannelStop.objects.filter(borrower=borrower).values_list("channel", flat=True)),
         "cease_requested_at": borrower.cease_requested_at,

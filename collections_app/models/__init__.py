@@ -18,6 +18,7 @@ from collections_app.models.accounts import (
 from collections_app.models.borrower_flags import BorrowerFlag
 from collections_app.models.call_tasks import CallTask
 from collections_app.models.complaints import Complaint
+from collections_app.models.erasure import ErasedPhone
 from collections_app.models.messaging import (
     ChannelStop,
     ContactReason,
@@ -28,6 +29,7 @@ from collections_app.models.messaging import (
     TemplateVersion,
     WebhookSignature,
 )
+from collections_app.models.privacy import CoreCorrection, DataSubjectRequest
 from collections_app.models.profiles import PolicyProfile, PolicyVersion
 from collections_app.models.team import AccountMonthSnapshot, OfficerDayActivity, OfficerMonthFigure
 
@@ -39,7 +41,10 @@ __all__ = [
     "ChannelStop",
     "Complaint",
     "Contact",
+    "CoreCorrection",
+    "DataSubjectRequest",
     "ContactReason",
+    "ErasedPhone",
     "Flag",
     "InboundReply",
     "Interaction",

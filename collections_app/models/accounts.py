@@ -86,6 +86,8 @@ class Borrower(models.Model):
     phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator])
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     cease_requested_at = models.DateTimeField(_("asked communication to cease at"), null=True, blank=True)
+    # Set when the personal fields were erased in place (retention): the row stays for what refers to it.
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("borrower")
@@ -114,6 +116,8 @@ class LoanAccount(models.Model):
     outstanding = models.DecimalField(_("outstanding"), max_digits=14, decimal_places=2, validators=money_validators)
     # Null once nothing is unpaid: a paid account has no DPD.
     oldest_unpaid_due_date = models.DateField(_("oldest unpaid due date"), null=True, blank=True)
+    # When the account was paid off (nothing outstanding); cleared if it ever owes again. Retention counts from it.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -123,12 +127,18 @@ class LoanAccount(models.Model):
         indexes = [
             models.Index(fields=["oldest_unpaid_due_date"], name="account_due_idx"),
             models.Index(fields=["officer", "oldest_unpaid_due_date"], name="account_officer_due_idx"),
+            # The retention job looks only at closed accounts.
+            models.Index(fields=["closed_at"], condition=models.Q(closed_at__isnull=False), name="account_closed_idx"),
             # account_review_join_idx (id INCLUDE due date, portfolio, officer) for the review queue's join is
             # created by migration 0011 on PostgreSQL alone: an `include` here would warn on SQLite (W040).
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(outstanding__gte=0), name="account_outstanding_nonnegative"),
             models.CheckConstraint(condition=models.Q(principal__gte=0), name="account_principal_nonnegative"),
+            # Closed means paid off: an account that owes again is open again.
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True) | models.Q(outstanding=0), name="account_closed_when_paid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -177,6 +187,9 @@ class Contact(models.Model):
     consent_at = models.DateTimeField(
         _("consent recorded at"), null=True, blank=True, validators=[reported_moment_validator]
     )
+    # Set when the name and phone were erased in place (a deletion request, retention); the phone then holds
+    # `erased:<id>`, never a number, and the number survives only as an `ErasedPhone` HMAC.
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")

@@ -66,6 +66,10 @@ NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     "decision_expiry_days": (0, TEN_YEARS),
     "queue_overdue_hours": (0, 24 * TEN_YEARS),
     "complaint_deadline_days": (1, TEN_YEARS),
+    # Years a closed account's personal data is kept before the retention job erases it.
+    "retention_years": (1, 30),
+    # GB/T 35273-2020 allows 30 days to answer a data-subject request (UK GDPR: one month): no profile may take longer.
+    "privacy_request_deadline_days": (1, 30),
 }
 # The ladder's day lists: DPDs from ten years before the due date to ten years after.
 DAY_LIST_FIELDS = ("reminder_days", "sms_days")
@@ -135,6 +139,10 @@ class PolicyVersion(models.Model):
     queue_overdue_hours = models.PositiveIntegerField(_("queue overdue after (hours)"), default=24)
     # A complaint is answered within this many days of filing (cn: 15; uk: 8 weeks, DISP 1.6; us: 15).
     complaint_deadline_days = models.PositiveIntegerField(_("days to answer a complaint"), default=15)
+    # The personal data of an account closed this many years ago is erased (DOMAIN.md: default 5 years).
+    retention_years = models.PositiveIntegerField(_("years to keep a closed account's personal data"), default=5)
+    # A data-subject request (PIPL arts. 44-47) is decided within this many days of receipt.
+    privacy_request_deadline_days = models.PositiveIntegerField(_("days to decide a data-subject request"), default=15)
     # Content firewall.
     firewall_mode = models.CharField(
         _("firewall"), max_length=16, choices=FirewallMode, default=FirewallMode.CN_DEFAULT

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
-from django.db.models import Aggregate, Exists, JSONField, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, JSONField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.functional import Promise
@@ -22,6 +22,7 @@ from collections_app.dpd import (
 )
 from collections_app.messaging.contact_facts import CallSubject, call_decisions
 from collections_app.messaging.contact_gate import ContactDecision
+from collections_app.messaging.opt_outs import phones_opted_out
 from collections_app.models import (
     BorrowerFlag,
     CallTask,
@@ -32,7 +33,6 @@ from collections_app.models import (
     LoanAccountUserObjectPermission,
     Message,
     Payment,
-    PhoneOptOut,
     PlanInstalment,
     PolicyVersion,
     Portfolio,
@@ -85,8 +85,9 @@ def loan_account_get_for_user(user: User, account_id: int | str) -> LoanAccount:
 
 
 def loan_account_contacts(account: LoanAccount) -> QuerySet[Contact]:
-    """The contacts the account's borrower registered; the only contact ids a form on this account accepts."""
-    return Contact.objects.filter(borrower_id=account.borrower_id)
+    """The contacts the account's borrower registered, less those erased; the only contact ids a form on this account
+    accepts."""
+    return Contact.objects.filter(borrower_id=account.borrower_id, erased_at__isnull=True)
 
 
 def contact_get_for_account(*, account: LoanAccount, contact_id: int | str) -> Contact:
@@ -261,12 +262,9 @@ def loan_account_detail_get(
     grace, horizon = promise_terms_of(account)
     dpd = days_past_due(account.oldest_unpaid_due_date, today)
 
-    contacts = [
-        ContactRow(contact, contact.opted_out)
-        for contact in loan_account_contacts(account)
-        .annotate(opted_out=Exists(PhoneOptOut.objects.filter(phone=OuterRef("phone"))))
-        .order_by("pk")
-    ]
+    registered = list(loan_account_contacts(account).order_by("pk"))
+    opted_out = phones_opted_out(contact.phone for contact in registered)
+    contacts = [ContactRow(contact, contact.phone in opted_out) for contact in registered]
     payments = list(account.payments.order_by("-paid_at", "-pk"))
     promises = _promise_rows(account, payments, today, grace, horizon)
     plans = _plan_rows(account, today)

@@ -23,7 +23,8 @@ from audit.record import person_key
 from audit.services import audit_chain_seal
 from collections_app.masking import mask_id_number, mask_name, mask_phone
 from collections_app.messaging.inbound import inbound_reply_record
-from collections_app.models import Borrower, Contact, InboundReply, Message, RepaymentPlan
+from collections_app.models import Borrower, Contact, DataSubjectRequest, InboundReply, Message, RepaymentPlan
+from collections_app.services.privacy import privacy_request_file
 from review.models import FamilyContactRequest
 from review.services import approver_portfolio_grant
 from tests.audit.helpers import assert_no_personal_values, audit_mark, events_since
@@ -110,6 +111,13 @@ ROUTES: dict[str, str] = {
     "complaints/": "audited",
     "complaints/new/": "skip: needs ?account=; its view event is checked in tests/collections_app/test_complaints.py",
     "complaints/<int:complaint_id>/advance/": "skip: POST-only",
+    "privacy/requests/": "audited",
+    "privacy/requests/new/": "skip: needs ?account=; its view event is checked in "
+    "tests/collections_app/test_privacy_requests.py",
+    "privacy/requests/<int:privacy_request_id>/": "audited",
+    "privacy/requests/<int:privacy_request_id>/decide/": "skip: POST-only",
+    "privacy/requests/<int:privacy_request_id>/access-file/": "skip: a reveal, not a read (purpose "
+    "data_subject_access), walked by tests/collections_app/test_privacy_access_file.py",
 }
 # Admin routes by their shape: every model's changelist and pages, walked for the superuser.
 ADMIN_SHAPES = {
@@ -153,6 +161,7 @@ class World:
     request: FamilyContactRequest
     message: Message
     plan: RepaymentPlan
+    privacy_request: DataSubjectRequest
 
     def markers(self) -> dict[str, list[str]]:
         """Every form in which a page could show each canary person's data, by audit person id."""
@@ -196,6 +205,7 @@ class World:
             "account_id": str(self.case.account.pk),
             "request_id": str(self.request.pk),
             "plan_id": str(self.plan.pk),
+            "privacy_request_id": str(self.privacy_request.pk),
             "flag_id": "0",
             "version_id": "0",
             "kind": "borrower",
@@ -258,6 +268,16 @@ def world(officer: User, approver: User, auditor: User, admin_user: User) -> Wor
         persons=[person_key("borrower", borrower.pk), person_key("contact", contact.pk)],
     )
     plan = make_plan(account, officer, status=RepaymentPlan.Status.PROPOSED, instalments=[])
+    # The contact's correction: its page shows the new name masked (and names the contact in its view event).
+    privacy_request = privacy_request_file(
+        account=account,
+        actor=officer,
+        role="case_officer",
+        subject=f"contact:{contact.pk}",
+        kind="correction",
+        text="我的名字登记错了。",
+        correction={"contact.name": CONTACT_NAME},
+    )
     return World(
         users=[officer, approver, auditor, admin_user, lead],
         borrower=borrower,
@@ -266,6 +286,7 @@ def world(officer: User, approver: User, auditor: User, admin_user: User) -> Wor
         request=request,
         message=message,
         plan=plan,
+        privacy_request=privacy_request,
     )
 
 

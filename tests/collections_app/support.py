@@ -82,10 +82,12 @@ def rich_history(account: LoanAccount, officer: User, size: int) -> None:
 
 # Session, user, language preference, roles, account, contacts, payments, promises, plans, instalments,
 # flags, interactions, messages, family-contact requests, inbound replies, audit insert; the borrower's flags;
-# the account's complaints (one query with their owners: +1 for the complaint register); and the contact gate's
-# batch for a call now to the borrower and every contact (policy versions, open borrower flags, account states,
-# stopped channels, opted-out phones, officers' calls, automated voice calls).
-ACCOUNT_MAX_QUERIES = 25
+# the account's complaints (one query with their owners: +1 for the complaint register); the contacts' opt-outs
+# (+1 since erasure: an erased number's opt-out is its HMAC, looked up with the plain ones); its pending data-subject
+# requests (one query with their contacts: +1); and the contact gate's batch for a call now to the borrower and
+# every contact (policy versions, open borrower flags, account states, stopped channels, opted-out phones,
+# officers' calls, automated voice calls).
+ACCOUNT_MAX_QUERIES = 27
 
 
 def bulk_caseload(officer: User, count: int, *, prefix: str = "BULK") -> list[LoanAccount]:

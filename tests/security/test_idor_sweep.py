@@ -22,12 +22,14 @@ from collections_app.models import (
     CallTask,
     Complaint,
     Contact,
+    DataSubjectRequest,
     Flag,
     InboundReply,
     PolicyVersion,
     RepaymentPlan,
 )
 from collections_app.services.complaints import complaint_file
+from collections_app.services.privacy import privacy_request_decide, privacy_request_file
 from review.models import FamilyContactRequest
 from review.services import approver_portfolio_grant, family_contact_request_submit
 from tests.conftest import signed_in
@@ -56,6 +58,9 @@ NAMESPACE_ROLES: dict[str, tuple[str, bool]] = {
     "team": (TEAM_LEAD, True),
     # An officer files and moves complaints about the accounts of their own caseload only.
     "complaints": (CASE_OFFICER, True),
+    # Data-subject requests are decided by auditors, who reach every request (officers file them from the
+    # account page, `new/?account=`, which names no object in its path).
+    "privacy": (COMPLIANCE_AUDITOR, False),
 }
 ID_PARAMETERS = {
     "account_id",
@@ -69,6 +74,7 @@ ID_PARAMETERS = {
     "version_id",
     "plan_id",
     "complaint_id",
+    "privacy_request_id",
 }
 
 CANARY_NAME = "金丝雀甲"
@@ -79,6 +85,7 @@ CANARY_CONTACT_PHONE = "+8613987654321"
 CANARY_ACCOUNT = "CANARY-ACC-0001"
 CANARY_JUSTIFICATION = "Canary justification: five unanswered calls, canary-7f3e."
 CANARY_COMPLAINT = "Canary complaint: they called my mother, canary-c0m9."
+CANARY_PRIVACY = "Canary request: why do you have my number? canary-p1v4."
 
 
 # URLs whose parameters are a capability rather than an object id: the password-reset link (uid and token) opens
@@ -121,6 +128,7 @@ class World:
     foreign_reply: InboundReply
     foreign_plan: RepaymentPlan
     foreign_complaint: Complaint
+    foreign_privacy_request: DataSubjectRequest
     lena: User
 
 
@@ -175,6 +183,16 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         category="conduct",
         text=CANARY_COMPLAINT,
     )
+    # A fulfilled access request of Bob's contact: its file holds the contact's full values.
+    foreign_privacy_request = privacy_request_file(
+        account=foreign_account,
+        actor=other_officer,
+        role=CASE_OFFICER,
+        subject=f"contact:{foreign.contact.pk}",
+        kind="access",
+        text=CANARY_PRIVACY,
+    )
+    privacy_request_decide(request=foreign_privacy_request, auditor=auditor, decision="fulfil", reason="Verified.")
     # Lena leads a team of Alice alone: Bob's accounts and plans are outside her reach.
     lena = make_user("lena", TEAM_LEAD)
     Team.objects.create(name="north team", lead=lena).members.add(officer)
@@ -194,6 +212,7 @@ def world(officer: User, other_officer: User, approver: User, auditor: User, adm
         foreign_reply=foreign_reply,
         foreign_plan=foreign_plan,
         foreign_complaint=foreign_complaint,
+        foreign_privacy_request=foreign_privacy_request,
         lena=lena,
     )
 
@@ -209,6 +228,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "reply_id": str(world.foreign_reply.pk),
         "plan_id": str(world.foreign_plan.pk),
         "complaint_id": str(world.foreign_complaint.pk),
+        "privacy_request_id": str(world.foreign_privacy_request.pk),
         "kind": "borrower",
         "person_id": str(account.borrower_id),
         "change_id": "1",
@@ -226,7 +246,7 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
 def canaries(world: World) -> list[str]:
     """Values of Bob's borrower that must not appear, raw or masked, in any answer to someone else."""
     values = [CANARY_NAME, CANARY_PHONE, CANARY_ID, CANARY_CONTACT_NAME, CANARY_CONTACT_PHONE, CANARY_JUSTIFICATION]
-    values.append(CANARY_COMPLAINT)
+    values += [CANARY_COMPLAINT, CANARY_PRIVACY]
     values += [mask_name(CANARY_NAME), mask_phone(CANARY_PHONE), mask_phone(CANARY_CONTACT_PHONE), CANARY_ACCOUNT]
     values += ["canary dispute", "canary reply", CANARY_PHONE[3:]]
     return values
@@ -343,6 +363,10 @@ def own_values(world: World) -> list[dict[str, str]]:
     complaint = complaint_file(
         account=account, officer=world.alice, complainant="borrower", channel="sms", category="other", text="own"
     )
+    # Pending: its page shows masked values at most, and it has no access file to download.
+    privacy_request = privacy_request_file(
+        account=account, actor=world.alice, role=CASE_OFFICER, subject="borrower", kind="access", text="own"
+    )
     common = {
         "account_id": str(account.pk),
         "request_id": str(world.own_request.pk),
@@ -351,6 +375,7 @@ def own_values(world: World) -> list[dict[str, str]]:
         "reply_id": str(reply.pk),
         "plan_id": str(plan.pk),
         "complaint_id": str(complaint.pk),
+        "privacy_request_id": str(privacy_request.pk),
         "change_id": "1",
         "version_id": "0",
         **NO_VALID_LINK,
@@ -388,8 +413,9 @@ def full_phones() -> dict[str, str]:
     return forms
 
 
-# Pages the walk must not open: they sign the user out.
-NOT_WALKED = {"accounts/logout/"}
+# Pages the walk must not open: they sign the user out, or (the access file) hand over a person's full data by
+# design, as an audited reveal (tests/collections_app/test_privacy_access_file.py).
+NOT_WALKED = {"accounts/logout/", "privacy/requests/<int:privacy_request_id>/access-file/"}
 
 
 def test_no_page_any_role_can_open_shows_a_full_phone_in_either_form(world: World) -> None:
