@@ -263,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     # Yesterday's snapshots and figures for the team lead's dashboard, once the day is over.
     "team-snapshot": {"task": "collections_app.take_team_snapshot", "schedule": crontab(hour=0, minute=30)},
     "expire-family-contact-requests": {"task": "review.expire_family_contact_requests", "schedule": 300.0},
+    # Approved portfolio switches move when their effective time comes (a switch already due moves at approval).
+    "apply-policy-switches": {"task": "review.apply_policy_switches", "schedule": 60.0},
 }
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")
@@ -270,6 +272,12 @@ GATEWAY_WEBHOOK_SECRET = env.str("GATEWAY_WEBHOOK_SECRET", default="")
 # Checks run on each message of their audience just before it is sent, and told of its status changes
 # (collections_app/messaging/gates.py). Code, not configuration: review guards family messages this way.
 MESSAGE_SEND_GATES = ["review.gates.FamilyContactGate"]
+# Where the admin's policy edits go: review files them as proposals a second person approves
+# (collections_app/policy_changes.py). Code, not configuration, as the gates above.
+POLICY_CHANGE_FILING = {
+    "change": "review.policy_proposals.policy_change_file",
+    "switch": "review.policy_proposals.policy_switch_file",
+}
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_PUBLIC_KEY = env.str("AUDIT_PUBLIC_KEY", default="")
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "checkpoints"))

@@ -5,6 +5,8 @@ messaging side (as when the outbox was split by concern) changes this file alone
 other way and is named in settings.MESSAGE_SEND_GATES (review/gates.py).
 """
 
+import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Min
 
@@ -16,9 +18,9 @@ from collections_app.models import Contact, LoanAccount, Message, PolicyVersion,
 from collections_app.selectors.profiles import policy_version_for_account as _policy_version_for_account
 
 
-def policy_version_for_account(account: LoanAccount) -> PolicyVersion:
-    """The policy version in force for the account's portfolio."""
-    return _policy_version_for_account(account)
+def policy_version_for_account(account: LoanAccount, *, at: datetime.datetime | None = None) -> PolicyVersion:
+    """The policy version in force at `at` (default: now) for the account's portfolio."""
+    return _policy_version_for_account(account, at=at)
 
 
 def queue_overdue_hours() -> int:

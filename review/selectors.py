@@ -235,8 +235,9 @@ def eligibility_evaluate(
     exclude_request_id: int | None = None,
     exclude_message_id: int | None = None,
 ) -> tuple[Evaluation, MessagePreview, PolicyVersion]:
-    """Evaluate rules 1-7 under the account's policy version; returns the evaluation, the preview and the version."""
-    policy_version = policy_version or family_messages.policy_version_for_account(account)
+    """Evaluate rules 1-7 under the account's policy version in force at `now` (or the one given); returns the
+    evaluation, the preview and the version."""
+    policy_version = policy_version or family_messages.policy_version_for_account(account, at=now)
     preview = message_preview(
         account=account, contact=contact, template_version=template_version, policy_version=policy_version
     )
