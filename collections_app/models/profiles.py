@@ -105,8 +105,10 @@ class PolicyVersionQuerySet(models.QuerySet):
         """Versions whose effective time has come by `at`, each profile's version in force first among its own.
 
         Every decision looks its version up here, at its own moment: an approved version waits for its time.
+        A profile's first version also answers for the moments before it (a back-dated event, an import's
+        reported moment): nothing else was in force then, and it sorts after every later version in force.
         """
-        return self.filter(effective_from__lte=at).order_by(*IN_FORCE_ORDER)
+        return self.filter(models.Q(effective_from__lte=at) | models.Q(version=1)).order_by(*IN_FORCE_ORDER)
 
 
 class PolicyVersion(models.Model):

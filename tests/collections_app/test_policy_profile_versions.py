@@ -134,3 +134,13 @@ def test_admin_cannot_switch_a_portfolio_directly_but_files_a_proposal(admin_use
     assert portfolio.policy_profile.code == "cn-default" and portfolio.name == "Renamed"
     proposal = PolicyProposal.objects.get()
     assert proposal.portfolio == portfolio and proposal.new_profile == other and proposal.status == "proposed"
+
+
+def test_a_moment_before_the_first_version_is_decided_by_the_first_version():
+    profile = PolicyProfile.objects.get(code="cn-default")
+    first = profile.versions.get(version=1)
+    long_ago = first.effective_from - datetime.timedelta(days=400)
+    assert profile.version_in_force(at=long_ago) == first
+    later = policy_version_create(profile=profile, changes={"family_min_dpd": 40})
+    assert profile.version_in_force(at=long_ago) == first
+    assert profile.version_in_force(at=later.effective_from) == later
