@@ -236,4 +236,5 @@ class PolicyProposal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{_('Policy proposal')} #{self.pk}"
+        label = _("Policy proposal")
+        return f"{label} #{self.pk}"
