@@ -139,8 +139,9 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         # One close form per open flag: no ids, so the page has no duplicate element ids.
         "flag_close_form": FlagCloseForm(auto_id=False),
         "communication_form": CommunicationRequestForm(contacts=[row.contact for row in detail.contacts]),
-        # The purposes the version in force allows, per field (`borrower_id_number`, `contact_phone`, ...).
-        "reveal_purposes": reveal_purpose_choices(policy_version_for_account(detail.account, at=timezone.now())),
+        # The purposes the version in force allows, per field (`borrower_id_number`, `contact_phone`, ...), as the
+        # account's query read them.
+        "reveal_purposes": reveal_purpose_choices(detail.account),
         # The inbox: replies from the borrower's number and their contacts' (masked numbers, their text).
         "replies": inbound_replies_for_account(account=detail.account),
         # Other apps' sections (the family-contact requests, from review), named in ACCOUNT_PAGE_PANELS.

@@ -331,8 +331,9 @@ def _call_now(account: LoanAccount, contacts: list[Contact], now: datetime.datet
 
 
 def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str, *, at: datetime.datetime) -> LoanAccount:
-    """The account with its borrower, portfolio, profile, promise terms (of the version in force at `at`) and open
-    call tasks; Http404 outside `scope`."""
+    """The account with its borrower, portfolio, profile, promise terms and reveal purposes (`reveal_purposes`: the
+    account then serves as the reveal rules' policy) of the version in force at `at`, and its open call tasks;
+    Http404 outside `scope`."""
     # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
     open_call_tasks = (
         CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
@@ -345,6 +346,12 @@ def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str, *, 
         scope.select_related("borrower", "portfolio__policy_profile").annotate(
             **promise_terms_subqueries("portfolio__policy_profile_id", at=at),
             open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),
+            reveal_purposes=Subquery(
+                PolicyVersion.objects.in_force(at=at)
+                .filter(profile_id=OuterRef("portfolio__policy_profile_id"))
+                .values("reveal_purposes")[:1],
+                output_field=JSONField(),
+            ),
         ),
         account_id,
     )

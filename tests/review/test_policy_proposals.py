@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
@@ -262,3 +262,16 @@ def test_an_administrator_files_on_the_page_but_does_not_decide(admin_user, appr
     assert client.get(URL).status_code == 403  # deciding is the risk approvers'
     assert signed_in(approver).get(URL).status_code == 200
     assert make_user("olga", CASE_OFFICER).has_perm("review.add_policyproposal") is False
+
+
+def test_the_database_keeps_a_proposal_as_filed_and_its_decision_once_made(proposer, approver) -> None:
+    proposal = policy_change_file(actor=proposer, profile=cn_default(), changes={"family_min_dpd": 45})
+    with pytest.raises(DatabaseError), transaction.atomic():
+        PolicyProposal.objects.filter(pk=proposal.pk).update(changes={"family_min_dpd": 31})
+    policy_proposal_decide(proposal_id=proposal.pk, decision="reject", reason="Not now", actor=approver)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        PolicyProposal.objects.filter(pk=proposal.pk).update(status="proposed", decided_by=None, decided_at=None)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        PolicyProposal.objects.filter(pk=proposal.pk).update(reason="Changed my mind")
+    proposal.refresh_from_db()
+    assert proposal.status == "rejected" and proposal.reason == "Not now"
