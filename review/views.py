@@ -6,7 +6,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -514,6 +514,9 @@ def policy_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             actor=request.user,
         )
+    except PermissionDenied as exc:  # the proposer: the page says why, with the 403
+        messages.error(request, str(exc))
+        return _policy_page(request, status=403)
     except PolicyDecisionConflict:
         messages.error(request, _("%(proposal)s no longer awaits a decision.") % {"proposal": proposal})
         return _policy_page(request, status=409)

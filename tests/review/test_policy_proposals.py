@@ -133,6 +133,9 @@ def test_the_proposer_cannot_approve_their_own_proposal(proposer) -> None:
 
     response = signed_in(proposer).post(f"{URL}{proposal.pk}/decide/", {"decision": "approve", "reason": ""})
     assert response.status_code == 403
+    with override("zh-hans"):
+        refusal = gettext("You proposed this change: another risk approver must decide it.")
+    assert refusal in [str(message) for message in response.context["messages"]]
     with pytest.raises(PermissionDenied):
         policy_proposal_decide(proposal_id=proposal.pk, decision="approve", reason="", actor=proposer)
     proposal.refresh_from_db()
