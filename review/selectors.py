@@ -394,7 +394,7 @@ def review_queue(user: User, filters: QueueFilters, *, page_number: int | str = 
     """Submitted requests in the approver's scope, oldest first, with waiting time and counts (fixed queries)."""
     now = timezone.now()
     today = lender_today(now)
-    overdue_hours = family_messages.queue_overdue_hours()
+    overdue_hours = family_messages.queue_overdue_hours(at=now)
     overdue_before = now - datetime.timedelta(hours=overdue_hours)
     base = reviewable_requests(user).filter(status=FamilyContactRequest.Status.SUBMITTED)
     if filters.portfolio:

@@ -278,3 +278,23 @@ def test_the_database_keeps_a_proposal_as_filed_and_its_decision_once_made(propo
         PolicyProposal.objects.filter(pk=proposal.pk).update(reason="Changed my mind")
     proposal.refresh_from_db()
     assert proposal.status == "rejected" and proposal.reason == "Not now"
+
+
+def test_eligibility_reads_the_version_in_force_at_its_own_moment(case, proposer, approver) -> None:
+    from review.selectors import eligibility_evaluate
+
+    now = timezone.now()
+    takes_effect = now + datetime.timedelta(days=1)
+    proposal = policy_change_file(
+        actor=proposer, profile=cn_default(), changes={"family_min_dpd": 90}, effective_from=takes_effect, now=now
+    )
+    policy_proposal_decide(proposal_id=proposal.pk, decision="approve", reason="", actor=approver, now=now)
+    template_version = case.template.current_version
+    before, _preview, old = eligibility_evaluate(
+        account=case.account, contact=case.contact, template_version=template_version, now=now
+    )
+    after, _preview, new = eligibility_evaluate(
+        account=case.account, contact=case.contact, template_version=template_version, now=takes_effect
+    )
+    assert old.family_min_dpd == 30 and new.family_min_dpd == 90
+    assert before.eligible and not after.eligible
