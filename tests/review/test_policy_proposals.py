@@ -22,6 +22,7 @@ from review.policy_proposals import (
     policy_switch_file,
     policy_switches_apply,
 )
+from review.tasks import apply_policy_switches
 from tests.conftest import signed_in
 from tests.factories import make_account, make_portfolio, make_user
 
@@ -202,6 +203,7 @@ def test_a_switch_moves_the_portfolio_only_when_its_time_comes(proposer, approve
     )
     policy_proposal_decide(proposal_id=proposal.pk, decision="approve", reason="", actor=approver, now=now)
     assert Portfolio.objects.get(pk=portfolio.pk).policy_profile == cn_default()
+    assert apply_policy_switches.apply().get() == 0  # the beat's task, now: not yet due
     assert policy_switches_apply(now=takes_effect - datetime.timedelta(seconds=1)) == 0
     assert policy_switches_apply(now=takes_effect) == 1
     assert Portfolio.objects.get(pk=portfolio.pk).policy_profile == strict
