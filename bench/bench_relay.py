@@ -54,7 +54,7 @@ def populate(run: int) -> None:
     """
     from collections_app.models import Message, PolicyVersion, Portfolio, TemplateVersion
 
-    pv = PolicyVersion.objects.filter(profile__code="cn-default").order_by("-version").first()
+    pv = PolicyVersion.objects.in_force(at=timezone.now()).filter(profile__code="cn-default").first()
     version = TemplateVersion.objects.filter(template__code="ladder-overdue-in_app").latest("version")
     portfolio, _ = Portfolio.objects.get_or_create(
         code="bench", defaults={"name": "bench", "policy_profile": pv.profile}

@@ -165,7 +165,7 @@ def book_prepare(officer_count: int, per_officer: int, *, username_prefix: str =
         account_base=reserve_ids(LoanAccount._meta.db_table, size),
         portfolio_ids=tuple(p.pk for p in portfolios),
         permission_id=work_permission().pk,
-        policy_version_id=profile.current_version.pk,
+        policy_version_id=profile.version_in_force(at=now).pk,
         today=lender_today(now),
         now=now,
     )

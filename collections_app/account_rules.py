@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Protocol
 
 from django.db import models
 from django.utils.functional import Promise
@@ -410,29 +411,33 @@ DEFAULT_REVEAL_PURPOSES = reveal_purposes_checked(
         "contact.phone": {_P.CALL_CONTACT, _P.LEGAL_REQUEST, _P.COMPLAINT},
     }
 )
-# By policy profile code; a profile not named here takes the default. DOMAIN.md has the profile set this: it moves
-# into the profile's versions when profile changes become versioned proposals (issue 17, a later step).
-REVEAL_PURPOSES_BY_PROFILE: Mapping[str, RevealPurposes] = MappingProxyType(
-    {"cn-default": DEFAULT_REVEAL_PURPOSES, "us-regf": DEFAULT_REVEAL_PURPOSES, "uk-conc": DEFAULT_REVEAL_PURPOSES}
-)
 
 
-def reveal_purposes_for(profile_code: str) -> RevealPurposes:
-    """Which purposes may reveal which field (by `RevealTarget.kind`) under the policy profile `profile_code`."""
-    return REVEAL_PURPOSES_BY_PROFILE.get(profile_code, DEFAULT_REVEAL_PURPOSES)
+class HasRevealPurposes(Protocol):
+    """A policy version, or anything holding its `reveal_purposes` (kind -> purposes, as JSON)."""
+
+    reveal_purposes: Mapping[str, Iterable[str]]
 
 
-def reveal_purpose_choices(profile_code: str) -> dict[str, list[tuple[str, str | Promise]]]:
+def reveal_purposes_for(policy: HasRevealPurposes) -> RevealPurposes:
+    """Which purposes may reveal which field (by `RevealTarget.kind`) under `policy`, the version in force.
+
+    The mapping is part of the profile's versions, so it changes only by an approved policy proposal.
+    """
+    return reveal_purposes_checked(policy.reveal_purposes)
+
+
+def reveal_purpose_choices(policy: HasRevealPurposes) -> dict[str, list[tuple[str, str | Promise]]]:
     """The purposes each field may be revealed for, as form choices, keyed `borrower_id_number`, `contact_phone`..."""
     return {
         kind.replace(".", "_"): [(choice.value, choice.label) for choice in RevealPurpose if choice.value in allowed]
-        for kind, allowed in reveal_purposes_for(profile_code).items()
+        for kind, allowed in reveal_purposes_for(policy).items()
     }
 
 
-def reveal_purpose_refusal(*, profile_code: str, target: RevealTarget, purpose: str) -> str | None:
-    """Why `purpose` may not reveal `target` under the profile (in the active language), or None when it may."""
-    allowed = reveal_purposes_for(profile_code)[target.kind]
+def reveal_purpose_refusal(*, policy: HasRevealPurposes, target: RevealTarget, purpose: str) -> str | None:
+    """Why `purpose` may not reveal `target` under `policy` (in the active language), or None when it may."""
+    allowed = reveal_purposes_for(policy)[target.kind]
     if purpose in allowed:
         return None
     labels = ", ".join(str(choice.label) for choice in RevealPurpose if choice.value in allowed)

@@ -8,8 +8,10 @@ permission and audits the change.
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -34,6 +36,7 @@ from collections_app.models import (
     RepaymentPlan,
     UserPreference,
 )
+from collections_app.policy_changes import policy_switch_propose
 from collections_app.services.accounts import account_assign
 
 
@@ -349,6 +352,26 @@ class PortfolioAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Portfolio | None = None) -> tuple[str, ...]:
         """A portfolio's kind is chosen once (or taken from its first profile); its profiles must be of that kind."""
         return () if obj is None else ("kind",)
+
+    def save_model(self, request: HttpRequest, obj: Portfolio, form: forms.ModelForm, change: bool) -> None:
+        """Save the portfolio; another profile for an existing one is filed as a proposal, not saved.
+
+        The form has checked the profile's kind; a risk approver who did not propose it decides the switch.
+        """
+        if change and "policy_profile" in form.changed_data:
+            new_profile = obj.policy_profile
+            obj.policy_profile_id = form.initial["policy_profile"]
+            try:
+                proposal = policy_switch_propose(actor=request.user, portfolio=obj, new_profile=new_profile)
+            except ValidationError as exc:
+                raise PermissionDenied("; ".join(exc.messages)) from exc
+            self.message_user(
+                request,
+                _("Proposal #%(id)d filed: the portfolio switches profile once another risk approver approves it.")
+                % {"id": proposal.pk},
+                messages.SUCCESS,
+            )
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request: HttpRequest, obj: Portfolio | None = None) -> bool:
         """Accounts and decisions refer to their portfolio."""

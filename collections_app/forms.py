@@ -8,7 +8,13 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from access.roles import CASE_OFFICER
-from collections_app.account_rules import RevealPurpose, RevealTarget, reveal_purpose_refusal, reveal_target_parse
+from collections_app.account_rules import (
+    HasRevealPurposes,
+    RevealPurpose,
+    RevealTarget,
+    reveal_purpose_refusal,
+    reveal_target_parse,
+)
 from collections_app.dpd import BUCKETS
 from collections_app.masking import mask_name
 from collections_app.models import BorrowerFlag, CallTask, Complaint, Contact, Flag, Interaction, Portfolio
@@ -160,14 +166,14 @@ class CommunicationRequestForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    """Ask for one full personal value, stating a purpose the account's policy profile allows for that field."""
+    """Ask for one full personal value, stating a purpose the account's policy version in force allows for it."""
 
     field = forms.CharField(label=_("Field"), max_length=64)
     purpose = forms.ChoiceField(label=_("Purpose"), choices=RevealPurpose.choices)
 
-    def __init__(self, *args: Any, profile_code: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, policy: HasRevealPurposes, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.profile_code = profile_code
+        self.policy = policy
 
     def clean_field(self) -> RevealTarget:
         """`borrower.name|phone|id_number` or `contact.<id>.name|phone`."""
@@ -186,7 +192,7 @@ class RevealForm(forms.Form):
         data = super().clean()
         target, purpose = data.get("field"), data.get("purpose")
         if target is not None and purpose:
-            refusal = reveal_purpose_refusal(profile_code=self.profile_code, target=target, purpose=purpose)
+            refusal = reveal_purpose_refusal(policy=self.policy, target=target, purpose=purpose)
             if refusal:
                 self.add_error("purpose", refusal)
         return data

@@ -44,6 +44,7 @@ from collections_app.selectors.accounts import (
 from collections_app.selectors.caseload import caseload_get
 from collections_app.selectors.complaints import complaints_for_account
 from collections_app.selectors.privacy import privacy_requests_pending_for_account
+from collections_app.selectors.profiles import policy_version_for_account
 from collections_app.services.accounts import (
     CallRefused,
     flag_close,
@@ -139,8 +140,9 @@ def _render_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         # One close form per open flag: no ids, so the page has no duplicate element ids.
         "flag_close_form": FlagCloseForm(auto_id=False),
         "communication_form": CommunicationRequestForm(contacts=[row.contact for row in detail.contacts]),
-        # The purposes the account's profile allows, per field (`borrower_id_number`, `contact_phone`, ...).
-        "reveal_purposes": reveal_purpose_choices(detail.account.portfolio.policy_profile.code),
+        # The purposes the version in force allows, per field (`borrower_id_number`, `contact_phone`, ...), as the
+        # account's query read them.
+        "reveal_purposes": reveal_purpose_choices(detail.account),
         # The inbox: replies from the borrower's number and their contacts' (masked numbers, their text).
         "replies": inbound_replies_for_account(account=detail.account),
         # Other apps' sections (the family-contact requests, from review), named in ACCOUNT_PAGE_PANELS.
@@ -385,7 +387,7 @@ def _reveal_refused(request: HttpRequest, message: str) -> HttpResponse:
 def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
     """Show one full personal value for a stated purpose; the reveal is its own audit event."""
     account = officer_account(request, account_id)
-    form = RevealForm(request.POST, profile_code=account.portfolio.policy_profile.code)
+    form = RevealForm(request.POST, policy=policy_version_for_account(account, at=timezone.now()))
     if not form.is_valid():
         message = " ".join(str(error) for errors in form.errors.values() for error in errors)
         return _reveal_refused(request, message)

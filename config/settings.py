@@ -267,6 +267,8 @@ CELERY_BEAT_SCHEDULE = {
     "retention-run": {"task": "collections_app.retention_run", "schedule": crontab(hour=2, minute=30)},
     # Corrections of core data whose hand-over to the core lending system failed after commit are tried again.
     "forward-core-corrections": {"task": "collections_app.forward_core_corrections", "schedule": 600.0},
+    # Approved portfolio switches move when their effective time comes (a switch already due moves at approval).
+    "apply-policy-switches": {"task": "review.apply_policy_switches", "schedule": 60.0},
 }
 
 MESSAGE_GATEWAY = env.str("MESSAGE_GATEWAY", default="console")
@@ -278,6 +280,12 @@ CORE_LENDING_CORRECTIONS = env.str("CORE_LENDING_CORRECTIONS", default="console"
 MESSAGE_SEND_GATES = ["review.gates.FamilyContactGate"]
 # Keys the HMAC an erased phone number survives as (collections_app/messaging/opt_outs.py); SECRET_KEY when unset.
 ERASURE_HMAC_KEY = env.str("ERASURE_HMAC_KEY", default="")
+# Where the admin's policy edits go: review files them as proposals a second person approves
+# (collections_app/policy_changes.py). Code, not configuration, as the gates above.
+POLICY_CHANGE_FILING = {
+    "change": "review.policy_proposals.policy_change_file",
+    "switch": "review.policy_proposals.policy_switch_file",
+}
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_PUBLIC_KEY = env.str("AUDIT_PUBLIC_KEY", default="")
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "checkpoints"))

@@ -1,4 +1,4 @@
-"""Admin of family-contact requests and approver scopes: read-only, every page audited.
+"""Admin of family-contact requests, approver scopes and policy proposals: read-only, every page audited.
 
 Requests are decided on the review pages (the admin would bypass the rules); an approver's portfolios change
 only by an access change (/access/changes/), requested by one administrator and approved by a second.
@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from audit.admin_mixins import AuditedAdmin
 from audit.record import person_key
-from review.models import ApproverAllPortfolios, ApproverPortfolio, FamilyContactRequest
+from review.models import ApproverAllPortfolios, ApproverPortfolio, FamilyContactRequest, PolicyProposal
 
 
 @admin.register(FamilyContactRequest)
@@ -88,4 +88,40 @@ class ApproverAllPortfoliosAdmin(AuditedAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: ApproverAllPortfolios | None = None) -> bool:
+        return False
+
+
+@admin.register(PolicyProposal)
+class PolicyProposalAdmin(AuditedAdmin):
+    """Policy proposals, read-only: filed by editing a policy version or a portfolio (or at /review/policies/new/),
+    decided at /review/policies/ by a risk approver who did not propose them."""
+
+    list_display = ("id", "kind", "profile", "portfolio", "new_profile", "effective_from", "status", "proposed_by")
+    list_filter = ("status", "kind")
+    list_select_related = ("profile", "portfolio", "new_profile", "proposed_by")
+    fields = (
+        "kind",
+        "profile",
+        "changes",
+        "portfolio",
+        "new_profile",
+        "effective_from",
+        "status",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+        "policy_version",
+        "applied_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PolicyProposal | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PolicyProposal | None = None) -> bool:
         return False

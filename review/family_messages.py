@@ -5,26 +5,27 @@ messaging side (as when the outbox was split by concern) changes this file alone
 other way and is named in settings.MESSAGE_SEND_GATES (review/gates.py).
 """
 
+import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Min
 
 from collections_app.messaging import outbox
 from collections_app.messaging.checks import message_lint
 from collections_app.messaging.firewall.lint import Finding
 from collections_app.messaging.render import message_render_preview
 from collections_app.models import Contact, LoanAccount, Message, PolicyVersion, TemplateVersion
+from collections_app.selectors.profiles import current_policy_versions
 from collections_app.selectors.profiles import policy_version_for_account as _policy_version_for_account
 
 
-def policy_version_for_account(account: LoanAccount) -> PolicyVersion:
-    """The policy version in force for the account's portfolio."""
-    return _policy_version_for_account(account)
+def policy_version_for_account(account: LoanAccount, *, at: datetime.datetime | None = None) -> PolicyVersion:
+    """The policy version in force at `at` (default: now) for the account's portfolio."""
+    return _policy_version_for_account(account, at=at)
 
 
-def queue_overdue_hours() -> int:
-    """Hours after which a waiting request is overdue: the strictest threshold of the versions on record."""
-    value = PolicyVersion.objects.aggregate(hours=Min("queue_overdue_hours"))["hours"]
-    return value if value is not None else 24
+def queue_overdue_hours(*, at: datetime.datetime) -> int:
+    """Hours after which a waiting request is overdue: the strictest threshold of the versions in force at `at`."""
+    return min((version.queue_overdue_hours for version in current_policy_versions(at=at).values()), default=24)
 
 
 def render_family_message(

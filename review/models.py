@@ -7,7 +7,15 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.models import Contact, LoanAccount, Message, PolicyVersion, Portfolio, TemplateVersion
+from collections_app.models import (
+    Contact,
+    LoanAccount,
+    Message,
+    PolicyProfile,
+    PolicyVersion,
+    Portfolio,
+    TemplateVersion,
+)
 
 JUSTIFICATION_MIN_LENGTH = 20
 
@@ -144,3 +152,89 @@ class ApproverAllPortfolios(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} / *"
+
+
+class PolicyProposal(models.Model):
+    """A proposed policy change, in force only once a risk approver who did not propose it approves it and its
+    effective time comes: new values for fields of a profile (the profile's next version), or another profile
+    (of the same kind) for a portfolio.
+
+    `profile` is the profile changed, or for a switch the portfolio's profile when it was filed. Approval records
+    the version it added (`policy_version`), or for a switch when the portfolio moved (`applied_at`).
+    """
+
+    class Kind(models.TextChoices):
+        PROFILE_CHANGE = "profile_change", _("profile change")
+        PORTFOLIO_SWITCH = "portfolio_switch", _("portfolio switch")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    profile = models.ForeignKey(PolicyProfile, on_delete=models.PROTECT, related_name="proposals")
+    # Field -> proposed value, as JSON (times as "HH:MM:SS"); never personal data.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.PROTECT, null=True, blank=True, related_name="policy_proposals"
+    )
+    new_profile = models.ForeignKey(
+        PolicyProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("new profile")
+    )
+    effective_from = models.DateTimeField(_("in force from"))
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("policy proposal")
+        verbose_name_plural = _("policy proposals")
+        ordering = ["proposed_at", "id"]
+        indexes = [models.Index(fields=["status", "proposed_at"], name="policy_proposal_queue_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "approved", "rejected"]), name="pp_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind="profile_change", portfolio__isnull=True, new_profile__isnull=True, applied_at__isnull=True
+                )
+                & ~Q(changes={})
+                | Q(kind="portfolio_switch", portfolio__isnull=False, new_profile__isnull=False, changes={}),
+                name="pp_kind_shape",
+            ),
+            # Four eyes, also for the admin and direct SQL.
+            models.CheckConstraint(condition=~Q(decided_by=F("proposed_by")), name="pp_decider_is_not_proposer"),
+            models.CheckConstraint(
+                condition=Q(status="proposed", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(status__in=["approved", "rejected"], decided_by__isnull=False, decided_at__isnull=False),
+                name="pp_decision_has_decider",
+            ),
+            models.CheckConstraint(condition=~Q(status="rejected") | ~Q(reason=""), name="pp_rejection_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(kind="profile_change", status="approved") | Q(policy_version__isnull=False),
+                name="pp_approved_change_has_version",
+            ),
+            models.CheckConstraint(
+                condition=Q(applied_at__isnull=True) | Q(status="approved"), name="pp_applied_only_once_approved"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = _("Policy proposal")
+        return f"{label} #{self.pk}"

@@ -235,8 +235,9 @@ def eligibility_evaluate(
     exclude_request_id: int | None = None,
     exclude_message_id: int | None = None,
 ) -> tuple[Evaluation, MessagePreview, PolicyVersion]:
-    """Evaluate rules 1-7 under the account's policy version; returns the evaluation, the preview and the version."""
-    policy_version = policy_version or family_messages.policy_version_for_account(account)
+    """Evaluate rules 1-7 under the account's policy version in force at `now` (or the one given); returns the
+    evaluation, the preview and the version."""
+    policy_version = policy_version or family_messages.policy_version_for_account(account, at=now)
     preview = message_preview(
         account=account, contact=contact, template_version=template_version, policy_version=policy_version
     )
@@ -393,7 +394,7 @@ def review_queue(user: User, filters: QueueFilters, *, page_number: int | str = 
     """Submitted requests in the approver's scope, oldest first, with waiting time and counts (fixed queries)."""
     now = timezone.now()
     today = lender_today(now)
-    overdue_hours = family_messages.queue_overdue_hours()
+    overdue_hours = family_messages.queue_overdue_hours(at=now)
     overdue_before = now - datetime.timedelta(hours=overdue_hours)
     base = reviewable_requests(user).filter(status=FamilyContactRequest.Status.SUBMITTED)
     if filters.portfolio:

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from review.policy_proposals import policy_switches_apply
 from review.services import family_contact_requests_expire
 
 
@@ -9,3 +10,9 @@ from review.services import family_contact_requests_expire
 def expire_family_contact_requests() -> int:
     """Expire approvals not sent within their window and requests left undecided too long."""
     return family_contact_requests_expire()
+
+
+@shared_task(name="review.apply_policy_switches")
+def apply_policy_switches() -> int:
+    """Move the portfolios whose approved profile switch has come due."""
+    return policy_switches_apply()

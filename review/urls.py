@@ -1,4 +1,4 @@
-"""URLs of the review queue and the template approval, under /review/."""
+"""URLs of the review queue, the template approval and the policy proposals, under /review/."""
 
 from django.urls import path
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:request_id>/decide/", views.review_decide, name="decide"),
     path("templates/", views.template_queue, name="templates"),
     path("templates/<int:version_id>/decide/", views.template_decide, name="template_decide"),
+    path("policies/", views.policy_queue, name="policies"),
+    path("policies/new/", views.policy_new, name="policy_new"),
+    path("policies/<int:proposal_id>/decide/", views.policy_decide, name="policy_decide"),
 ]

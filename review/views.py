@@ -1,12 +1,12 @@
 """Pages of family-contact requests (the officer's filing and request pages, the approver's queue and decision)
-and the risk approver's template approval."""
+and the risk approver's template approval and policy proposals."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,15 +14,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from access.roles import CASE_OFFICER, RISK_APPROVER, role_required
+from access.roles import CASE_OFFICER, RISK_APPROVER, role_required, user_has_role
+from audit.permissions import access_required
 from audit.record import AuditWriteError, audit_record, person_key
 from audit.responses import audit_unavailable_response
 from collections_app.dpd import BUCKETS, bucket_for, days_past_due, lender_today
 from collections_app.messaging.message_templates import TemplateDecisionConflict, template_version_decide
 from collections_app.selectors.accounts import loan_account_get_for_user
-from collections_app.view_helpers import add_service_errors
-from review.forms import DecisionForm, FamilyContactRequestForm, QueueFilterForm
+from collections_app.view_helpers import add_service_errors, redirect_303
+from review.forms import DecisionForm, FamilyContactRequestForm, PolicyProposalForm, QueueFilterForm
 from review.models import FamilyContactRequest
+from review.policy_proposal_review import (
+    policy_proposal_get_for_decision,
+    policy_proposals_decided,
+    policy_proposals_pending,
+)
+from review.policy_proposals import (
+    PolicyDecisionConflict,
+    policy_change_file,
+    policy_proposal_decide,
+    policy_proposal_may_file,
+    policy_switch_file,
+)
 from review.selectors import (
     account_summary,
     approver_portfolio_ids,
@@ -396,3 +409,122 @@ def template_decide(request: HttpRequest, version_id: int) -> HttpResponse:
     else:
         messages.success(request, _("%(version)s rejected.") % {"version": decided})
     return redirect(reverse("review:templates"))
+
+
+# --- policy proposals ---------------------------------------------------------------------------------------------
+
+
+def _policy_page(
+    request: HttpRequest, *, form_for: int | None = None, form: DecisionForm | None = None, status: int = 200
+) -> HttpResponse:
+    """Policy proposals awaiting a decision and the recently decided; `form` (with errors) goes with `form_for`."""
+    now = timezone.now()
+    pending = policy_proposals_pending(request.user, now=now)
+    decided = policy_proposals_decided(request.user, now=now)
+    audit_record(
+        action="list",
+        actor=request.user,
+        role=RISK_APPROVER,
+        object_type="policyproposal",
+        detail={"proposals": [review.proposal.pk for review in pending + decided]},
+    )
+    rows = [(review, form if review.proposal.pk == form_for else DecisionForm()) for review in pending]
+    context = {"rows": rows, "decided": decided, "may_file": policy_proposal_may_file(request.user)}
+    return render(request, "review/policy_queue.html", context, status=status)
+
+
+@role_required(RISK_APPROVER)
+@require_GET
+@_audit_fail_closed
+def policy_queue(request: HttpRequest) -> HttpResponse:
+    """Policy proposals awaiting a risk approver who did not propose them, with the values in force beside."""
+    return _policy_page(request)
+
+
+def _floor_errors_on_value(exc: ValidationError, changes: dict[str, Any]) -> ValidationError:
+    """The service's errors, those of the proposed field shown on `value` (the form has no field of that name)."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({("value" if name in changes else name): errors for name, errors in exc.error_dict.items()})
+
+
+@access_required(allowed=policy_proposal_may_file, role=RISK_APPROVER)
+@require_http_methods(["GET", "POST"])
+@_audit_fail_closed
+def policy_new(request: HttpRequest) -> HttpResponse:
+    """File a policy proposal; one crossing a legal floor answers 200 with the rule and its source, writing nothing."""
+    form = PolicyProposalForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["portfolio"] is not None:
+                proposal = policy_switch_file(
+                    actor=request.user,
+                    portfolio=data["portfolio"],
+                    new_profile=data["profile"],
+                    effective_from=data["effective_from"],
+                )
+            else:
+                proposal = policy_change_file(
+                    actor=request.user,
+                    profile=data["profile"],
+                    changes=data["changes"],
+                    effective_from=data["effective_from"],
+                )
+        except ValidationError as exc:
+            add_service_errors(form, _floor_errors_on_value(exc, data.get("changes") or {}))
+        else:
+            messages.success(
+                request,
+                _("Proposal #%(id)d filed: it takes effect once another risk approver approves it.")
+                % {"id": proposal.pk},
+            )
+            approver = user_has_role(request.user, RISK_APPROVER)
+            return redirect_303(reverse("review:policies" if approver else "review:policy_new"))
+    audit_record(
+        action="view",
+        actor=request.user,
+        role=RISK_APPROVER,
+        object_type="policyproposal",
+        outcome="ok" if request.method == "GET" else "invalid",
+        detail={"form": True},
+    )
+    return render(request, "review/policy_new.html", {"form": form})
+
+
+@role_required(RISK_APPROVER)
+@require_POST
+@_audit_fail_closed
+def policy_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Decide a proposal: 403 for its proposer, 409 once decided, 200 with errors for bad input or a floor."""
+    proposal = _scoped(
+        request,
+        RISK_APPROVER,
+        "policyproposal",
+        proposal_id,
+        lambda: policy_proposal_get_for_decision(request.user, proposal_id),
+    )
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _policy_page(request, form_for=proposal.pk, form=form)
+    try:
+        decided = policy_proposal_decide(
+            proposal_id=proposal.pk,
+            decision=form.cleaned_data["decision"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except PermissionDenied as exc:  # the proposer: the page says why, with the 403
+        messages.error(request, str(exc))
+        return _policy_page(request, status=403)
+    except PolicyDecisionConflict:
+        messages.error(request, _("%(proposal)s no longer awaits a decision.") % {"proposal": proposal})
+        return _policy_page(request, status=409)
+    except ValidationError as exc:
+        form.add_error(None, exc.messages)
+        return _policy_page(request, form_for=proposal.pk, form=form)
+    if decided.status == decided.Status.APPROVED:
+        messages.success(request, _("%(proposal)s approved.") % {"proposal": decided})
+    else:
+        messages.success(request, _("%(proposal)s rejected.") % {"proposal": decided})
+    return redirect(reverse("review:policies"))

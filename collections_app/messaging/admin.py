@@ -1,7 +1,8 @@
 """Admin for message templates, policy profiles, opt-outs, stops, call tasks and messages.
 
-Templates and policies are versioned: saving an edit adds a version through the services (the firewall runs on
-a template's text), and each change is audited. A family version waits for a risk approver who did not write it,
+Templates and policies are versioned: saving a template adds a version through the services (the firewall runs on
+its text); saving a policy version files a policy proposal instead, decided at /review/policies/ by a risk
+approver who did not propose it. Each step is audited. A family version waits for a risk approver who did not write it,
 who decides it at /review/templates/ (with the rendered text, the diff and the firewall's findings), not here.
 Messages, stops and call tasks are read-only here; phone numbers are masked.
 """
@@ -9,11 +10,13 @@ Messages, stops and call tasks are read-only here; phone numbers are masked.
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdmin
@@ -32,7 +35,8 @@ from collections_app.models import (
     TemplateVersion,
 )
 from collections_app.models.accounts import e164_validator
-from collections_app.services.profiles import NOT_COPIED, policy_version_create
+from collections_app.policy_changes import policy_change_propose
+from collections_app.services.profiles import policy_changeable_fields
 
 
 def _masked(phone: str) -> str:
@@ -191,13 +195,13 @@ class TemplateVersionAdmin(admin.ModelAdmin):
 
 
 class PolicyVersionInline(admin.TabularInline):
-    """A profile's versions, newest first; open one to edit it into the next version."""
+    """A profile's versions, newest first; open one to propose a change from it."""
 
     model = PolicyVersion
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("version", "created_at", "created_by", "firewall_mode", "send_window_start", "send_window_end")
+    fields = ("version", "effective_from", "created_by", "firewall_mode", "send_window_start", "send_window_end")
     readonly_fields = fields
     ordering = ("-version",)
 
@@ -222,13 +226,30 @@ class PolicyProfileAdmin(admin.ModelAdmin):
         return False
 
 
+class PolicyVersionProposalForm(forms.ModelForm):
+    """A version's values, edited into a proposal; the legal floors and the firewall check them as form errors."""
+
+    proposal_effective_from = forms.SplitDateTimeField(
+        label=_("proposed change in force from"),
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text=_("Empty: as soon as a risk approver who did not propose it approves it."),
+    )
+
+    class Meta:
+        model = PolicyVersion
+        fields = policy_changeable_fields()
+
+
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
-    """Saving a version never changes it: the edit becomes the profile's next version (policy_changed)."""
+    """Saving a version never changes it, nor adds one: the edit is filed as a policy proposal (policy_proposed),
+    which a risk approver who did not propose it decides at /review/policies/."""
 
-    list_display = ("profile", "version", "firewall_mode", "send_window_start", "send_window_end", "created_at")
+    form = PolicyVersionProposalForm
+    list_display = ("profile", "version", "effective_from", "firewall_mode", "send_window_start", "created_at")
     list_filter = ("profile",)
-    readonly_fields = ("profile", "version", "created_at", "created_by")
+    readonly_fields = ("profile", "version", "created_at", "created_by", "effective_from")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """A new version starts from an existing one: edit it."""
@@ -239,11 +260,34 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: PolicyVersion, form: forms.ModelForm, change: bool) -> None:
-        """Add the next version with the edited values; the edited version stays as it was."""
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name not in NOT_COPIED}
-        new = policy_version_create(profile=obj.profile, changes=changes, actor=request.user)
-        # The admin's redirect and message name the object it saved: point it at the new version.
-        obj.pk, obj.version = new.pk, new.version
+        """File the edited values as a proposal; no version is written until it is approved."""
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in policy_changeable_fields()}
+        if not changes:
+            return
+        try:
+            proposal = policy_change_propose(
+                actor=request.user,
+                profile=obj.profile,
+                changes=changes,
+                effective_from=form.cleaned_data.get("proposal_effective_from"),
+            )
+        except ValidationError as exc:  # the time, or a race with another change: the form checked the values
+            raise PermissionDenied("; ".join(exc.messages)) from exc
+        request._policy_proposal = proposal
+
+    def response_change(self, request: HttpRequest, obj: PolicyVersion) -> HttpResponse:
+        """Say what was filed (not "changed"), and go back to the versions."""
+        proposal = getattr(request, "_policy_proposal", None)
+        if proposal is None:
+            self.message_user(request, _("Nothing was changed, so nothing was proposed."), messages.WARNING)
+        else:
+            self.message_user(
+                request,
+                _("Proposal #%(id)d filed: it takes effect once another risk approver approves it.")
+                % {"id": proposal.pk},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:collections_app_policyversion_changelist"))
 
 
 # --- opt-outs, stops, call tasks, messages -------------------------------------------------------------------------

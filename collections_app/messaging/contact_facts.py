@@ -284,7 +284,7 @@ def call_decisions(
     """The gate's answer to each call now, under the policy version in force for its account, in one batch."""
     if not subjects:
         return []
-    policies = {version.profile_id: version for version in current_policy_versions().values()}
+    policies = {version.profile_id: version for version in current_policy_versions(at=now).values()}
     targets = [
         ContactTarget(
             borrower_id=subject.borrower_id,

@@ -438,9 +438,14 @@ def _usable_versions(
 
 
 def escalation_run(
-    *, today: datetime.date | None = None, progress: Callable[[str], None] | None = None
+    *,
+    today: datetime.date | None = None,
+    at: datetime.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> EscalationStats:
     """Write the day's ladder for every account due within 3 days or overdue; idempotent per day.
+
+    Each profile's ladder follows its version in force at `at` (default: the run's start).
 
     On PostgreSQL, unless the caller holds a transaction open, the call tasks are written on a second
     connection while this one writes the messages: they touch different tables and each part is
@@ -450,7 +455,7 @@ def escalation_run(
     today = today or lender_today()
     stats = EscalationStats(today=today)
     report = progress or (lambda line: None)
-    policies = [p for p in current_policy_versions().values() if p.profile.portfolios.exists()]
+    policies = [p for p in current_policy_versions(at=at or timezone.now()).values() if p.profile.portfolios.exists()]
     beside = (
         _CallTasksBeside(policies, today)
         if connection.vendor == "postgresql" and not connection.in_atomic_block

@@ -5,9 +5,16 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
+from collections_app.account_rules import (
+    DEFAULT_PROMISE_HORIZON_DAYS,
+    DEFAULT_REVEAL_PURPOSES,
+    REVEALABLE_KINDS,
+    RevealPurpose,
+    reveal_purposes_checked,
+)
 from collections_app.legal_floors import legal_floor_errors
 
 
@@ -39,9 +46,13 @@ class PolicyProfile(models.Model):
         return self.code
 
     @property
-    def current_version(self) -> "PolicyVersion":
-        """The newest version: the one in force."""
-        return self.versions.order_by("-version").first()
+    def current_version(self) -> "PolicyVersion | None":
+        """The version in force now (`PolicyVersion.objects.in_force`)."""
+        return self.version_in_force(at=timezone.now())
+
+    def version_in_force(self, *, at: datetime.datetime) -> "PolicyVersion | None":
+        """The version in force at `at`: the newest one whose effective time has come."""
+        return PolicyVersion.objects.in_force(at=at).filter(profile=self).first()
 
 
 # Every count of days (or hours, or a DPD) a version holds, as (lowest, highest): the rules add and subtract them
@@ -83,8 +94,32 @@ def _default_sms_days() -> list[int]:
     return [1, 3, 7, 10, 13, 16, 19, 22, 25, 28, 30]
 
 
+def _default_reveal_purposes() -> dict[str, list[str]]:
+    return {kind: sorted(purposes) for kind, purposes in DEFAULT_REVEAL_PURPOSES.items()}
+
+
+# Newest effective time first, then newest version: the first row of a profile is its version in force.
+IN_FORCE_ORDER = ("-effective_from", "-version")
+
+
+class PolicyVersionQuerySet(models.QuerySet):
+    """Versions, and the one place that says which of them is in force at a moment."""
+
+    def in_force(self, *, at: datetime.datetime) -> "PolicyVersionQuerySet":
+        """Versions whose effective time has come by `at`, each profile's version in force first among its own.
+
+        Every decision looks its version up here, at its own moment: an approved version waits for its time.
+        A profile's first version also answers for the moments before it (a back-dated event, an import's
+        reported moment): nothing else was in force then, and it sorts after every later version in force.
+        """
+        return self.filter(models.Q(effective_from__lte=at) | models.Q(version=1)).order_by(*IN_FORCE_ORDER)
+
+
 class PolicyVersion(models.Model):
-    """One immutable version of a profile's numbers; editing a profile adds a version."""
+    """One immutable version of a profile's numbers; an approved policy proposal adds a version.
+
+    A version is in force from `effective_from` until the next version's time comes (`objects.in_force`).
+    """
 
     class FirewallMode(models.TextChoices):
         CN_DEFAULT = "cn-default", _("cn-default: a generic request to help with repayment is allowed")
@@ -97,6 +132,8 @@ class PolicyVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # From when the version is in force; versions before this one keep deciding until then.
+    effective_from = models.DateTimeField(_("in force from"), default=timezone.now)
     # Sending window in the recipient's time zone: [start, end).
     send_window_start = models.TimeField(_("allowed hours start"), default=datetime.time(8, 0))
     send_window_end = models.TimeField(_("allowed hours end (excluded)"), default=datetime.time(21, 0))
@@ -157,6 +194,10 @@ class PolicyVersion(models.Model):
     message_language = models.CharField(
         _("message language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
     )
+    # Which purposes may reveal which field (`account_rules.reveal_purposes_checked`): revealable kind -> purposes.
+    reveal_purposes = models.JSONField(_("reveal purposes per field"), default=_default_reveal_purposes)
+
+    objects = PolicyVersionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("policy version")
@@ -207,6 +248,13 @@ class PolicyVersion(models.Model):
                     _("Enter a list of whole numbers from %(low)d to %(high)d.")
                     % {"low": -TEN_YEARS, "high": TEN_YEARS}
                 ]
+        try:
+            reveal_purposes_checked(self.reveal_purposes)
+        except (TypeError, ValueError, AttributeError):
+            errors["reveal_purposes"] = [
+                _("Name every revealable field (%(fields)s) with at least one known purpose (%(purposes)s).")
+                % {"fields": ", ".join(REVEALABLE_KINDS), "purposes": ", ".join(RevealPurpose.values)}
+            ]
         if errors:
             raise ValidationError(errors)
 

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permissi
 from django.db.models import Aggregate, JSONField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.http import Http404
+from django.utils import timezone
 from django.utils.functional import Promise
 
 from audit.record import person_key
@@ -115,10 +116,10 @@ def portfolios_list() -> list[Portfolio]:
     return list(Portfolio.objects.order_by("code"))
 
 
-def promise_terms_subqueries(profile_ref: str) -> dict[str, Subquery]:
-    """The promise grace and horizon of the policy version in force for the referenced profile, as annotations
-    `grace_days` and `horizon_days`."""
-    in_force = PolicyVersion.objects.filter(profile_id=OuterRef(profile_ref)).order_by("-version")
+def promise_terms_subqueries(profile_ref: str, *, at: datetime.datetime) -> dict[str, Subquery]:
+    """The promise grace and horizon of the policy version in force at `at` for the referenced profile, as
+    annotations `grace_days` and `horizon_days`."""
+    in_force = PolicyVersion.objects.in_force(at=at).filter(profile_id=OuterRef(profile_ref))
     return {
         "grace_days": Subquery(in_force.values("promise_grace_days")[:1]),
         "horizon_days": Subquery(in_force.values("promise_horizon_days")[:1]),
@@ -258,7 +259,9 @@ def loan_account_detail_get(
     With `now`, also whether a call to the borrower and to each contact is allowed then (the contact gate).
     `scope` replaces the caseload for readers of other accounts (the team lead's accounts of their team).
     """
-    account = _account_for_detail(loan_accounts_for_user(user) if scope is None else scope, account_id)
+    account = _account_for_detail(
+        loan_accounts_for_user(user) if scope is None else scope, account_id, at=now or timezone.now()
+    )
     grace, horizon = promise_terms_of(account)
     dpd = days_past_due(account.oldest_unpaid_due_date, today)
 
@@ -325,8 +328,10 @@ def _call_now(account: LoanAccount, contacts: list[Contact], now: datetime.datet
     return call_decisions(subjects, now=now)
 
 
-def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str) -> LoanAccount:
-    """The account with its borrower, portfolio, profile, promise terms and open call tasks; Http404 outside `scope`."""
+def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str, *, at: datetime.datetime) -> LoanAccount:
+    """The account with its borrower, portfolio, profile, promise terms and reveal purposes (`reveal_purposes`: the
+    account then serves as the reveal rules' policy) of the version in force at `at`, and its open call tasks;
+    Http404 outside `scope`."""
     # The open call tasks ride on the account's own query, as one JSON column: no query of their own.
     open_call_tasks = (
         CallTask.objects.filter(account=OuterRef("pk"), status=CallTask.Status.OPEN)
@@ -337,8 +342,14 @@ def _account_for_detail(scope: QuerySet[LoanAccount], account_id: int | str) -> 
     )
     return get_or_404(
         scope.select_related("borrower", "portfolio__policy_profile").annotate(
-            **promise_terms_subqueries("portfolio__policy_profile_id"),
+            **promise_terms_subqueries("portfolio__policy_profile_id", at=at),
             open_call_tasks=Subquery(open_call_tasks, output_field=JSONField()),
+            reveal_purposes=Subquery(
+                PolicyVersion.objects.in_force(at=at)
+                .filter(profile_id=OuterRef("portfolio__policy_profile_id"))
+                .values("reveal_purposes")[:1],
+                output_field=JSONField(),
+            ),
         ),
         account_id,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import JSONObject
+from django.utils import timezone
 from django.utils.functional import Promise, cached_property
 
 from collections_app import account_rules as policy
@@ -290,7 +291,7 @@ def _caseload_rows_query(
                 .order_by("due_date")
                 .values("due_date")[:1]
             ),
-            **promise_terms_subqueries("portfolio__policy_profile_id"),
+            **promise_terms_subqueries("portfolio__policy_profile_id", at=timezone.now()),
         )
         .order_by(*order)
     )

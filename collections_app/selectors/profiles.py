@@ -23,6 +23,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Least, Mod, TruncDate
+from django.utils import timezone
 
 from collections_app.account_rules import DEFAULT_PROMISE_HORIZON_DAYS
 from collections_app.dpd import DaysPastDue
@@ -38,23 +39,25 @@ from collections_app.models import (
     PromiseToPay,
     RepaymentPlan,
 )
+from collections_app.models.profiles import IN_FORCE_ORDER
 
 
-def policy_version_for_account(account: LoanAccount) -> PolicyVersion:
-    """The version in force of the policy profile of the account's portfolio (the newest one)."""
+def policy_version_for_account(account: LoanAccount, *, at: datetime.datetime | None = None) -> PolicyVersion:
+    """The version in force at `at` (default: now) of the policy profile of the account's portfolio."""
     return (
-        PolicyVersion.objects.select_related("profile")
+        PolicyVersion.objects.in_force(at=at or timezone.now())
+        .select_related("profile")
         .filter(profile__portfolios__accounts=account)
-        .order_by("-version")
         .first()
     )
 
 
-def current_policy_versions() -> dict[int, PolicyVersion]:
-    """The version in force of every profile, by profile id."""
+def current_policy_versions(*, at: datetime.datetime | None = None) -> dict[int, PolicyVersion]:
+    """The version in force at `at` (default: now) of every profile, by profile id."""
     current: dict[int, PolicyVersion] = {}
-    # Newest first, so the first version seen of each profile is its current one (no DISTINCT ON: SQLite too).
-    for version in PolicyVersion.objects.select_related("profile").order_by("profile_id", "-version"):
+    # In-force order within each profile, so the first version seen of each is its own (no DISTINCT ON: SQLite too).
+    versions = PolicyVersion.objects.in_force(at=at or timezone.now()).select_related("profile")
+    for version in versions.order_by("profile_id", *IN_FORCE_ORDER):
         current.setdefault(version.profile_id, version)
     return current
 

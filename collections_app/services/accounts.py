@@ -242,7 +242,7 @@ def promise_create(
     with transaction.atomic():
         # Locked: the outstanding balance the amount is checked against must not change before the write.
         locked = LoanAccount.objects.select_for_update().get(pk=account.pk)
-        policy = policy_version_for_account(locked)
+        policy = policy_version_for_account(locked, at=timezone.now())
         if errors := promise_terms_errors(
             promised_date=promised_date,
             amount=amount,
@@ -333,13 +333,13 @@ def personal_value_reveal(
 ) -> str:
     """Record the reveal of one full personal value for a stated purpose, then return the value.
 
-    The purpose must be one the account's policy profile allows for this field (account_rules); otherwise a
+    The purpose must be one the account's policy version in force allows for this field (account_rules); otherwise a
     ValidationError on `purpose`, and nothing is revealed or recorded.
     """
     if purpose not in RevealPurpose.values:
         raise ValidationError({"purpose": _("Choose a valid purpose.")})
-    profile_code = account.portfolio.policy_profile.code
-    if refusal := reveal_purpose_refusal(profile_code=profile_code, target=target, purpose=purpose):
+    policy = policy_version_for_account(account, at=timezone.now())
+    if refusal := reveal_purpose_refusal(policy=policy, target=target, purpose=purpose):
         raise ValidationError({"purpose": refusal})
     if isinstance(person, Contact):
         if person.borrower_id != account.borrower_id or target.person_type != "contact":

@@ -89,7 +89,7 @@ def call_tasks_cancel_not_due(
     now = timezone.now()
     events: list[dict[str, object]] = []
     with transaction.atomic():
-        for policy in current_policy_versions().values():
+        for policy in current_policy_versions(at=now).values():
             still_due = call_task_accounts(policy, today).filter(pk=OuterRef("account_id"))
             for chunk in chunks:
                 open_tasks = CallTask.objects.filter(

@@ -43,7 +43,7 @@ def complaint_file(
     """
     now = now or timezone.now()
     contact = _complainant_contact(account, complainant)
-    days = policy_version_for_account(account).complaint_deadline_days
+    days = policy_version_for_account(account, at=now).complaint_deadline_days
     complaint = Complaint(
         account=account,
         contact=contact,

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Left
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from audit.models import AuditEvent
@@ -160,7 +161,9 @@ def promises_due(
     )
     if officer_ids is not None:
         candidates = candidates.filter(created_by_id__in=officer_ids)
-    promises = list(candidates.annotate(**promise_terms_subqueries("account__portfolio__policy_profile_id")))
+    promises = list(
+        candidates.annotate(**promise_terms_subqueries("account__portfolio__policy_profile_id", at=timezone.now()))
+    )
     due = [promise for promise in promises if start <= _deadline(promise) < end]
     payments: dict[int, list[rules.PaymentFact]] = {}
     if due:

@@ -16,6 +16,7 @@ from collections_app.account_rules import (
     reveal_target_parse,
 )
 from collections_app.models import PolicyProfile
+from collections_app.selectors.profiles import policy_version_for_account
 from collections_app.services.accounts import personal_value_reveal
 from tests.conftest import signed_in
 from tests.factories import make_account, make_contact
@@ -136,7 +137,7 @@ def test_a_purpose_that_does_not_fit_the_field_is_refused(officer: User, field: 
     assert response.status_code == 400
     target = reveal_target_parse(field)
     with override("zh-hans"):
-        expected = reveal_purpose_refusal(profile_code="cn-default", target=target, purpose=purpose)
+        expected = reveal_purpose_refusal(policy=policy_version_for_account(account), target=target, purpose=purpose)
     assert response.json()["error"] == expected
     body = response.content.decode()
     assert account.borrower.id_number not in body and account.borrower.phone not in body and contact.phone not in body
@@ -175,7 +176,7 @@ def test_the_account_page_offers_each_field_only_the_purposes_that_fit_it(office
         match[1]: set(re.findall(r'<option value="(\w+)"', match[2]))
         for match in re.finditer(r'name="field" value="([\w.]+)">(.*?)</form>', content, re.DOTALL)
     }
-    allowed = reveal_purposes_for(account.portfolio.policy_profile.code)
+    allowed = reveal_purposes_for(policy_version_for_account(account))
     assert forms["borrower.id_number"] == allowed["borrower.id_number"]
     assert "call_contact" not in forms["borrower.id_number"]
     assert forms[f"contact.{contact.pk}.phone"] == allowed["contact.phone"]
@@ -192,5 +193,5 @@ def test_the_purposes_are_checked_when_they_are_set() -> None:
     ):
         with pytest.raises(ValueError):
             reveal_purposes_checked(broken)
-    for profile in PolicyProfile.objects.values_list("code", flat=True):
-        assert set(reveal_purposes_for(profile)) == set(REVEALABLE_KINDS)
+    for profile in PolicyProfile.objects.all():
+        assert set(reveal_purposes_for(profile.current_version)) == set(REVEALABLE_KINDS)

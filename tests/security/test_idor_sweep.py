@@ -72,6 +72,7 @@ ID_PARAMETERS = {
     "change_id",
     "reply_id",
     "version_id",
+    "proposal_id",
     "plan_id",
     "complaint_id",
     "privacy_request_id",
@@ -232,8 +233,10 @@ def foreign_values(world: World, route: Route) -> list[dict[str, str]]:
         "kind": "borrower",
         "person_id": str(account.borrower_id),
         "change_id": "1",
-        # Template versions have no portfolio: for an approver only a version that does not exist is out of reach.
+        # Template versions and policy proposals have no portfolio: for an approver only one that does not exist is
+        # out of reach.
         "version_id": "0",
+        "proposal_id": "0",
         **NO_VALID_LINK,
     }
     sets = [full]
@@ -378,6 +381,7 @@ def own_values(world: World) -> list[dict[str, str]]:
         "privacy_request_id": str(privacy_request.pk),
         "change_id": "1",
         "version_id": "0",
+        "proposal_id": "0",
         **NO_VALID_LINK,
     }
     return [

@@ -19,6 +19,7 @@ from demo.access_demo import seed_access_demo
 from demo.alive import demo_bring_alive
 from demo.complaints import seed_complaints_demo
 from demo.family_contact import seed_family_contact_demo
+from demo.policy_proposals import seed_policy_proposal_demo
 from demo.privacy import seed_privacy_demo
 from demo.team_desk import seed_team_desk_demo
 from demo.totp_devices import demo_totp_devices_enrol
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             team = seed_team_desk_demo(users=demo.demo_users(), now=now, today=today)
             complaints = seed_complaints_demo(users=demo.demo_users(), now=now)
             privacy = seed_privacy_demo(users=demo.demo_users(), now=now)
+            proposals = seed_policy_proposal_demo(users=demo.demo_users(), now=now)
             devices = demo_totp_devices_enrol(users=created.values())
         # On the first seed, after the data is committed, as the schedule would run on it: the ladder, the relay,
         # the seal, a verify. A later seed leaves that to the schedule (it creates nothing).
@@ -73,4 +75,5 @@ class Command(BaseCommand):
         self.stdout.write("Team lead's desk: " + ", ".join(f"{n} {name}" for name, n in team.items()))
         self.stdout.write(f"Demo complaints filed: {complaints}")
         self.stdout.write(f"Demo data-subject requests filed: {privacy}")
+        self.stdout.write(f"Demo policy proposals filed: {proposals}")
         self.stdout.write("Today's run: " + ", ".join(f"{n} {name}" for name, n in alive.items()))
