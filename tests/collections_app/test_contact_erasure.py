@@ -25,6 +25,7 @@ from collections_app.services.erasure import ERASED_TEXT, contacts_erase, phone_
 from review.models import FamilyContactRequest
 from review.services import family_contact_request_decide, family_contact_request_submit
 from tests.audit.conftest import audit_keys  # noqa: F401
+from tests.conftest import signed_in
 from tests.factories import make_portfolio, make_user
 from tests.review.conftest import add_failed_attempts, make_family_template
 
@@ -234,3 +235,19 @@ def test_the_hmac_is_keyed_by_the_erasure_key(settings) -> None:
     settings.ERASURE_HMAC_KEY = "another-key"
     assert phone_hmac(CANARY_PHONE) != first
     assert CANARY_PHONE not in first and len(first) == 64
+
+
+def test_the_erased_contact_leaves_the_account_page_and_its_forms(accounts_csv: Path, alice: User) -> None:
+    _import(accounts_csv)
+    account = LoanAccount.objects.get(account_number="E-1")
+    contact = Contact.objects.get(phone=CANARY_PHONE)
+    client = signed_in(alice)
+    assert f'value="{contact.pk}"' in client.get(f"/cases/{account.pk}/interactions/new/").content.decode()
+
+    contacts_erase(contact_ids=[contact.pk], actor=None, reason="privacy_request:1")
+
+    page = client.get(f"/cases/{account.pk}/").content.decode()
+    assert f"contact:{contact.pk}" not in AuditEvent.objects.filter(action="view").latest("id").persons
+    assert "erased:" not in page
+    form = client.get(f"/cases/{account.pk}/interactions/new/").content.decode()
+    assert f'value="{contact.pk}"' not in form
