@@ -349,7 +349,6 @@ def _borrowers_erase_chunk(
     counts = _contacts_erase_core(contacts, now=now, block_import=False, with_borrowers=True)
     counts["accounts"] = LoanAccount.objects.filter(borrower_id__in=_among(borrower_ids)).count()
     phones = set(borrower_phones.values()) - {""}
-    suppress_pending(Message.objects.filter(borrower_id__in=_among(borrower_ids)), reason=ContactReason.PAID)
     counts["inbound_replies"] += _unrouted_replies_erase(phones)
     for text in erasable_texts():
         rows = text.model._default_manager.filter(**{f"{text.borrower}__in": _among(borrower_ids)})
@@ -375,6 +374,8 @@ def borrowers_erase(
     counts: Counter[str] = Counter()
     for chunk in _chunks(ids, _chunk_size()):
         with transaction.atomic():
+            # Messages first, the borrower rows last: the relay locks borrower rows while it holds message rows.
+            suppress_pending(Message.objects.filter(borrower_id__in=_among(chunk)), reason=ContactReason.PAID)
             locked = dict(
                 Borrower.objects.select_for_update()
                 .filter(pk__in=_among(chunk), erased_at__isnull=True)
