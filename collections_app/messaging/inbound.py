@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.record import audit_record, person_key
 from collections_app.messaging.consent import channel_stop_record, phone_opt_out_record
+from collections_app.messaging.opt_outs import phone_erased
 from collections_app.models import Borrower, Contact, InboundReply, Message, PhoneOptOut
 
 # Unicode categories that carry no word: punctuation (P), symbols and emoji (S), separators (Z), and
@@ -59,9 +60,14 @@ def _opt_out_take(*, phone: str, received_at: datetime.datetime) -> str:
         )
         done.append("channel_stopped")
     # A number that is not a borrower's can only have been written to as a family contact: opt it out.
-    if Contact.objects.filter(phone=phone).exists() or not borrowers:
-        phone_opt_out_record(phone=phone, source=PhoneOptOut.Source.SMS_REPLY, received_at=received_at)
-        done.append("opt_out")
+    held_by_contact = Contact.objects.filter(phone=phone).exists()
+    if held_by_contact or not borrowers:
+        if not held_by_contact and not borrowers and phone_erased(phone):
+            # Erased at its owner's request: its opt-out holds through the HMAC, and the number is not stored again.
+            done.append("opt_out_held")
+        else:
+            phone_opt_out_record(phone=phone, source=PhoneOptOut.Source.SMS_REPLY, received_at=received_at)
+            done.append("opt_out")
     return ",".join(done)
 
 

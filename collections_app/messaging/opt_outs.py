@@ -80,6 +80,11 @@ def phone_opted_out(phone: str) -> bool:
     return bool(phones_opted_out([phone]))
 
 
+def phone_erased(phone: str) -> bool:
+    """Whether the number's HMAC is kept as erased (its opt-out holds without the number being stored)."""
+    return bool(_erased_hashes([phone_hmac(phone)]))
+
+
 def phones_import_blocked(phones: Iterable[str]) -> set[str]:
     """The numbers of `phones` erased at their owner's request: the accounts import never recreates them."""
     hashes = phone_hmacs(phones)

@@ -232,10 +232,7 @@ def _contacts_erase_core(
     counts["opt_outs_hashed"] = _erased_phones_keep(phones, now=now, block_import=block_import)
     # Nothing still queued goes out to a number that is about to become a mark.
     suppress_pending(Message.objects.filter(contact_id__in=_among(ids)), reason=ContactReason.OPTED_OUT)
-    # Replies from the number that no one borrower's record holds (the compliance inbox's).
-    counts["inbound_replies"] = InboundReply.objects.filter(
-        phone__in=_among(phones, "text"), borrower_id__isnull=True
-    ).update(phone="", text=_whole("text"))
+    counts["inbound_replies"] = _unrouted_replies_erase(phones)
     if not with_borrowers:
         for text in erasable_texts():
             if text.contact_fields:
@@ -336,8 +333,12 @@ def contacts_erase(
     return counts
 
 
-def _borrowers_erase_chunk(borrower_ids: Sequence[int], *, now: object) -> tuple[Counter[str], dict[int, list[int]]]:
-    """Erase one chunk of borrowers (not yet erased) and all their contacts; return counts and contacts by borrower."""
+def _borrowers_erase_chunk(
+    borrower_phones: dict[int, str], *, now: object
+) -> tuple[Counter[str], dict[int, list[int]]]:
+    """Erase one chunk of borrowers (id: phone, locked, not yet erased) and all their contacts; return the counts and
+    the contacts by borrower."""
+    borrower_ids = list(borrower_phones)
     contacts = [
         _ContactValues(*row)
         for row in Contact.objects.filter(borrower_id__in=_among(borrower_ids), erased_at__isnull=True)
@@ -347,11 +348,8 @@ def _borrowers_erase_chunk(borrower_ids: Sequence[int], *, now: object) -> tuple
     # Every row of the borrowers is blanked whole below, those about their contacts included.
     counts = _contacts_erase_core(contacts, now=now, block_import=False, with_borrowers=True)
     counts["accounts"] = LoanAccount.objects.filter(borrower_id__in=_among(borrower_ids)).count()
-    phones = set(Borrower.objects.filter(pk__in=_among(borrower_ids)).values_list("phone", flat=True)) - {""}
-    suppress_pending(Message.objects.filter(borrower_id__in=_among(borrower_ids)), reason=ContactReason.PAID)
-    counts["inbound_replies"] += InboundReply.objects.filter(
-        phone__in=_among(phones, "text"), borrower_id__isnull=True
-    ).update(phone="", text=_whole("text"))
+    phones = set(borrower_phones.values()) - {""}
+    counts["inbound_replies"] += _unrouted_replies_erase(phones)
     for text in erasable_texts():
         rows = text.model._default_manager.filter(**{f"{text.borrower}__in": _among(borrower_ids)})
         counts[text.count_as] += _erase_whole(text, rows, text.fields)
@@ -376,11 +374,13 @@ def borrowers_erase(
     counts: Counter[str] = Counter()
     for chunk in _chunks(ids, _chunk_size()):
         with transaction.atomic():
-            locked = list(
+            # Messages first, the borrower rows last: the relay locks borrower rows while it holds message rows.
+            suppress_pending(Message.objects.filter(borrower_id__in=_among(chunk)), reason=ContactReason.PAID)
+            locked = dict(
                 Borrower.objects.select_for_update()
                 .filter(pk__in=_among(chunk), erased_at__isnull=True)
                 .order_by("pk")
-                .values_list("pk", flat=True)
+                .values_list("pk", "phone")
             )
             chunk_counts, by_borrower = _borrowers_erase_chunk(locked, now=timezone.now())
             counts += chunk_counts

@@ -25,10 +25,11 @@ from collections_app.services.erasure import ERASED_TEXT, contacts_erase, phone_
 from review.models import FamilyContactRequest
 from review.services import family_contact_request_decide, family_contact_request_submit
 from tests.audit.conftest import audit_keys  # noqa: F401
+from tests.conftest import signed_in
 from tests.factories import make_portfolio, make_user
 from tests.review.conftest import add_failed_attempts, make_family_template
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgresql_only]
+pytestmark = pytest.mark.django_db
 
 CANARY_NAME = "甄卡娜瑞"
 CANARY_PHONE = "+8613977001234"
@@ -136,6 +137,7 @@ def _leave_every_trace(alice: User, account: LoanAccount, contact: Contact) -> N
     )
 
 
+@pytest.mark.postgresql_only  # the walk over every column reads PostgreSQL's information_schema
 def test_after_a_contacts_erasure_no_value_of_it_remains_in_any_table(
     accounts_csv: Path,
     alice: User,
@@ -211,6 +213,9 @@ def test_reimporting_the_file_does_not_recreate_the_contact_and_its_opt_out_hold
     assert phone_opted_out(CANARY_PHONE) and phone_opted_out(f"erased:{contact.pk}")
     assert not phone_opted_out(OTHER_PHONE)
     assert phones_import_blocked([CANARY_PHONE, OTHER_PHONE]) == {CANARY_PHONE}
+    # Opting out again by SMS finds the opt-out holding: the number is not written down again.
+    assert inbound_sms_take(phone=CANARY_PHONE, text="TD", received_at=timezone.now()) == "opt_out_held"
+    assert not PhoneOptOut.objects.exists()
 
 
 def test_erasing_twice_changes_nothing_more_and_a_reason_must_be_a_code(accounts_csv: Path, alice: User) -> None:
@@ -230,3 +235,19 @@ def test_the_hmac_is_keyed_by_the_erasure_key(settings) -> None:
     settings.ERASURE_HMAC_KEY = "another-key"
     assert phone_hmac(CANARY_PHONE) != first
     assert CANARY_PHONE not in first and len(first) == 64
+
+
+def test_the_erased_contact_leaves_the_account_page_and_its_forms(accounts_csv: Path, alice: User) -> None:
+    _import(accounts_csv)
+    account = LoanAccount.objects.get(account_number="E-1")
+    contact = Contact.objects.get(phone=CANARY_PHONE)
+    client = signed_in(alice)
+    assert f'value="{contact.pk}"' in client.get(f"/cases/{account.pk}/interactions/new/").content.decode()
+
+    contacts_erase(contact_ids=[contact.pk], actor=None, reason="privacy_request:1")
+
+    page = client.get(f"/cases/{account.pk}/").content.decode()
+    assert f"contact:{contact.pk}" not in AuditEvent.objects.filter(action="view").latest("id").persons
+    assert "erased:" not in page
+    form = client.get(f"/cases/{account.pk}/interactions/new/").content.decode()
+    assert f'value="{contact.pk}"' not in form

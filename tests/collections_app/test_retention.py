@@ -194,3 +194,23 @@ def test_the_runs_set_based_events_are_those_audit_record_writes_and_the_log_sti
         assert event.detail == {"reason": "retention"}
     audit_chain_seal()
     assert audit_chain_verify().ok
+
+
+def test_a_message_still_queued_for_an_erased_borrower_is_suppressed_not_sent_to_a_blank() -> None:
+    account = closed_account(closed_at=LONG_AGO)
+    Message.objects.create(
+        borrower=account.borrower,
+        account=account,
+        audience="borrower",
+        channel="sms",
+        recipient=account.borrower.phone,
+        body="您的账单已逾期",
+        idempotency_key="r-queued",
+        template_version=ladder_version(),
+        policy_version=policy(),
+    )
+
+    retention_run(now=NOW)
+
+    message = Message.objects.get()
+    assert (message.status, message.status_reason, message.recipient) == ("suppressed", "paid", "")
