@@ -250,7 +250,8 @@ def main() -> int:
     writes, new_events = env_int("BENCH_AUDIT_SCALE_WRITES", 8_000), env_int("BENCH_AUDIT_SCALE_NEW", 1_000_000)
     runs = env_int("BENCH_AUDIT_SCALE_RUNS", 30)
     rebuild = os.environ.get("BENCH_AUDIT_SCALE_REBUILD") == "1"
-    setup_databases(verbosity=0, interactive=False, keepdb=not rebuild)
+    # Not serialized: that would read the whole kept log into memory for test rollbacks no benchmark makes.
+    setup_databases(verbosity=0, interactive=False, keepdb=not rebuild, serialized_aliases=set())
     try:
         _keys()
         checkpoints = Path(os.environ["BENCH_AUDIT_SCALE_CHECKPOINTS"])
