@@ -197,8 +197,9 @@ _BOOK_STATEMENTS = (
     """,
     # Interactions: %(interactions)s failed attempts per account over the last weeks.
     """
-    INSERT INTO collections_app_interaction (account_id, officer_id, channel, outcome, note, occurred_at)
-    SELECT %(a0)s + g + 1, (%(officers)s::bigint[])[g / %(per)s + 1], 'phone', 'no_answer', '',
+    INSERT INTO collections_app_interaction (account_id, officer_id, channel, outcome, note, override_reason,
+                                             occurred_at)
+    SELECT %(a0)s + g + 1, (%(officers)s::bigint[])[g / %(per)s + 1], 'phone', 'no_answer', '', '',
            %(now)s::timestamptz - make_interval(hours => (g %% 500 + k * 24)::int)
     FROM generate_series(%(lo)s, %(hi)s - 1) AS g, generate_series(0, %(interactions)s - 1) AS k
     """,

@@ -17,6 +17,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
 from collections_app.models import Contact, Interaction, Message, PhoneOptOut, PolicyVersion
@@ -44,31 +45,62 @@ def dpd_q(numbers: PolicyVersion, today: datetime.date) -> Q:
     return Q(oldest_unpaid_due_date__lte=today - datetime.timedelta(days=numbers.family_min_dpd))
 
 
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=_zone())
+
+
 def _borrower_calls(today: datetime.date, days: int, outcomes: tuple[str, ...]) -> QuerySet[Interaction]:
     """Interactions with the borrower (not a contact) with these outcomes, on lender-local days in the window."""
+    first_day = today - datetime.timedelta(days=max(days, 1) - 1)
     return (
-        Interaction.objects.filter(contact__isnull=True, outcome__in=outcomes)
+        # The moments bound the days (so a scan can skip the rest); the local day keeps the window exact.
+        Interaction.objects.filter(
+            contact__isnull=True,
+            outcome__in=outcomes,
+            occurred_at__gte=_local_midnight(first_day),
+            occurred_at__lt=_local_midnight(today + datetime.timedelta(days=1)),
+        )
         .annotate(local_day=TruncDate("occurred_at", tzinfo=_zone()))
         .filter(_window("local_day", today, days))
     )
 
 
-def unreachable_q(numbers: PolicyVersion, today: datetime.date) -> Q:
+def failed_attempt_days(today: datetime.date, days: int) -> QuerySet[Interaction]:
+    """Per account and lender-local day of the window, the failed attempts to reach the borrower: rows of
+    (account_id, local_day, n). A dry run computes them once for both of its sides (`attempt_days`)."""
+    return (
+        _borrower_calls(today, days, tuple(Interaction.FAILED_OUTCOMES))
+        .order_by()
+        .values("account_id", "local_day")
+        .annotate(n=Count("pk"))
+    )
+
+
+def unreachable_q(numbers: PolicyVersion, today: datetime.date, *, attempt_days: str | None = None) -> Q:
     """Rule 2: enough failed attempts on enough days; unless only that half counts, a refusal or enough broken
-    promises."""
+    promises. `attempt_days` names a relation of `failed_attempt_days` rows covering the window, if one is at hand.
+    """
     window = numbers.failed_attempts_window_days
     if numbers.failed_attempts_min <= 0 and numbers.failed_attempt_days_min <= 0:
         attempts = _ALWAYS
     else:
-        accounts = (
-            _borrower_calls(today, window, tuple(Interaction.FAILED_OUTCOMES))
-            .order_by()
-            .values("account_id")
-            .annotate(n=Count("pk"), days=Count("local_day", distinct=True))
-            .filter(n__gte=numbers.failed_attempts_min, days__gte=numbers.failed_attempt_days_min)
-            .values("account_id")
+        if attempt_days is None:
+            sql, params = failed_attempt_days(today, window).query.sql_with_params()
+            source, params = f"({sql})", list(params)
+        else:
+            source, params = attempt_days, []
+        # Per account: attempts and days in the window (grouped by day first: no DISTINCT sort).
+        by_account = RawSQL(  # noqa: S611 - `source` is our own SQL or a CTE name; values are parameters
+            f"SELECT account_id FROM {source} AS attempt_days WHERE local_day > %s"  # noqa: S608
+            " GROUP BY account_id HAVING sum(n) >= %s AND count(*) >= %s",
+            [
+                *params,
+                today - datetime.timedelta(days=window),
+                numbers.failed_attempts_min,
+                numbers.failed_attempt_days_min,
+            ],
         )
-        attempts = Q(pk__in=accounts)
+        attempts = Q(pk__in=by_account)
     if numbers.family_only_when_unreachable:
         return attempts
     refused = Q(pk__in=_borrower_calls(today, window, (Interaction.Outcome.REFUSED,)).values("account_id"))
@@ -98,16 +130,22 @@ def askable_contacts(numbers: PolicyVersion, today: datetime.date) -> QuerySet[C
         .exclude(status__in=_NOT_DELIVERED)
         .annotate(local_day=TruncDate("created_at", tzinfo=zone))
     )
-    to_phone = family.filter(Q(contact__phone=OuterRef("phone")) | Q(recipient=OuterRef("phone")))
+    # A message reached this phone if it went to it, or to a contact with it (two tests, not one OR: each can then
+    # be a hash join over the book).
+    to_phone = (
+        family.filter(recipient=OuterRef("phone")),
+        family.filter(contact__phone=OuterRef("phone")),
+    )
     contacts = Contact.objects.filter(consent_at__isnull=False).exclude(consent_basis="")
     contacts = contacts.exclude(Exists(PhoneOptOut.objects.filter(phone=OuterRef("phone"))))
     open_requests = FamilyContactRequest.objects.filter(
         contact=OuterRef("pk"), status__in=FamilyContactRequest.OPEN_STATUSES
     )
     contacts = contacts.exclude(Exists(open_requests))
-    if numbers.contact_once_only:
-        contacts = contacts.exclude(Exists(to_phone))
-    contacts = contacts.exclude(Exists(to_phone.filter(_window("local_day", today, numbers.contact_interval_days))))
+    for messages in to_phone:
+        if numbers.contact_once_only:
+            contacts = contacts.exclude(Exists(messages))
+        contacts = contacts.exclude(Exists(messages.filter(_window("local_day", today, numbers.contact_interval_days))))
     if numbers.max_contacts_per_borrower <= 0:
         return contacts.filter(_NEVER)
     # Other contacts of the borrower messaged in the window; a message to no contact counts as one more (as the
@@ -125,10 +163,11 @@ def askable_contacts(numbers: PolicyVersion, today: datetime.date) -> QuerySet[C
     )
 
 
-def family_contact_eligible_q(policy: PolicyVersion, today: datetime.date) -> Q:
+def family_contact_eligible_q(policy: PolicyVersion, today: datetime.date, *, attempt_days: str | None = None) -> Q:
     """SQL over LoanAccount rows: eligible for family contact under `policy` today (the module's definition)."""
     askable = askable_contacts(policy, today).values("borrower_id")
     paused = escalation_paused_q(
         today=today, grace_days=policy.promise_grace_days, horizon_days=policy.promise_horizon_days
     )
-    return dpd_q(policy, today) & unreachable_q(policy, today) & ~paused & Q(borrower_id__in=askable)
+    unreachable = unreachable_q(policy, today, attempt_days=attempt_days)
+    return dpd_q(policy, today) & unreachable & ~paused & Q(borrower_id__in=askable)

@@ -132,7 +132,7 @@ def test_the_dry_run_runs_a_fixed_number_of_queries_whatever_the_book(officer: U
     for dpd in range(-3, 60):
         make_account(officer, dpd=dpd)
     assert queries() == small
-    assert small <= 20
+    assert small <= 30  # the two counting statements, the ladder's template look-ups, the session settings
 
 
 def test_a_proposed_version_of_another_profile_is_refused() -> None:
