@@ -71,6 +71,8 @@ def policy_dry_run(*, profile: PolicyProfile, proposed: PolicyVersion, now: date
                 cursor.execute("SET LOCAL enable_nestloop = off")
             eligibility = _eligibility_postgresql(accounts, current, proposed, today)
             added, dropped, by_channel = _ladder_postgresql(current, proposed, today)
+            # Rolled back: the settings end with this block even inside a caller's transaction (it wrote nothing).
+            transaction.set_rollback(True)
     else:
         eligibility = _eligibility_in_python(accounts, current, proposed, today)
         added, dropped, by_channel = _ladder_in_python(current, proposed, today)

@@ -146,3 +146,12 @@ def test_an_unsaved_version_without_a_profile_is_taken_as_the_profiles() -> None
     proposed = PolicyVersion(family_min_dpd=30)
     result = policy_dry_run(profile=cn_default(), proposed=proposed, now=NOW + datetime.timedelta(hours=1))
     assert proposed.profile == cn_default() and result.accounts == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+def test_the_dry_runs_planner_settings_end_with_it_inside_a_callers_transaction() -> None:
+    with transaction.atomic():
+        policy_dry_run(profile=cn_default(), proposed=policy_with(**PROPOSAL), now=NOW)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_nestloop")
+            assert cursor.fetchone()[0] == "on"
