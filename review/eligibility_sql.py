@@ -6,7 +6,9 @@ so rule 5 counts every open request for the contact), with an approved, current 
 passes the firewall (rule 7 depends on the template an officer picks, not on the account, and is left out).
 `family_contact_eligible_q` states exactly that over LoanAccount rows, so the dry run of a policy change can
 count accounts set-based; `tests/review/test_eligibility_in_sql.py` holds it equal to the Python rules case by
-case. The account must still be under a profile for the version to apply: callers filter by portfolio.
+case. The account must still be under a profile for the version to apply: callers filter by portfolio. What the
+contact gate refuses at hand-off (a represented or vulnerable borrower, a cease request, the hours) is not an
+eligibility rule, and is not counted here either.
 
 Counts are set-based (`pk IN (SELECT ... GROUP BY ... HAVING ...)`): PostgreSQL hashes each set once rather
 than probing per account. "In the last N days" is, as in `review.policy`, the lender-local dates (today - N, today].
