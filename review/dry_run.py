@@ -20,7 +20,7 @@ from django.utils import timezone
 from collections_app.dpd import lender_today
 from collections_app.messaging.ladder import CHANNELS, ladder_selection_ctes, ladder_selection_rows
 from collections_app.models import LoanAccount, PolicyProfile, PolicyVersion
-from review.eligibility_sql import failed_attempt_days, family_contact_eligible_q
+from review.eligibility_sql import askable_contacts, failed_attempt_days, family_contact_eligible_q
 
 # How many account ids each change shows, for a look at a few of them.
 SAMPLE_SIZE = 10
@@ -96,25 +96,34 @@ def _change(count: int, sample: list[int] | None) -> Change:
 
 
 def _eligible_ids(
-    accounts: QuerySet[LoanAccount], policy: PolicyVersion, today: datetime.date, attempt_days: str | None = None
+    accounts: QuerySet[LoanAccount], policy: PolicyVersion, today: datetime.date, **shared: str
 ) -> QuerySet[LoanAccount]:
-    return accounts.filter(family_contact_eligible_q(policy, today, attempt_days=attempt_days)).values("pk")
+    return accounts.filter(family_contact_eligible_q(policy, today, **shared)).values("pk")
 
 
 def _eligibility_postgresql(
     accounts: QuerySet[LoanAccount], current: PolicyVersion, proposed: PolicyVersion, today: datetime.date
 ) -> tuple[int, int, int, Change, Change]:
-    """One statement: both sides' eligible accounts, full-joined on the account. The failed attempts per account
-    and day, the costliest fact, are read once for both sides (over the longer of their windows)."""
+    """One statement: both sides' eligible accounts, full-joined on the account.
+
+    The costliest facts are read once for both sides: the failed attempts per account and day (over the longer of
+    the two windows), and the borrowers with a contact that could be asked when both versions' contact rules agree.
+    """
     window = max(current.failed_attempts_window_days, proposed.failed_attempts_window_days)
-    days_sql, days_params = failed_attempt_days(today, window).query.sql_with_params()
-    now_sql, now_params = _eligible_ids(accounts, current, today, "attempt_days").query.sql_with_params()
-    new_sql, new_params = _eligible_ids(accounts, proposed, today, "attempt_days").query.sql_with_params()
+    ctes = [("attempt_days", failed_attempt_days(today, window).query.sql_with_params())]
+    shared = {"attempt_days": "attempt_days"}
+    askable = [
+        askable_contacts(policy, today).values("borrower_id").query.sql_with_params() for policy in (current, proposed)
+    ]
+    if askable[0] == askable[1]:
+        ctes.append(("askable_borrowers", askable[0]))
+        shared["askable_borrowers"] = "askable_borrowers"
+    ctes.append(("now_eligible (id)", _eligible_ids(accounts, current, today, **shared).query.sql_with_params()))
+    ctes.append(("new_eligible (id)", _eligible_ids(accounts, proposed, today, **shared).query.sql_with_params()))
     total_sql, total_params = accounts.values("pk").query.sql_with_params()
+    with_sql = ",\n".join(f"{name} AS MATERIALIZED ({sql})" for name, (sql, _) in ctes)
     sql = f"""
-        WITH attempt_days AS MATERIALIZED ({days_sql}),
-        now_eligible (id) AS MATERIALIZED ({now_sql}),
-        new_eligible (id) AS MATERIALIZED ({new_sql})
+        WITH {with_sql}
         SELECT (SELECT count(*) FROM ({total_sql}) AS book),
                count(n.id), count(p.id),
                count(*) FILTER (WHERE n.id IS NULL),
@@ -123,9 +132,9 @@ def _eligibility_postgresql(
                (array_agg(n.id ORDER BY n.id) FILTER (WHERE p.id IS NULL))[1:%s]
         FROM now_eligible AS n FULL JOIN new_eligible AS p ON p.id = n.id
     """  # noqa: S608 - SQL composed from the ORM's own queries; values are parameters
-    params = [*days_params, *now_params, *new_params, *total_params, SAMPLE_SIZE, SAMPLE_SIZE]
+    params = [value for _, (_, cte_params) in ctes for value in cte_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, *total_params, SAMPLE_SIZE, SAMPLE_SIZE])
         total, now_count, new_count, become, become_sample, cease, cease_sample = cursor.fetchone()
     return total, now_count, new_count, _change(become, become_sample), _change(cease, cease_sample)
 

@@ -165,9 +165,21 @@ def askable_contacts(numbers: PolicyVersion, today: datetime.date) -> QuerySet[C
     )
 
 
-def family_contact_eligible_q(policy: PolicyVersion, today: datetime.date, *, attempt_days: str | None = None) -> Q:
-    """SQL over LoanAccount rows: eligible for family contact under `policy` today (the module's definition)."""
+def family_contact_eligible_q(
+    policy: PolicyVersion,
+    today: datetime.date,
+    *,
+    attempt_days: str | None = None,
+    askable_borrowers: str | None = None,
+) -> Q:
+    """SQL over LoanAccount rows: eligible for family contact under `policy` today (the module's definition).
+
+    A dry run may name relations it computed once for both of its sides: `attempt_days` (`failed_attempt_days`
+    rows) and `askable_borrowers` (the `borrower_id` of `askable_contacts` rows under this policy).
+    """
     askable = askable_contacts(policy, today).values("borrower_id")
+    if askable_borrowers is not None:
+        askable = RawSQL(f"SELECT borrower_id FROM {askable_borrowers}", [])  # noqa: S608, S611 - a CTE's name
     paused = escalation_paused_q(
         today=today, grace_days=policy.promise_grace_days, horizon_days=policy.promise_horizon_days
     )

@@ -68,10 +68,15 @@ def book(officer: User) -> dict[str, LoanAccount]:
     return accounts
 
 
+# The same with other contact rules too (the dry run then reads each side's askable contacts on its own).
+STRICTER_CONTACTS = {**PROPOSAL, "contact_once_only": True, "contact_interval_days": 14}
+
+
 @time_machine.travel(NOW, tick=False)
-def test_the_dry_runs_counts_equal_the_python_rules_and_the_ladders_run(book) -> None:
+@pytest.mark.parametrize("proposal", [PROPOSAL, STRICTER_CONTACTS], ids=["proposal", "stricter-contacts"])
+def test_the_dry_runs_counts_equal_the_python_rules_and_the_ladders_run(book, proposal) -> None:
     template = MessageTemplate.objects.get(code="family-test")
-    current, proposed = cn_default().current_version, policy_with(**PROPOSAL)
+    current, proposed = cn_default().current_version, policy_with(**proposal)
     accounts = LoanAccount.objects.filter(portfolio__policy_profile=cn_default())
     now_eligible = {a.pk for a in accounts if eligible_in_python(a, current, template)}
     new_eligible = {a.pk for a in accounts if eligible_in_python(a, proposed, template)}
@@ -88,7 +93,7 @@ def test_the_dry_runs_counts_equal_the_python_rules_and_the_ladders_run(book) ->
     assert result.become_eligible.count == len(become) and set(result.become_eligible.sample) <= become
     assert result.become_ineligible.count == len(cease) and set(result.become_ineligible.sample) <= cease
     assert result.become_ineligible.sample == tuple(sorted(cease)[:SAMPLE_SIZE])
-    before, after = ladder_writes(None), ladder_writes(PROPOSAL)
+    before, after = ladder_writes(None), ladder_writes(proposal)
     added, dropped = after - before, before - after
     assert added and dropped
     # The borrower's in-app message moves from one account (and stage) to the other: one added, one dropped.
