@@ -51,6 +51,12 @@ FLOORS: dict[str, tuple[Floor, ...]] = {
             lambda p: p.max_connected_calls_per_day is not None and p.max_connected_calls_per_day <= 3,
         ),
         Floor("family_min_dpd", _("family contact from DPD 30 on"), NIFA, lambda p: p.family_min_dpd >= 30),
+        Floor(
+            "family_only_when_unreachable",
+            _("family contact only when the borrower cannot be reached"),
+            NIFA,
+            lambda p: bool(p.family_only_when_unreachable),
+        ),
         Floor("firewall_mode", _("the cn-default firewall mode"), NIFA, lambda p: p.firewall_mode == "cn-default"),
     ),
     "us": (

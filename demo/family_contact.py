@@ -160,7 +160,10 @@ def _create_accounts(today: datetime.date) -> list[LoanAccount]:
 
 def _give_each_its_state(by_number: dict[str, LoanAccount], officer: object, today: datetime.date) -> None:
     """The history that makes each account eligible (E1-E3) or ineligible for one reason (N1-N4)."""
-    for number in ("DEMO-E1", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4"):
+    # Each DEMO-E account is eligible because its borrower cannot be reached: cn-default keeps only that half of
+    # rule 2 (`family_only_when_unreachable`). E2's refusal and E3's broken promises are history an officer
+    # sees, and what would make them eligible under a profile that counts them.
+    for number in ("DEMO-E1", "DEMO-E2", "DEMO-E3", "DEMO-N1", "DEMO-N2", "DEMO-N3", "DEMO-N4"):
         _failed_attempts(by_number[number], officer, today)
     # DEMO-E2: an explicit refusal two days ago.
     Interaction.objects.create(

@@ -26,6 +26,7 @@ class EligibilityNumbers(Protocol):
     failed_attempts_window_days: int
     broken_promises_min: int
     broken_promises_window_days: int
+    family_only_when_unreachable: bool
     contact_interval_days: int
     contact_once_only: bool
     max_contacts_per_borrower: int
@@ -118,7 +119,11 @@ def rule_dpd(facts: EligibilityFacts, numbers: EligibilityNumbers) -> RuleResult
 
 
 def rule_unreachable(facts: EligibilityFacts, numbers: EligibilityNumbers) -> RuleResult:
-    """Rule 2: enough failed attempts on enough days, or an explicit refusal, or enough broken promises."""
+    """Rule 2: enough failed attempts on enough days, or an explicit refusal, or enough broken promises.
+
+    Under `family_only_when_unreachable` (the cn floor) only the first half counts: a borrower who refuses or
+    breaks promises can be reached, and their family is not asked.
+    """
     attempts = _in_window(facts.failed_attempt_dates, facts.today, numbers.failed_attempts_window_days)
     refusals = _in_window(facts.refusal_dates, facts.today, numbers.failed_attempts_window_days)
     broken = _in_window(facts.broken_promise_dates, facts.today, numbers.broken_promises_window_days)
@@ -132,6 +137,7 @@ def rule_unreachable(facts: EligibilityFacts, numbers: EligibilityNumbers) -> Ru
         "broken_promises": len(broken),
         "broken_promises_min": numbers.broken_promises_min,
         "broken_promises_window_days": numbers.broken_promises_window_days,
+        "only_unreachable": bool(numbers.family_only_when_unreachable),
     }
     if len(attempts) >= numbers.failed_attempts_min and len(set(attempts)) >= numbers.failed_attempt_days_min:
         reason = (
@@ -142,6 +148,16 @@ def rule_unreachable(facts: EligibilityFacts, numbers: EligibilityNumbers) -> Ru
             % values
         )
         return RuleResult(2, "unreachable", True, reason, values)
+    if values["only_unreachable"]:
+        reason = (
+            gettext(
+                "Not shown unreachable: %(failed_attempts)d failed attempts on %(failed_attempt_days)d days "
+                "(needs %(failed_attempts_min)d on %(failed_attempt_days_min)d in %(attempts_window_days)d days). "
+                "Under this profile refusals and broken promises do not count: the borrower can be reached."
+            )
+            % values
+        )
+        return RuleResult(2, "unreachable", False, reason, values)
     if refusals:
         reason = gettext("The borrower refused explicitly in the last %(attempts_window_days)d days.") % values
         return RuleResult(2, "unreachable", True, reason, values)

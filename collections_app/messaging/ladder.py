@@ -120,7 +120,13 @@ def ladder_template(stage: str, channel: str, language: str) -> TemplateVersion 
 
 
 def _message_select(
-    policy: PolicyVersion, stage: str, channel: str, version: TemplateVersion, today: datetime.date
+    policy: PolicyVersion,
+    stage: str,
+    channel: str,
+    version: TemplateVersion,
+    today: datetime.date,
+    *,
+    capped: bool = True,
 ) -> QuerySet | None:
     dpd_q = ladder_dpd_q(policy, stage, channel, today)
     if dpd_q is None:
@@ -128,6 +134,7 @@ def _message_select(
     stopped = ChannelStop.objects.filter(borrower=OuterRef("borrower_id"), channel=channel)
     # The daily cap: skip borrowers who already have today's message on this channel.
     counted = daily_cap_messages(borrower=OuterRef("borrower_id"), channel=channel, day=today, queueing=True)
+    cap = daily_cap_q(counted, limit=LADDER_MESSAGES_PER_CHANNEL_PER_DAY) if capped else Q()
     recipient = (
         Concat(Value("app:"), F("borrower__external_ref"), output_field=CharField())
         if channel == Message.Channel.IN_APP
@@ -137,7 +144,7 @@ def _message_select(
         ladder_accounts(policy, today)
         .filter(dpd_q)
         .exclude(Exists(stopped))
-        .filter(daily_cap_q(counted, limit=LADDER_MESSAGES_PER_CHANNEL_PER_DAY))
+        .filter(cap)
         .annotate(
             e_account=F("pk"),
             e_borrower=F("borrower_id"),
@@ -182,10 +189,16 @@ def _ladder_candidates(
     )
 
 
-def _ladder_sql(
-    policy: PolicyVersion, today: datetime.date, ranks: dict[tuple[str, str], int], skipped: list[tuple[int, str, int]]
+def _ladder_ctes(
+    policy: PolicyVersion,
+    today: datetime.date,
+    ranks: dict[tuple[str, str], int],
+    skipped: list[tuple[int, str, int]],
+    prefix: str = "",
 ) -> tuple[str, list]:
-    """CTEs ending in `sendable`: per borrower and channel, the account and stage rank that sends today."""
+    """CTEs (to follow WITH) ending in `<prefix>sendable`: per borrower and channel, the account and stage rank
+    that sends today. `<prefix>picked` is the same before the daily cap. The prefix lets a dry run put two
+    policies' ladders side by side in one statement."""
     candidates_sql, candidates_params = _ladder_candidates(policy, today, ranks).query.sql_with_params()
     capped_sql, capped_params = daily_cap_probe_sql(
         borrower_sql="picked.borrower_id",
@@ -200,31 +213,32 @@ def _ladder_sql(
         if skipped
         else ""
     )
+    p = prefix
     sql = f"""
-        WITH candidates AS MATERIALIZED ({candidates_sql}),
-        lanes AS (
+        {p}candidates AS MATERIALIZED ({candidates_sql}),
+        {p}lanes AS (
             SELECT e.e_account, e.borrower_id, e.oldest_unpaid_due_date, lane.channel, lane.stage
-            FROM candidates AS e CROSS JOIN LATERAL (VALUES {lanes}) AS lane (channel, stage)
+            FROM {p}candidates AS e CROSS JOIN LATERAL (VALUES {lanes}) AS lane (channel, stage)
             WHERE lane.stage IS NOT NULL
         ),
-        stage_winners AS (
+        {p}stage_winners AS (
             -- Several due accounts of one borrower: one message, about the most overdue.
             SELECT DISTINCT ON (borrower_id, channel, stage) e_account, borrower_id, channel, stage
-            FROM lanes
+            FROM {p}lanes AS lanes
             WHERE NOT EXISTS (
                 SELECT FROM {ChannelStop._meta.db_table} AS stop
                 WHERE stop.borrower_id = lanes.borrower_id AND stop.channel = lanes.channel
             ) {not_skipped}
             ORDER BY borrower_id, channel, stage, oldest_unpaid_due_date, e_account
         ),
-        picked AS (
+        {p}picked AS (
             SELECT DISTINCT ON (borrower_id, channel) e_account, borrower_id, channel, stage
-            FROM stage_winners
+            FROM {p}stage_winners
             ORDER BY borrower_id, channel, stage
         ),
-        sendable AS (
+        {p}sendable AS (
             -- The daily cap: none if the borrower's message on the channel is already on its way today.
-            SELECT picked.* FROM picked
+            SELECT picked.* FROM {p}picked AS picked
             LEFT JOIN LATERAL ({capped_sql}) AS capped ON TRUE
             WHERE capped.id IS NULL
         )
@@ -233,6 +247,48 @@ def _ladder_sql(
     if skipped:
         params += [[row[0] for row in skipped], [row[1] for row in skipped], [row[2] for row in skipped]]
     return sql, [*params, *capped_params]
+
+
+def _ladder_sql(
+    policy: PolicyVersion, today: datetime.date, ranks: dict[tuple[str, str], int], skipped: list[tuple[int, str, int]]
+) -> tuple[str, list]:
+    """CTEs ending in `sendable`: per borrower and channel, the account and stage rank that sends today."""
+    sql, params = _ladder_ctes(policy, today, ranks, skipped)
+    return f"WITH {sql}", params
+
+
+# Every (stage, channel) in ladder order, ranked once for all policies: a dry run compares two policies' stages.
+LADDER_RANKS = {key: rank for rank, key in enumerate((stage, channel) for stage in STAGES for channel in CHANNELS)}
+
+
+def ladder_selection_ctes(policy: PolicyVersion, today: datetime.date, *, prefix: str) -> tuple[str, list] | None:
+    """For a dry run, writing nothing: CTEs (to follow WITH) ending in `<prefix>picked`, the day's messages the
+    run under `policy` selects, before the daily cap: (e_account, borrower_id, channel, stage), the stage ranked
+    as in LADDER_RANKS. None when no template sends today. PostgreSQL only, as the run's own statement is.
+
+    Before the cap, so the answer is the day's, whether or not today's run has already written it.
+    """
+    versions = _usable_ladder_versions(policy, today)
+    if not versions:
+        return None
+    return _ladder_ctes(policy, today, {key: LADDER_RANKS[key] for key in versions}, [], prefix=prefix)
+
+
+def ladder_selection_rows(policy: PolicyVersion, today: datetime.date) -> set[tuple[int, int, str, int]]:
+    """The SQLite demo's way to the rows of `ladder_selection_ctes`' `picked`, writing nothing: stage by stage in
+    ladder order, the first (most overdue) account of each borrower not yet picked on the channel."""
+    picked: dict[tuple[int, str], tuple[int, int, str, int]] = {}
+    for (stage, channel), version in _usable_ladder_versions(policy, today).items():
+        for row in _message_select(policy, stage, channel, version, today, capped=False):
+            key = (row["e_borrower"], channel)
+            picked.setdefault(key, (row["e_account"], row["e_borrower"], channel, LADDER_RANKS[(stage, channel)]))
+    return set(picked.values())
+
+
+def _usable_ladder_versions(policy: PolicyVersion, today: datetime.date) -> dict[tuple[str, str], TemplateVersion]:
+    language = policy.message_language
+    templates = {(s, c, language): ladder_template(s, c, language) for s in STAGES for c in CHANNELS}
+    return _usable_versions(policy, templates, today, EscalationStats())
 
 
 def _insert_and_audit_sql(

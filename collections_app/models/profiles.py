@@ -167,6 +167,11 @@ class PolicyVersion(models.Model):
     failed_attempts_window_days = models.PositiveIntegerField(_("failed attempts window (days)"), default=14)
     broken_promises_min = models.PositiveIntegerField(_("broken promises"), default=2)
     broken_promises_window_days = models.PositiveIntegerField(_("broken promises window (days)"), default=60)
+    # Rule 2 keeps only its unreachable half (failed attempts): refusals and broken promises no longer count.
+    # The cn floor requires it (NIFA: family contact only when the borrower cannot be reached).
+    family_only_when_unreachable = models.BooleanField(
+        _("family contact only when the borrower cannot be reached"), default=False
+    )
     contact_interval_days = models.PositiveIntegerField(_("days between messages to one contact"), default=7)
     contact_once_only = models.BooleanField(_("each third party contacted once"), default=False)
     max_contacts_per_borrower = models.PositiveIntegerField(_("different contacts per borrower per window"), default=3)

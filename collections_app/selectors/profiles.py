@@ -66,13 +66,15 @@ def _lender_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def pending_promise_q(
-    *, today: datetime.date, grace_days: int, horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS, account_ref: str = "pk"
-) -> Exists:
-    """SQL of `policy.promise_status(...) == PENDING` for any promise of the account.
+def promises_with_outcome(
+    *, grace_days: int, horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS, since: datetime.date | None = None
+) -> QuerySet[PromiseToPay]:
+    """Promises annotated with `deadline` (`policy.promise_deadline`) and `paid` (what arrived from the day the
+    promise was made to its deadline): SQL of `policy.promise_status`'s two inputs.
 
-    The deadline is `policy.promise_deadline`: the promised date, but no later than the horizon from the day the
-    promise was made, plus the grace; a promise dated 9999-12-31 thus never reaches the calendar's end.
+    The deadline is the promised date, but no later than the horizon from the day the promise was made, plus the
+    grace; a promise dated 9999-12-31 thus never reaches the calendar's end. `since` keeps only promises whose
+    deadline can fall on or after it (the promised date bounds the deadline from above: an index-friendly cut).
     """
     zone = _lender_zone()
     paid_since = (
@@ -87,18 +89,22 @@ def pending_promise_q(
     decimal = DecimalField(max_digits=14, decimal_places=2)
     made_on = TruncDate("created_at", tzinfo=zone)
     latest_date = Least(F("promised_date"), made_on + datetime.timedelta(days=horizon_days), output_field=DateField())
-    promises = (
-        # The promised date bounds the deadline from above: a filter the account's promises can be cut down by.
-        PromiseToPay.objects.filter(
-            account=OuterRef(account_ref), promised_date__gte=today - datetime.timedelta(days=grace_days)
-        )
-        .annotate(
-            made_on=made_on,
-            deadline=ExpressionWrapper(latest_date + datetime.timedelta(days=grace_days), output_field=DateField()),
-        )
-        .filter(deadline__gte=today)
-        .annotate(paid=Coalesce(Subquery(paid_since, output_field=decimal), Value(0, output_field=decimal)))
-        .filter(paid__lt=F("amount"))
+    promises = PromiseToPay.objects.all()
+    if since is not None:
+        promises = promises.filter(promised_date__gte=since - datetime.timedelta(days=grace_days))
+    return promises.annotate(
+        made_on=made_on,
+        deadline=ExpressionWrapper(latest_date + datetime.timedelta(days=grace_days), output_field=DateField()),
+        paid=Coalesce(Subquery(paid_since, output_field=decimal), Value(0, output_field=decimal)),
+    )
+
+
+def pending_promise_q(
+    *, today: datetime.date, grace_days: int, horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS, account_ref: str = "pk"
+) -> Exists:
+    """SQL of `policy.promise_status(...) == PENDING` for any promise of the account."""
+    promises = promises_with_outcome(grace_days=grace_days, horizon_days=horizon_days, since=today).filter(
+        account=OuterRef(account_ref), deadline__gte=today, paid__lt=F("amount")
     )
     return Exists(promises)
 

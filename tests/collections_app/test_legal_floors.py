@@ -34,6 +34,7 @@ BELOW_A_FLOOR = [
     ("cn-default", {"max_connected_calls_per_day": None}, "max_connected_calls_per_day", "NIFA"),
     ("cn-default", {"family_min_dpd": 0}, "family_min_dpd", "NIFA"),
     ("cn-default", {"firewall_mode": "us-regf"}, "firewall_mode", "NIFA"),
+    ("cn-default", {"family_only_when_unreachable": False}, "family_only_when_unreachable", "NIFA"),
     ("us-regf", {"send_window_end": datetime.time(21, 30)}, "send_window_end", "1006.6(b)(1)(i)"),
     ("us-regf", {"max_call_attempts": 100}, "max_call_attempts", "1006.14(b)"),
     ("us-regf", {"max_call_attempts": None}, "max_call_attempts", "1006.14(b)"),
@@ -78,6 +79,13 @@ def test_the_built_in_profiles_and_portfolios_have_their_kinds() -> None:
         "uk-conc": "uk",
     }
     assert make_portfolio("us-book", profile="us-regf").kind == "us"
+
+
+def test_family_contact_only_when_unreachable_is_on_for_the_cn_profiles_only() -> None:
+    # The migration turned it on for every existing cn version; a new version of any profile copies its own.
+    on = dict(PolicyVersion.objects.values_list("profile__code", "family_only_when_unreachable"))
+    assert on == {"cn-default": True, "us-regf": False, "uk-conc": False}
+    assert PolicyVersion().family_only_when_unreachable is False
 
 
 def test_an_opt_out_line_carrying_an_amount_in_arabic_indic_digits_is_refused_by_the_firewall() -> None:

@@ -43,6 +43,21 @@ def test_the_eligible_demo_accounts_are_eligible(seeded, number) -> None:
     assert set() in failed_rules(seeded[number])
 
 
+@pytest.mark.parametrize("number", ["DEMO-E1", "DEMO-E2", "DEMO-E3"])
+def test_the_eligible_demo_accounts_are_eligible_because_the_borrower_cannot_be_reached(seeded, number) -> None:
+    # cn-default keeps only the unreachable half of rule 2: failed attempts, never a refusal or broken promises.
+    account = seeded[number]
+    template = MessageTemplate.objects.get(code="family-callback-zh")
+    contact = Contact.objects.filter(borrower=account.borrower).first()
+    evaluation, _, version = eligibility_evaluate(
+        account=account, contact=contact, template_version=template.current_version
+    )
+    rule_2 = evaluation.results[1]
+    assert version.family_only_when_unreachable and rule_2.passed and rule_2.numbers["only_unreachable"]
+    assert rule_2.numbers["failed_attempts"] >= version.failed_attempts_min
+    assert rule_2.numbers["failed_attempt_days"] >= version.failed_attempt_days_min
+
+
 @pytest.mark.parametrize(("number", "rule"), [("DEMO-N1", 1), ("DEMO-N2", 3), ("DEMO-N3", 4), ("DEMO-N4", 3)])
 def test_each_ineligible_demo_account_fails_only_its_rule(seeded, number, rule) -> None:
     assert seeded[number].officer.username == "officer1"

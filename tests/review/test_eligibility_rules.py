@@ -5,6 +5,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from django.utils.translation import gettext
 
 from collections_app.account_rules import PlanResult, PromiseResult, PromiseStatus
@@ -20,7 +21,8 @@ def days_ago(n: int) -> datetime.date:
 
 @pytest.fixture
 def numbers() -> PolicyVersion:
-    """The default profile's numbers (an unsaved version carries the defaults)."""
+    """The default numbers (an unsaved version carries them): cn-default's, except that refusals and broken
+    promises count (`family_only_when_unreachable` is off, as a non-cn profile may have it)."""
     return PolicyVersion()
 
 
@@ -104,6 +106,34 @@ def test_rule_2_two_broken_promises_in_60_days_are_enough_one_is_not(eligible, n
     assert verdict(two, numbers, 2)
     one_in_window = replace(eligible, failed_attempt_dates=(), broken_promise_dates=(days_ago(60), days_ago(10)))
     assert not verdict(one_in_window, numbers, 2)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"refusal_dates": (days_ago(2),)},
+        {"broken_promise_dates": (days_ago(59), days_ago(10))},
+        {"refusal_dates": (days_ago(2),), "broken_promise_dates": (days_ago(30), days_ago(10), days_ago(5))},
+    ],
+    ids=["refusal", "broken-promises", "both"],
+)
+def test_rule_2_when_only_unreachable_refusals_and_broken_promises_no_longer_count(eligible, numbers, change) -> None:
+    facts = replace(eligible, failed_attempt_dates=(), **change)
+    assert verdict(facts, numbers, 2)
+    only_unreachable = replace_numbers(numbers, family_only_when_unreachable=True)
+    with translation.override("en"):
+        result = evaluate(facts, only_unreachable).results[1]
+    assert not result.passed
+    assert result.numbers["only_unreachable"] is True
+    assert "refusals and broken promises do not count" in result.reason
+
+
+def test_rule_2_when_only_unreachable_failed_attempts_still_pass(eligible, numbers) -> None:
+    only_unreachable = replace_numbers(numbers, family_only_when_unreachable=True)
+    result = evaluate(replace(eligible, refusal_dates=(days_ago(2),)), only_unreachable).results[1]
+    assert result.passed and result.numbers["failed_attempts"] == 5
+    four = replace(eligible, failed_attempt_dates=(days_ago(1), days_ago(3), days_ago(5), days_ago(5)))
+    assert not verdict(four, only_unreachable, 2)
 
 
 def pending_promise() -> PromiseResult:
