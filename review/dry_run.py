@@ -1,7 +1,8 @@
 """The dry run of a policy change: what a proposed version of a profile would change today, before anyone approves it.
 
-It compares the version in force (`PolicyProfile.current_version`) with the proposed one (unsaved: the values a
-proposal would make) over the accounts of the profile's portfolios, and writes nothing:
+It compares the version in force (`PolicyProfile.version_in_force`) with the proposed one (unsaved: the values a
+proposal would make) over the accounts of the profile's portfolios, or, for a portfolio switching profile, that
+portfolio's accounts under its profile's version in force and under the new profile's; it writes nothing:
 - accounts that become eligible or ineligible for family contact (`review.eligibility_sql`, held equal to the
   Python rules by a test);
 - messages the reminder ladder would add or drop today: its own selection statement
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from collections_app.dpd import lender_today
 from collections_app.messaging.ladder import CHANNELS, ladder_selection_ctes, ladder_selection_rows
-from collections_app.models import LoanAccount, PolicyProfile, PolicyVersion
+from collections_app.models import LoanAccount, PolicyProfile, PolicyVersion, Portfolio
 from review.eligibility_sql import askable_contacts, failed_attempt_days, family_contact_eligible_q
 
 # How many account ids each change shows, for a look at a few of them.
@@ -57,9 +58,37 @@ def policy_dry_run(*, profile: PolicyProfile, proposed: PolicyVersion, now: date
         proposed.profile = profile
     if proposed.profile_id != profile.pk:
         raise ValueError("the proposed version belongs to another profile")
-    today = lender_today(now or timezone.now())
-    current = profile.current_version
+    now = now or timezone.now()
+    current = profile.version_in_force(at=now)
     accounts = LoanAccount.objects.filter(portfolio__policy_profile_id=profile.pk)
+    return _compare(accounts, current, proposed, lender_today(now), portfolio_id=None)
+
+
+def policy_switch_dry_run(
+    *, portfolio: Portfolio, new_profile: PolicyProfile, now: datetime.datetime | None = None
+) -> DryRun:
+    """What moving `portfolio` to `new_profile` would change today: its accounts under the version in force of
+    its profile against the same accounts under `new_profile`'s version in force.
+
+    Both sides count the portfolio's accounts alone: a borrower with accounts in other portfolios of the old
+    profile is compared on this portfolio's accounts only.
+    """
+    now = now or timezone.now()
+    current = portfolio.policy_profile.version_in_force(at=now)
+    proposed = new_profile.version_in_force(at=now)
+    accounts = LoanAccount.objects.filter(portfolio_id=portfolio.pk)
+    return _compare(accounts, current, proposed, lender_today(now), portfolio_id=portfolio.pk)
+
+
+def _compare(
+    accounts: QuerySet[LoanAccount],
+    current: PolicyVersion,
+    proposed: PolicyVersion,
+    today: datetime.date,
+    *,
+    portfolio_id: int | None,
+) -> DryRun:
+    """Both sides over `accounts` (the ladder's over one portfolio's when `portfolio_id` is given)."""
     if connection.vendor == "postgresql":
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -70,12 +99,12 @@ def policy_dry_run(*, profile: PolicyProfile, proposed: PolicyVersion, now: date
                 # account by account; every set here is large, and hash joins over whole tables win by far.
                 cursor.execute("SET LOCAL enable_nestloop = off")
             eligibility = _eligibility_postgresql(accounts, current, proposed, today)
-            added, dropped, by_channel = _ladder_postgresql(current, proposed, today)
+            added, dropped, by_channel = _ladder_postgresql(current, proposed, today, portfolio_id)
             # Rolled back: the settings end with this block even inside a caller's transaction (it wrote nothing).
             transaction.set_rollback(True)
     else:
         eligibility = _eligibility_in_python(accounts, current, proposed, today)
-        added, dropped, by_channel = _ladder_in_python(current, proposed, today)
+        added, dropped, by_channel = _ladder_in_python(current, proposed, today, portfolio_id)
     total, now_count, proposed_count, become, cease = eligibility
     return DryRun(
         today=today,
@@ -162,12 +191,12 @@ _NOTHING = (
 
 
 def _ladder_postgresql(
-    current: PolicyVersion, proposed: PolicyVersion, today: datetime.date
+    current: PolicyVersion, proposed: PolicyVersion, today: datetime.date, portfolio_id: int | None
 ) -> tuple[Change, Change, dict[str, tuple[int, int]]]:
     """One statement: each version's ladder selection for today, full-joined on (account, borrower, channel, stage)."""
     ctes, params = [], []
     for prefix, policy in (("now_", current), ("new_", proposed)):
-        selection = ladder_selection_ctes(policy, today, prefix=prefix)
+        selection = ladder_selection_ctes(policy, today, prefix=prefix, portfolio_id=portfolio_id)
         if selection is None:
             ctes.append(_NOTHING.format(p=prefix))
         else:
@@ -193,9 +222,10 @@ def _ladder_postgresql(
 
 
 def _ladder_in_python(
-    current: PolicyVersion, proposed: PolicyVersion, today: datetime.date
+    current: PolicyVersion, proposed: PolicyVersion, today: datetime.date, portfolio_id: int | None
 ) -> tuple[Change, Change, dict[str, tuple[int, int]]]:
-    now_rows, new_rows = ladder_selection_rows(current, today), ladder_selection_rows(proposed, today)
+    now_rows = ladder_selection_rows(current, today, portfolio_id=portfolio_id)
+    new_rows = ladder_selection_rows(proposed, today, portfolio_id=portfolio_id)
     rows = []
     for channel in CHANNELS:
         added = sorted(row[0] for row in new_rows - now_rows if row[2] == channel)

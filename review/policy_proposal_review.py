@@ -12,6 +12,8 @@ from django.http import Http404
 from access.roles import RISK_APPROVER, user_has_role
 from collections_app.models import PolicyVersion
 from collections_app.selectors.profiles import current_policy_versions
+from collections_app.services.profiles import policy_version_draft
+from review.dry_run import DryRun, policy_dry_run, policy_switch_dry_run
 from review.models import PolicyProposal
 from review.policy_proposals import policy_proposal_changes
 
@@ -102,3 +104,18 @@ def policy_proposal_get_for_decision(user: User, proposal_id: int | str) -> Poli
     if proposal is None:
         raise Http404("No such policy proposal.")
     return proposal
+
+
+def policy_proposal_dry_run(proposal: PolicyProposal, *, now: datetime.datetime) -> DryRun:
+    """What the proposal would change today if it were in force (review.dry_run): a profile change against the
+    version in force, a portfolio switch against the portfolio's profile; nothing is written."""
+    if proposal.kind == PolicyProposal.Kind.PORTFOLIO_SWITCH:
+        return policy_switch_dry_run(portfolio=proposal.portfolio, new_profile=proposal.new_profile, now=now)
+    # The version approval would add: the newest one's values with the proposal's changes. A version approved
+    # since the filing may take effect after the proposal's own time; the draft then follows it.
+    newest = proposal.profile.versions.order_by("-version").first()
+    effective_from = max(proposal.effective_from, newest.effective_from) if newest else proposal.effective_from
+    draft, _ = policy_version_draft(
+        profile=proposal.profile, changes=policy_proposal_changes(proposal), effective_from=effective_from
+    )
+    return policy_dry_run(profile=proposal.profile, proposed=draft, now=now)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("policies/", views.policy_queue, name="policies"),
     path("policies/new/", views.policy_new, name="policy_new"),
     path("policies/<int:proposal_id>/decide/", views.policy_decide, name="policy_decide"),
+    path("policies/<int:proposal_id>/dry-run/", views.policy_dry_run_page, name="policy_dry_run"),
 ]

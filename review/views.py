@@ -25,6 +25,7 @@ from collections_app.view_helpers import add_service_errors, redirect_303
 from review.forms import DecisionForm, FamilyContactRequestForm, PolicyProposalForm, QueueFilterForm
 from review.models import FamilyContactRequest
 from review.policy_proposal_review import (
+    policy_proposal_dry_run,
     policy_proposal_get_for_decision,
     policy_proposals_decided,
     policy_proposals_pending,
@@ -439,6 +440,30 @@ def _policy_page(
 def policy_queue(request: HttpRequest) -> HttpResponse:
     """Policy proposals awaiting a risk approver who did not propose them, with the values in force beside."""
     return _policy_page(request)
+
+
+@role_required(RISK_APPROVER)
+@require_GET
+@_audit_fail_closed
+def policy_dry_run_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """What a proposal would change today (accounts for family contact, the ladder's messages), before a decision."""
+    proposal = _scoped(
+        request,
+        RISK_APPROVER,
+        "policyproposal",
+        proposal_id,
+        lambda: policy_proposal_get_for_decision(request.user, proposal_id),
+    )
+    dry_run = policy_proposal_dry_run(proposal, now=timezone.now())
+    audit_record(
+        action="view",
+        actor=request.user,
+        role=RISK_APPROVER,
+        object_type="policyproposal",
+        object_id=proposal.pk,
+        detail={"dry_run": True, "version_in_force": dry_run.version_in_force_id},
+    )
+    return render(request, "review/policy_dry_run.html", {"proposal": proposal, "dry_run": dry_run})
 
 
 def _floor_errors_on_value(exc: ValidationError, changes: dict[str, Any]) -> ValidationError:

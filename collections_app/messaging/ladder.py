@@ -127,6 +127,7 @@ def _message_select(
     today: datetime.date,
     *,
     capped: bool = True,
+    portfolio_id: int | None = None,
 ) -> QuerySet | None:
     dpd_q = ladder_dpd_q(policy, stage, channel, today)
     if dpd_q is None:
@@ -141,7 +142,7 @@ def _message_select(
         else F("borrower__phone")
     )
     return (
-        ladder_accounts(policy, today)
+        ladder_accounts(policy, today, portfolio_id=portfolio_id)
         .filter(dpd_q)
         .exclude(Exists(stopped))
         .filter(cap)
@@ -167,7 +168,7 @@ def _message_select(
 
 
 def _ladder_candidates(
-    policy: PolicyVersion, today: datetime.date, ranks: dict[tuple[str, str], int]
+    policy: PolicyVersion, today: datetime.date, ranks: dict[tuple[str, str], int], portfolio_id: int | None = None
 ) -> QuerySet[LoanAccount]:
     """Eligible accounts with, per channel, the rank of the stage that sends on it today (NULL: none)."""
     stage_of: dict[str, Case | Value] = {}
@@ -182,7 +183,7 @@ def _ladder_candidates(
     for name in stage_of:
         sends |= Q(**{f"{name}__isnull": False})
     return (
-        ladder_accounts(policy, today)
+        ladder_accounts(policy, today, portfolio_id=portfolio_id)
         .annotate(**stage_of)
         .filter(sends)
         .values("borrower_id", "oldest_unpaid_due_date", *stage_of, e_account=F("pk"))
@@ -195,11 +196,13 @@ def _ladder_ctes(
     ranks: dict[tuple[str, str], int],
     skipped: list[tuple[int, str, int]],
     prefix: str = "",
+    portfolio_id: int | None = None,
 ) -> tuple[str, list]:
     """CTEs (to follow WITH) ending in `<prefix>sendable`: per borrower and channel, the account and stage rank
     that sends today. `<prefix>picked` is the same before the daily cap. The prefix lets a dry run put two
-    policies' ladders side by side in one statement."""
-    candidates_sql, candidates_params = _ladder_candidates(policy, today, ranks).query.sql_with_params()
+    policies' ladders side by side in one statement; `portfolio_id` puts one portfolio's accounts under `policy`."""
+    candidates = _ladder_candidates(policy, today, ranks, portfolio_id)
+    candidates_sql, candidates_params = candidates.query.sql_with_params()
     capped_sql, capped_params = daily_cap_probe_sql(
         borrower_sql="picked.borrower_id",
         channel_sql="picked.channel",
@@ -261,25 +264,32 @@ def _ladder_sql(
 LADDER_RANKS = {key: rank for rank, key in enumerate((stage, channel) for stage in STAGES for channel in CHANNELS)}
 
 
-def ladder_selection_ctes(policy: PolicyVersion, today: datetime.date, *, prefix: str) -> tuple[str, list] | None:
+def ladder_selection_ctes(
+    policy: PolicyVersion, today: datetime.date, *, prefix: str, portfolio_id: int | None = None
+) -> tuple[str, list] | None:
     """For a dry run, writing nothing: CTEs (to follow WITH) ending in `<prefix>picked`, the day's messages the
     run under `policy` selects, before the daily cap: (e_account, borrower_id, channel, stage), the stage ranked
     as in LADDER_RANKS. None when no template sends today. PostgreSQL only, as the run's own statement is.
+    With `portfolio_id`, over that portfolio's accounts only, put under `policy` (the dry run of a switch).
 
     Before the cap, so the answer is the day's, whether or not today's run has already written it.
     """
     versions = _usable_ladder_versions(policy, today)
     if not versions:
         return None
-    return _ladder_ctes(policy, today, {key: LADDER_RANKS[key] for key in versions}, [], prefix=prefix)
+    ranks = {key: LADDER_RANKS[key] for key in versions}
+    return _ladder_ctes(policy, today, ranks, [], prefix=prefix, portfolio_id=portfolio_id)
 
 
-def ladder_selection_rows(policy: PolicyVersion, today: datetime.date) -> set[tuple[int, int, str, int]]:
+def ladder_selection_rows(
+    policy: PolicyVersion, today: datetime.date, *, portfolio_id: int | None = None
+) -> set[tuple[int, int, str, int]]:
     """The SQLite demo's way to the rows of `ladder_selection_ctes`' `picked`, writing nothing: stage by stage in
     ladder order, the first (most overdue) account of each borrower not yet picked on the channel."""
     picked: dict[tuple[int, str], tuple[int, int, str, int]] = {}
     for (stage, channel), version in _usable_ladder_versions(policy, today).items():
-        for row in _message_select(policy, stage, channel, version, today, capped=False):
+        selected = _message_select(policy, stage, channel, version, today, capped=False, portfolio_id=portfolio_id)
+        for row in selected:
             key = (row["e_borrower"], channel)
             picked.setdefault(key, (row["e_account"], row["e_borrower"], channel, LADDER_RANKS[(stage, channel)]))
     return set(picked.values())

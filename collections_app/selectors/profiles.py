@@ -136,15 +136,20 @@ def escalation_paused_q(*, today: datetime.date, grace_days: int, horizon_days: 
 LOOKAHEAD_DAYS = 3
 
 
-def ladder_accounts(policy: PolicyVersion, today: datetime.date) -> QuerySet[LoanAccount]:
+def ladder_accounts(
+    policy: PolicyVersion, today: datetime.date, *, portfolio_id: int | None = None
+) -> QuerySet[LoanAccount]:
     """Accounts under `policy`'s profile, due within the lookahead or overdue, not paused, no cease request, and
-    their borrower neither represented nor a vulnerable customer.
+    their borrower neither represented nor a vulnerable customer. With `portfolio_id`, that portfolio's accounts
+    instead, whatever profile it uses today (a dry run of a switch puts them under `policy`).
 
     Annotated with `ladder_dpd` and `ladder_step` (0 on the days the SMS repeat falls on).
     """
     return (
         LoanAccount.objects.filter(
-            portfolio__policy_profile_id=policy.profile_id,
+            Q(portfolio_id=portfolio_id)
+            if portfolio_id is not None
+            else Q(portfolio__policy_profile_id=policy.profile_id),
             oldest_unpaid_due_date__lte=today + datetime.timedelta(days=LOOKAHEAD_DAYS),
             borrower__cease_requested_at__isnull=True,
         )

@@ -79,6 +79,7 @@ ROUTES: dict[str, str] = {
     "review/templates/<int:version_id>/decide/": "skip: POST-only",
     "review/policies/": "plain",
     "review/policies/new/": "plain",
+    "review/policies/<int:proposal_id>/dry-run/": "plain",
     "review/policies/<int:proposal_id>/decide/": "skip: POST-only",
     "audit/": "audited",
     "audit/export.csv": "audited",

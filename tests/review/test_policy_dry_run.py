@@ -41,10 +41,13 @@ def cn_default() -> PolicyProfile:
 
 def ladder_writes(changes: dict | None) -> set[tuple[int, str, str]]:
     """What `run_escalation` writes today under the version in force, or under `changes` approved; rolled back."""
+    # The run looks its version up at the first version's own time (the test database's creation, after NOW): a
+    # version approved with `changes` takes effect then too, being later in number.
+    first = cn_default().versions.get(version=1)
     with transaction.atomic():
         if changes:
-            policy_version_create(profile=cn_default(), changes=changes)
-        escalation_run(today=TODAY)
+            policy_version_create(profile=cn_default(), changes=changes, effective_from=first.effective_from)
+        escalation_run(today=TODAY, at=first.effective_from)
         written = set(
             Message.objects.filter(audience=Message.Audience.BORROWER).values_list(
                 "account_id", "channel", "template_version__template__code"
