@@ -14,18 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import (
-    Case,
-    CharField,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -199,10 +188,9 @@ def _ladder_ctes(
     portfolio_id: int | None = None,
 ) -> tuple[str, list]:
     """CTEs (to follow WITH) ending in `<prefix>sendable`: per borrower and channel, the account and stage rank
-    that sends today. `<prefix>picked` is the same before the daily cap. The prefix lets a dry run put two
+    that sends today; `<prefix>picked` is the same before the daily cap. The prefix lets a dry run put two
     policies' ladders side by side in one statement; `portfolio_id` puts one portfolio's accounts under `policy`."""
-    candidates = _ladder_candidates(policy, today, ranks, portfolio_id)
-    candidates_sql, candidates_params = candidates.query.sql_with_params()
+    candidates_sql, candidates_params = _ladder_candidates(policy, today, ranks, portfolio_id).query.sql_with_params()
     capped_sql, capped_params = daily_cap_probe_sql(
         borrower_sql="picked.borrower_id",
         channel_sql="picked.channel",
@@ -268,12 +256,10 @@ def ladder_selection_ctes(
     policy: PolicyVersion, today: datetime.date, *, prefix: str, portfolio_id: int | None = None
 ) -> tuple[str, list] | None:
     """For a dry run, writing nothing: CTEs (to follow WITH) ending in `<prefix>picked`, the day's messages the
-    run under `policy` selects, before the daily cap: (e_account, borrower_id, channel, stage), the stage ranked
-    as in LADDER_RANKS. None when no template sends today. PostgreSQL only, as the run's own statement is.
-    With `portfolio_id`, over that portfolio's accounts only, put under `policy` (the dry run of a switch).
-
-    Before the cap, so the answer is the day's, whether or not today's run has already written it.
-    """
+    run under `policy` selects before the daily cap (the day's answer, whether or not today's run wrote it):
+    (e_account, borrower_id, channel, stage), the stage ranked as in LADDER_RANKS; None when no template sends
+    today. PostgreSQL only, as the run's own statement is. `portfolio_id`: that portfolio's accounts, put under
+    `policy` (the dry run of a switch)."""
     versions = _usable_ladder_versions(policy, today)
     if not versions:
         return None
@@ -288,8 +274,7 @@ def ladder_selection_rows(
     ladder order, the first (most overdue) account of each borrower not yet picked on the channel."""
     picked: dict[tuple[int, str], tuple[int, int, str, int]] = {}
     for (stage, channel), version in _usable_ladder_versions(policy, today).items():
-        selected = _message_select(policy, stage, channel, version, today, capped=False, portfolio_id=portfolio_id)
-        for row in selected:
+        for row in _message_select(policy, stage, channel, version, today, capped=False, portfolio_id=portfolio_id):
             key = (row["e_borrower"], channel)
             picked.setdefault(key, (row["e_account"], row["e_borrower"], channel, LADDER_RANKS[(stage, channel)]))
     return set(picked.values())

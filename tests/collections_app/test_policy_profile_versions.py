@@ -125,7 +125,7 @@ def test_admin_edit_below_a_floor_is_a_form_error_and_files_nothing(admin_user):
 def test_admin_cannot_switch_a_portfolio_directly_but_files_a_proposal(admin_user):
     portfolio = make_portfolio()
     other = PolicyProfile.objects.create(code="cn-strict", name="cn strict", kind="cn")
-    policy_version_create(profile=other, changes={"lender_name": "Strict"})
+    policy_version_create(profile=other, changes={"lender_name": "Strict", "family_only_when_unreachable": True})
     url = f"/admin/collections_app/portfolio/{portfolio.pk}/change/"
     client = signed_in(admin_user)
     response = client.post(url, {"code": portfolio.code, "name": "Renamed", "policy_profile": other.pk})

@@ -195,7 +195,9 @@ def test_a_portfolio_cannot_switch_to_a_profile_of_another_kind(proposer) -> Non
 def test_a_switch_moves_the_portfolio_only_when_its_time_comes(proposer, approver) -> None:
     portfolio = make_portfolio()
     strict = PolicyProfile.objects.create(code="cn-strict", name="cn strict", kind="cn")
-    policy_version_create(profile=strict, changes={"family_min_dpd": 60, "lender_name": "Strict"})
+    policy_version_create(
+        profile=strict, changes={"family_min_dpd": 60, "lender_name": "Strict", "family_only_when_unreachable": True}
+    )
     now = timezone.now()
     takes_effect = now + datetime.timedelta(days=1)
     proposal = policy_switch_file(
@@ -215,7 +217,7 @@ def test_a_switch_moves_the_portfolio_only_when_its_time_comes(proposer, approve
 def test_a_switch_already_due_moves_at_approval(proposer, approver) -> None:
     portfolio = make_portfolio()
     strict = PolicyProfile.objects.create(code="cn-strict", name="cn strict", kind="cn")
-    policy_version_create(profile=strict, changes={"lender_name": "Strict"})
+    policy_version_create(profile=strict, changes={"lender_name": "Strict", "family_only_when_unreachable": True})
     proposal = policy_switch_file(actor=proposer, portfolio=portfolio, new_profile=strict)
     policy_proposal_decide(proposal_id=proposal.pk, decision="approve", reason="", actor=approver)
     assert Portfolio.objects.get(pk=portfolio.pk).policy_profile == strict
