@@ -11,6 +11,7 @@ So PostgreSQL can build the same bytes from the columns (ENTRY_SQL): the sealer 
 import datetime
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -110,3 +111,9 @@ def decode_entry(entry: bytes) -> dict[str, Any]:
 def chain_hash(previous: bytes, entry: bytes) -> bytes:
     """SHA-256(previous hash || entry): each event's hash commits to everything before it."""
     return hashlib.sha256(previous + entry).digest()
+
+
+def chain_hashes(previous: bytes, entries: Iterable[bytes]) -> list[bytes]:
+    """`chain_hash` along `entries`, from the hash before the first: each entry's hash, in order."""
+    sha256 = hashlib.sha256
+    return [previous := sha256(previous + entry).digest() for entry in entries]

@@ -137,7 +137,7 @@ def _entries(runs: Runs) -> Iterator[tuple[int, bytes, bytes, bytes | None]]:
             " ORDER BY c.seq"
         )
         if postgres():
-            rows: Any = prefetched_pages(sql)
+            rows: Any = (row for page in prefetched_pages(sql) for row in page)
         else:
             with connection.cursor() as cursor:
                 cursor.execute(sql)

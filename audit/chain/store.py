@@ -89,6 +89,14 @@ def stream_sealed(
 ) -> Iterator[tuple[Any, ...]]:
     """(seq, entry, hash[, extra columns...]) of the chain entries (`c`) after seq `after` (through seq
     `through`, if given) in seq order, streamed; `with_events` joins each to its event (`e`)."""
+    for page in stream_sealed_pages(extra_columns, with_events=with_events, after=after, through=through):
+        yield from page
+
+
+def stream_sealed_pages(
+    extra_columns: str = "", *, with_events: bool = False, after: int = 0, through: int | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """`stream_sealed`'s rows a page at a time (at most VERIFY_FETCH rows each)."""
     join = " LEFT JOIN audit_auditevent AS e ON e.id = c.event_id" if with_events else ""
     bounds = f" WHERE c.seq > {int(after)}" + ("" if through is None else f" AND c.seq <= {int(through)}")
     sql = f"SELECT c.seq, c.entry, c.hash{extra_columns} FROM audit_chainentry AS c{join}{bounds} ORDER BY c.seq"  # noqa: S608
@@ -99,12 +107,12 @@ def stream_sealed(
         with connection.cursor() as cursor:
             cursor.execute(sql)
             while rows := cursor.fetchmany(VERIFY_FETCH):
-                yield from rows
+                yield rows
 
 
-def prefetched_pages(sql: str) -> Iterator[tuple[Any, ...]]:
-    """The rows of `sql` from a server-side binary cursor (bytea arrives as raw bytes, nothing is parsed),
-    the next page fetched by a second thread while the caller works through this one: waiting for
+def prefetched_pages(sql: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `sql`, a page at a time, from a server-side binary cursor (bytea arrives as raw bytes, nothing
+    is parsed), the next page fetched by a second thread while the caller works through this one: waiting for
     PostgreSQL releases the interpreter lock, so the database and the hashing overlap on two cores."""
     connection.ensure_connection()
     database = connection.connection  # Django's connection is per thread; the fetcher borrows this one
@@ -136,7 +144,7 @@ def prefetched_pages(sql: str) -> Iterator[tuple[Any, ...]]:
         while page := pages.get():
             if isinstance(page, BaseException):
                 raise page
-            yield from page
+            yield page
     finally:
         stop.set()  # the caller may stop early: the fetcher closes its cursor and ends
         fetcher.join()

@@ -24,11 +24,11 @@ from audit.chain.store import (
     event_columns,
     postgres,
     row_values,
-    stream_sealed,
+    stream_sealed_pages,
     transaction_clock,
 )
-from audit.encoding import GENESIS_HASH, chain_hash, encode_entry, entry_sql
-from audit.merkle import Frontier, leaf_hash
+from audit.encoding import GENESIS_HASH, chain_hash, chain_hashes, encode_entry, entry_sql
+from audit.merkle import Frontier, leaf_hash, leaf_hashes
 from audit.notes import Checkpoint, NoteError, checkpoint_open, public_key
 from audit.sinks import CheckpointSink, checkpoint_name, checkpoint_size, default_sink
 
@@ -262,7 +262,12 @@ def _walk_chain(
 ) -> _Walk:
     """Stream the chain entries after `start` in seq order: check each one's place and hash and each
     checkpoint's root; on PostgreSQL note the entries whose xmin no checkpoint vouches for, on SQLite rebuild
-    every entry. The MTH of the `wanted` perfect subtrees after `start` are kept as the tree is rebuilt."""
+    every entry. The MTH of the `wanted` perfect subtrees after `start` are kept as the tree is rebuilt.
+
+    On PostgreSQL a run of entries up to the next checkpoint (or the page's end) is checked at once when it is
+    clean (`clean_run`); a run that is not is walked entry by entry (`entry_step`), which finds and names the first
+    fault. Both apply the same checks; the run form leaves the per-entry work to C (list comprehensions).
+    """
     on_postgres, walk = postgres(), _Walk(good_checkpoint=start.after)
     sizes = sorted(checkpoints)
     expected, previous, size_index = start.after + 1, start.previous, 0
@@ -272,26 +277,39 @@ def _walk_chain(
     segments = iter(vouched)
     segment_end, sealed_xmin = next(segments)
     leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
-    sha_chain, leaf, add_leaf, rebuild = chain_hash, leaf_hash, leaves.append, walk.to_rebuild.append
-    # PostgreSQL: the transaction that wrote each chain entry (xmin, so bench_audit 2 rebuilds only the rows
-    # written since their seal). SQLite: the event, whose entry is rebuilt.
-    extra_columns = ", c.xmin" if on_postgres else f", e.seq, {event_columns('e')}"
-    for row in stream_sealed(extra_columns, with_events=not on_postgres, after=start.after):
+    rebuild = walk.to_rebuild.append
+
+    def checkpoint_reached(seq: int, digest: bytes) -> bool:
+        """At checkpoint `seq`: whether its root holds (the walk then goes on to the next checkpoint)."""
+        nonlocal size_index, next_size
+        if not _checkpoint_holds(frontier, checkpoints[seq], digest):
+            walk.root_bad_at = seq
+            result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
+            return False
+        walk.good_checkpoint, walk.first_unvouched = seq, None
+        walk.verified = (seq, frontier.to_bytes(), digest)
+        size_index += 1
+        next_size = sizes[size_index] if size_index < len(sizes) else -1
+        return True
+
+    def entry_step(row: tuple[Any, ...]) -> bool:
+        """One entry; False when the walk must stop there."""
+        nonlocal expected, previous, segment_end, sealed_xmin
         seq, entry, digest = row[0], row[1], row[2]
         if seq != expected:
             walk.stream_bad = expected
             result.reasons.append(f"seq {expected} is missing")
-            break
+            return False
         if entry is None or digest is None:
             walk.stream_bad = seq
             result.reasons.append(f"seq {seq} has no entry or hash")
-            break
+            return False
         entry, digest = bytes(entry), bytes(digest)
-        previous = sha_chain(previous, entry)
+        previous = chain_hash(previous, entry)
         if previous != digest:
             walk.stream_bad = seq
             result.reasons.append(f"seq {seq}: hash does not match its entry and the previous hash")
-            break
+            return False
         if on_postgres:
             while seq > segment_end:
                 segment_end, sealed_xmin = next(segments)
@@ -305,21 +323,62 @@ def _walk_chain(
             if problem := _sqlite_row_problem(seq, entry, row):
                 walk.stream_bad = seq
                 result.reasons.append(problem)
-                break
-        add_leaf(leaf(entry))
+                return False
+        leaves.append(leaf_hash(entry))
         if len(leaves) == VERIFY_FETCH or seq == next_size:
             frontier.extend(leaves)
             leaves.clear()
-        if seq == next_size:
-            if not _checkpoint_holds(frontier, checkpoints[seq], digest):
-                walk.root_bad_at = seq
-                result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
-                break
-            walk.good_checkpoint, walk.first_unvouched = seq, None
-            walk.verified = (seq, frontier.to_bytes(), digest)
-            size_index += 1
-            next_size = sizes[size_index] if size_index < len(sizes) else -1
+        if seq == next_size and not checkpoint_reached(seq, digest):
+            return False
         expected += 1
+        return True
+
+    def clean_run(run: list[tuple[Any, ...]]) -> bool:
+        """Check and take in a run of PostgreSQL entries ending at most at the next checkpoint, if every entry is in
+        place and chains; False, having changed nothing, when one is not."""
+        nonlocal expected, previous, segment_end, sealed_xmin
+        entries, digests = [row[1] for row in run], [row[2] for row in run]
+        if [row[0] for row in run] != list(range(expected, expected + len(run))) or None in entries or None in digests:
+            return False
+        hashes = chain_hashes(previous, entries)
+        if hashes != digests:
+            return False
+        position = 0
+        while position < len(run):  # the entries each seal's checkpoint vouches for, a segment at a time
+            seq = run[position][0]
+            while seq > segment_end:
+                segment_end, sealed_xmin = next(segments)
+            segment = run[position : position + segment_end - seq + 1]
+            unvouched = [row[0] for row in segment if row[3] != sealed_xmin]
+            if unvouched:
+                if by_xmin:
+                    walk.to_rebuild.extend(unvouched)
+                if walk.first_unvouched is None:
+                    walk.first_unvouched = unvouched[0]
+            position += len(segment)
+        frontier.extend([*leaves, *leaf_hashes(entries)])
+        leaves.clear()
+        expected, previous = expected + len(run), hashes[-1]
+        return True
+
+    # PostgreSQL: the transaction that wrote each chain entry (xmin, so bench_audit 2 rebuilds only the rows
+    # written since their seal). SQLite: the event, whose entry is rebuilt.
+    extra_columns = ", c.xmin" if on_postgres else f", e.seq, {event_columns('e')}"
+    going = True
+    for page in stream_sealed_pages(extra_columns, with_events=not on_postgres, after=start.after):
+        position = 0
+        while going and position < len(page):
+            end = len(page) if next_size < expected else min(len(page), position + next_size - expected + 1)
+            run = page[position:end]
+            if on_postgres and clean_run(run):
+                if expected - 1 == next_size and not checkpoint_reached(next_size, bytes(run[-1][2])):
+                    expected -= 1  # as entry by entry: the walk stops at the checkpoint's entry, not after it
+                    going = False
+            else:
+                going = all(entry_step(row) for row in run)
+            position = end
+        if not going:
+            break
     walk.events = expected - 1
     return walk
 
