@@ -262,125 +262,144 @@ def _walk_chain(
 ) -> _Walk:
     """Stream the chain entries after `start` in seq order: check each one's place and hash and each
     checkpoint's root; on PostgreSQL note the entries whose xmin no checkpoint vouches for, on SQLite rebuild
-    every entry. The MTH of the `wanted` perfect subtrees after `start` are kept as the tree is rebuilt.
+    every entry. The MTH of the `wanted` perfect subtrees after `start` are kept as the tree is rebuilt."""
+    return _ChainWalk(checkpoints, vouched, by_xmin=by_xmin, result=result, start=start, wanted=wanted).walk_all()
+
+
+class _ChainWalk:
+    """One walk over the chain entries (see `_walk_chain`).
 
     On PostgreSQL a run of entries up to the next checkpoint (or the page's end) is checked at once when it is
     clean (`clean_run`); a run that is not is walked entry by entry (`entry_step`), which finds and names the first
     fault. Both apply the same checks; the run form leaves the per-entry work to C (list comprehensions).
     """
-    on_postgres, walk = postgres(), _Walk(good_checkpoint=start.after)
-    sizes = sorted(checkpoints)
-    expected, previous, size_index = start.after + 1, start.previous, 0
-    frontier = Frontier.from_bytes(start.after, start.frontier, wanted)
-    walk.found = frontier.found
-    next_size = sizes[0] if sizes else -1
-    segments = iter(vouched)
-    segment_end, sealed_xmin = next(segments)
-    leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
-    rebuild = walk.to_rebuild.append
 
-    def checkpoint_reached(seq: int, digest: bytes) -> bool:
+    def __init__(
+        self,
+        checkpoints: dict[int, Checkpoint],
+        vouched: list[tuple[int, bytes | None]],
+        *,
+        by_xmin: bool,
+        result: VerifyResult,
+        start: Start,
+        wanted: Iterable[tuple[int, int]],
+    ) -> None:
+        self.checkpoints, self.by_xmin, self.result, self.after = checkpoints, by_xmin, result, start.after
+        self.on_postgres, self.walk = postgres(), _Walk(good_checkpoint=start.after)
+        self.sizes = sorted(checkpoints)
+        self.expected, self.previous, self.size_index = start.after + 1, start.previous, 0
+        self.frontier = Frontier.from_bytes(start.after, start.frontier, wanted)
+        self.walk.found = self.frontier.found
+        self.next_size = self.sizes[0] if self.sizes else -1
+        self.segments = iter(vouched)
+        self.segment_end, self.sealed_xmin = next(self.segments)
+        self.leaves: list[bytes] = []  # hashed, not yet in the frontier: it takes them in runs
+
+    def walk_all(self) -> _Walk:
+        """Every page of entries after the start, until the end of the chain or the first fault."""
+        # PostgreSQL: the transaction that wrote each chain entry (xmin, so bench_audit 2 rebuilds only the rows
+        # written since their seal). SQLite: the event, whose entry is rebuilt.
+        extra_columns = ", c.xmin" if self.on_postgres else f", e.seq, {event_columns('e')}"
+        going = True
+        for page in stream_sealed_pages(extra_columns, with_events=not self.on_postgres, after=self.after):
+            position = 0
+            while going and position < len(page):
+                last = self.next_size - self.expected
+                end = len(page) if last < 0 else min(len(page), position + last + 1)
+                run = page[position:end]
+                if self.on_postgres and self.clean_run(run):
+                    if self.expected - 1 == self.next_size and not self.checkpoint_reached(
+                        self.next_size, bytes(run[-1][2])
+                    ):
+                        self.expected -= 1  # as entry by entry: the walk stops at the checkpoint's entry
+                        going = False
+                else:
+                    going = all(self.entry_step(row) for row in run)
+                position = end
+            if not going:
+                break
+        self.walk.events = self.expected - 1
+        return self.walk
+
+    def checkpoint_reached(self, seq: int, digest: bytes) -> bool:
         """At checkpoint `seq`: whether its root holds (the walk then goes on to the next checkpoint)."""
-        nonlocal size_index, next_size
-        if not _checkpoint_holds(frontier, checkpoints[seq], digest):
+        walk = self.walk
+        if not _checkpoint_holds(self.frontier, self.checkpoints[seq], digest):
             walk.root_bad_at = seq
-            result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
+            self.result.reasons.append(f"checkpoint of size {seq}: root or chain head does not match")
             return False
         walk.good_checkpoint, walk.first_unvouched = seq, None
-        walk.verified = (seq, frontier.to_bytes(), digest)
-        size_index += 1
-        next_size = sizes[size_index] if size_index < len(sizes) else -1
+        walk.verified = (seq, self.frontier.to_bytes(), digest)
+        self.size_index += 1
+        self.next_size = self.sizes[self.size_index] if self.size_index < len(self.sizes) else -1
         return True
 
-    def entry_step(row: tuple[Any, ...]) -> bool:
+    def _stop(self, seq: int, reason: str) -> bool:
+        self.walk.stream_bad = seq
+        self.result.reasons.append(reason)
+        return False
+
+    def _vouch(self, seqs: list[int]) -> None:
+        """Note entries whose xmin their seal's checkpoint does not vouch for (in seq order)."""
+        if self.by_xmin:
+            self.walk.to_rebuild.extend(seqs)
+        if self.walk.first_unvouched is None:
+            self.walk.first_unvouched = seqs[0]
+
+    def _segment_of(self, seq: int) -> None:
+        while seq > self.segment_end:
+            self.segment_end, self.sealed_xmin = next(self.segments)
+
+    def entry_step(self, row: tuple[Any, ...]) -> bool:
         """One entry; False when the walk must stop there."""
-        nonlocal expected, previous, segment_end, sealed_xmin
         seq, entry, digest = row[0], row[1], row[2]
-        if seq != expected:
-            walk.stream_bad = expected
-            result.reasons.append(f"seq {expected} is missing")
-            return False
+        if seq != self.expected:
+            return self._stop(self.expected, f"seq {self.expected} is missing")
         if entry is None or digest is None:
-            walk.stream_bad = seq
-            result.reasons.append(f"seq {seq} has no entry or hash")
-            return False
+            return self._stop(seq, f"seq {seq} has no entry or hash")
         entry, digest = bytes(entry), bytes(digest)
-        previous = chain_hash(previous, entry)
-        if previous != digest:
-            walk.stream_bad = seq
-            result.reasons.append(f"seq {seq}: hash does not match its entry and the previous hash")
-            return False
-        if on_postgres:
-            while seq > segment_end:
-                segment_end, sealed_xmin = next(segments)
-            if row[3] != sealed_xmin:
-                if by_xmin:
-                    rebuild(seq)
-                if walk.first_unvouched is None:
-                    walk.first_unvouched = seq
+        self.previous = chain_hash(self.previous, entry)
+        if self.previous != digest:
+            return self._stop(seq, f"seq {seq}: hash does not match its entry and the previous hash")
+        if self.on_postgres:
+            self._segment_of(seq)
+            if row[3] != self.sealed_xmin:
+                self._vouch([seq])
         else:
-            result.rebuilt += 1
+            self.result.rebuilt += 1
             if problem := _sqlite_row_problem(seq, entry, row):
-                walk.stream_bad = seq
-                result.reasons.append(problem)
-                return False
-        leaves.append(leaf_hash(entry))
-        if len(leaves) == VERIFY_FETCH or seq == next_size:
-            frontier.extend(leaves)
-            leaves.clear()
-        if seq == next_size and not checkpoint_reached(seq, digest):
+                return self._stop(seq, problem)
+        self.leaves.append(leaf_hash(entry))
+        if len(self.leaves) == VERIFY_FETCH or seq == self.next_size:
+            self.frontier.extend(self.leaves)
+            self.leaves.clear()
+        if seq == self.next_size and not self.checkpoint_reached(seq, digest):
             return False
-        expected += 1
+        self.expected += 1
         return True
 
-    def clean_run(run: list[tuple[Any, ...]]) -> bool:
+    def clean_run(self, run: list[tuple[Any, ...]]) -> bool:
         """Check and take in a run of PostgreSQL entries ending at most at the next checkpoint, if every entry is in
         place and chains; False, having changed nothing, when one is not."""
-        nonlocal expected, previous, segment_end, sealed_xmin
         entries, digests = [row[1] for row in run], [row[2] for row in run]
-        if [row[0] for row in run] != list(range(expected, expected + len(run))) or None in entries or None in digests:
+        in_place = [row[0] for row in run] == list(range(self.expected, self.expected + len(run)))
+        if not in_place or None in entries or None in digests:
             return False
-        hashes = chain_hashes(previous, entries)
+        hashes = chain_hashes(self.previous, entries)
         if hashes != digests:
             return False
         position = 0
         while position < len(run):  # the entries each seal's checkpoint vouches for, a segment at a time
             seq = run[position][0]
-            while seq > segment_end:
-                segment_end, sealed_xmin = next(segments)
-            segment = run[position : position + segment_end - seq + 1]
-            unvouched = [row[0] for row in segment if row[3] != sealed_xmin]
-            if unvouched:
-                if by_xmin:
-                    walk.to_rebuild.extend(unvouched)
-                if walk.first_unvouched is None:
-                    walk.first_unvouched = unvouched[0]
+            self._segment_of(seq)
+            segment = run[position : position + self.segment_end - seq + 1]
+            if unvouched := [row[0] for row in segment if row[3] != self.sealed_xmin]:
+                self._vouch(unvouched)
             position += len(segment)
-        frontier.extend([*leaves, *leaf_hashes(entries)])
-        leaves.clear()
-        expected, previous = expected + len(run), hashes[-1]
+        self.frontier.extend([*self.leaves, *leaf_hashes(entries)])
+        self.leaves.clear()
+        self.expected, self.previous = self.expected + len(run), hashes[-1]
         return True
-
-    # PostgreSQL: the transaction that wrote each chain entry (xmin, so bench_audit 2 rebuilds only the rows
-    # written since their seal). SQLite: the event, whose entry is rebuilt.
-    extra_columns = ", c.xmin" if on_postgres else f", e.seq, {event_columns('e')}"
-    going = True
-    for page in stream_sealed_pages(extra_columns, with_events=not on_postgres, after=start.after):
-        position = 0
-        while going and position < len(page):
-            end = len(page) if next_size < expected else min(len(page), position + next_size - expected + 1)
-            run = page[position:end]
-            if on_postgres and clean_run(run):
-                if expected - 1 == next_size and not checkpoint_reached(next_size, bytes(run[-1][2])):
-                    expected -= 1  # as entry by entry: the walk stops at the checkpoint's entry, not after it
-                    going = False
-            else:
-                going = all(entry_step(row) for row in run)
-            position = end
-        if not going:
-            break
-    walk.events = expected - 1
-    return walk
 
 
 def _first_bad_seq(
