@@ -81,6 +81,10 @@ class DataSubjectRequest(models.Model):
                 | (models.Q(decided_by__isnull=False, decided_at__isnull=False) & ~models.Q(decision_reason="")),
                 name="privacy_request_decided_with_reasons",
             ),
+            # Four eyes: whoever filed a request does not decide it.
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("filed_by")), name="privacy_request_decided_by_another"
+            ),
             models.CheckConstraint(condition=~models.Q(text=""), name="privacy_request_text_set"),
             models.CheckConstraint(
                 condition=models.Q(deadline__gt=models.F("received_at")), name="privacy_request_deadline_after"

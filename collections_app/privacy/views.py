@@ -6,7 +6,7 @@ correction masked, and the access file goes only to a download that is audited a
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -208,7 +208,8 @@ def privacy_request_detail(request: HttpRequest, privacy_request_id: int) -> Htt
 @role_required(COMPLIANCE_AUDITOR)
 @require_POST
 def privacy_request_decide_view(request: HttpRequest, privacy_request_id: int) -> HttpResponse:
-    """Take a request in hand, fulfil or refuse it: 409 once decided, 200 with the errors for bad input."""
+    """Take a request in hand, fulfil or refuse it: 403 for the auditor who filed it, 409 once decided, 200 with the
+    errors for bad input."""
     privacy_request = privacy_request_get_for_auditor(user=request.user, request_id=privacy_request_id)
     form = PrivacyDecisionForm(request.POST)
     if form.is_valid():
@@ -222,6 +223,9 @@ def privacy_request_decide_view(request: HttpRequest, privacy_request_id: int) -
                     decision=form.cleaned_data["decision"],
                     reason=form.cleaned_data["reason"],
                 )
+        except PermissionDenied as exc:  # the auditor who filed it: the page says why, with the 403
+            messages.error(request, str(exc))
+            return _detail_page(request, privacy_request_id, status=403)
         except RequestDecided:
             messages.error(request, _("This request has already been decided; nothing was changed."))
             return _detail_page(request, privacy_request_id, status=409)

@@ -1,6 +1,7 @@
 """Writes of data-subject requests: filed by an officer or an auditor, decided by an auditor, each step audited.
 
-received → in progress → fulfilled or refused; a decision needs reasons. Fulfilling does what the kind asks, in the
+received → in progress → fulfilled or refused; a decision needs reasons and an auditor other than the one who filed
+the request (refused here, audited, and by a database check). Fulfilling does what the kind asks, in the
 same transaction as the decision:
 - access: the person's access file becomes downloadable (built at each download, an audited reveal);
 - correction: the contact fields the app relies on are corrected at once; every corrected field is forwarded to the
@@ -20,7 +21,7 @@ field names: never the person's words, values or the reasons.
 import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -107,7 +108,7 @@ def privacy_request_decide(
     """Fulfil (doing what the kind asks) or refuse a pending request, with the auditor's reasons.
 
     Raises RequestDecided when it is already decided, ValidationError when the reasons are missing or the request
-    cannot be fulfilled (a borrower's deletion).
+    cannot be fulfilled (a borrower's deletion), PermissionDenied (audited) when the auditor filed it themselves.
     """
     now = now or timezone.now()
     reason = reason.strip()
@@ -115,6 +116,17 @@ def privacy_request_decide(
         raise ValidationError({"reason": _("Give the reasons for the decision.")})
     if decision not in ("fulfil", "refuse"):
         raise ValidationError({"decision": _("Choose fulfil or refuse.")})
+    if request.filed_by_id == auditor.pk:
+        audit_record(
+            action="permission_denied",
+            actor=auditor,
+            role=COMPLIANCE_AUDITOR,
+            object_type="privacyrequest",
+            object_id=request.pk,
+            outcome="denied",
+            detail={"reason": "separation_of_duties"},
+        )
+        raise PermissionDenied(_("You filed this request: another compliance auditor must decide it."))
     with transaction.atomic():
         locked = _locked_pending(request)
         if decision == "fulfil":

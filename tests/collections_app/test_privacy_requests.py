@@ -13,10 +13,12 @@ from audit.models import AuditEvent
 from collections_app.models import DataSubjectRequest, PolicyVersion
 from collections_app.services.privacy import privacy_request_decide, privacy_request_file
 from tests.conftest import signed_in
-from tests.factories import make_account, make_contact, make_portfolio
+from tests.factories import make_account, make_contact, make_portfolio, make_user
 
 pytestmark = pytest.mark.django_db
 
+# The page (in the lender's language) says why the filer may not decide.
+SOMEONE_ELSE_DECIDES = "须由另一位合规审计员决定"
 WORDS = "我想知道你们为什么有我的电话号码。canary-words-57"
 
 
@@ -99,6 +101,38 @@ def test_an_officer_cannot_decide_a_request_an_auditor_can(officer: User, audito
     fulfilled = AuditEvent.objects.get(action="privacy_request_fulfilled")
     assert fulfilled.actor_id == auditor.pk and fulfilled.role == "compliance_auditor"
     assert "Identity verified" not in str(fulfilled.detail)
+
+
+def test_the_auditor_who_filed_a_request_cannot_decide_it_another_auditor_can(officer: User, auditor: User) -> None:
+    request = privacy_request_file(
+        account=make_account(officer),
+        actor=auditor,
+        role="compliance_auditor",
+        subject="borrower",
+        kind="access",
+        text=WORDS,
+    )
+    url = f"/privacy/requests/{request.pk}/decide/"
+    client = signed_in(auditor)
+    assert SOMEONE_ELSE_DECIDES in client.get(f"/privacy/requests/{request.pk}/").content.decode()
+    for decision in ("fulfil", "refuse"):
+        denied = client.post(url, {"decision": decision, "reason": "I checked it myself."})
+        assert denied.status_code == 403
+        assert SOMEONE_ELSE_DECIDES in denied.content.decode()
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == ("received", None)
+    refusal = AuditEvent.objects.filter(action="permission_denied", actor_id=auditor.pk).first()
+    assert refusal is not None
+    assert (refusal.object_id, refusal.detail) == (str(request.pk), {"reason": "separation_of_duties"})
+    # The database holds it too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DataSubjectRequest.objects.filter(pk=request.pk).update(
+            status="refused", decided_by=auditor, decided_at=timezone.now(), decision_reason="Mine."
+        )
+    second = make_user("erin", "compliance_auditor")
+    assert signed_in(second).post(url, {"decision": "fulfil", "reason": "Identity verified."}).status_code == 303
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == ("fulfilled", second)
 
 
 def test_a_decided_request_answers_409_and_changes_nothing(officer: User, auditor: User) -> None:
