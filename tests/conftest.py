@@ -9,7 +9,7 @@ from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
 from access.roles import CASE_OFFICER, COMPLIANCE_AUDITOR, RISK_APPROVER
-from tests.factories import make_user
+from tests.factories import make_superuser, make_user
 from tests.security.fixtures import otp_verify_session
 
 # Every test: plain-HTTP test client (tests.security.fixtures) and audit tables cleared on flush (tests.audit.cleanup).
@@ -68,7 +68,7 @@ def auditor(db: None) -> User:
 @pytest.fixture
 def admin_user(db: None) -> User:
     """A superuser, who holds no role implicitly."""
-    return User.objects.create_superuser("root", "root@example.com", "test-pass-2026!")
+    return make_superuser("root")
 
 
 def signed_in(user: User) -> Client:

@@ -1,9 +1,11 @@
 """Plain factory functions for test data; each returns a saved object."""
 
 import datetime
+import functools
 import itertools
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
@@ -33,12 +35,24 @@ def make_user(
     Approver scope fails closed (no grant, nothing seen), so test approvers get the grant the upgrade gave every
     approver; a test of a narrower scope grants portfolios through `approver_portfolio_grant`, which replaces it.
     """
-    user = User.objects.create_user(username=username, password=password, **extra)
+    user = User.objects.create(username=User.normalize_username(username), password=hashed_password(password), **extra)
     for role in roles:
         user.groups.add(Group.objects.get(name=role))
     if RISK_APPROVER in roles and all_portfolios:
         ApproverAllPortfolios.objects.create(user=user)
     return user
+
+
+def make_superuser(username: str, password: str = "test-pass-2026!") -> User:
+    """A superuser (staff, with an e-mail address), who holds no role implicitly."""
+    return make_user(username, password=password, email=f"{username}@example.com", is_staff=True, is_superuser=True)
+
+
+@functools.cache
+def hashed_password(password: str) -> str:
+    """`password` hashed as the settings hash it (PBKDF2, a third of a second), once per password for the run:
+    a user made here signs in with it like any other."""
+    return make_password(password)
 
 
 def make_portfolio(code: str = "default", profile: str = "cn-default") -> Portfolio:

@@ -13,7 +13,7 @@ from access.roles import CASE_OFFICER, RISK_APPROVER, TEAM_LEAD, user_roles
 from audit.models import AuditEvent
 from review.models import ApproverPortfolio
 from tests.conftest import signed_in
-from tests.factories import make_portfolio, make_user
+from tests.factories import make_portfolio, make_superuser, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ NEW = "/access/changes/new/"
 
 
 def superuser(username: str) -> User:
-    return User.objects.create_superuser(username, f"{username}@example.com", "test-pass-2026!")
+    return make_superuser(username)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from access.roles import RISK_APPROVER
 from audit.models import AuditEvent
 from tests.audit.helpers import event_text
 from tests.conftest import signed_in
-from tests.factories import make_user
+from tests.factories import make_superuser, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ T0 = datetime.datetime(2026, 12, 7, 10, 0, tzinfo=datetime.UTC)
 
 
 def superuser(username: str) -> User:
-    return User.objects.create_superuser(username, f"{username}@example.com", OLD_PASSWORD)
+    return make_superuser(username, OLD_PASSWORD)
 
 
 @pytest.fixture

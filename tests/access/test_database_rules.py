@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from access.roles import CASE_OFFICER, RISK_APPROVER
 from audit.models import AuditEvent
 from tests.audit.conftest import audit_keys  # noqa: F401 - the signing keys the seal's checkpoint needs
-from tests.factories import make_user
+from tests.factories import make_superuser, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ postgresql_only = pytest.mark.postgresql_only
 
 
 def superuser(username: str = "root") -> User:
-    return User.objects.create_superuser(username, f"{username}@example.com", "test-pass-2026!")
+    return make_superuser(username)
 
 
 def test_a_superuser_cannot_join_a_role_group_through_the_orm() -> None:

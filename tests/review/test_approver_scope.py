@@ -18,7 +18,7 @@ from review.services import (
     family_contact_request_decide,
 )
 from tests.conftest import signed_in
-from tests.factories import make_account, make_contact, make_portfolio, make_user
+from tests.factories import make_account, make_contact, make_portfolio, make_superuser, make_user
 from tests.review.conftest import Case, add_failed_attempts, file_request
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +115,8 @@ def test_the_data_migration_grants_every_portfolio_to_grantless_approvers_only()
 
 
 def test_the_grant_all_portfolios_access_change_applies_through_reviews_supplier(submitted) -> None:
-    root = User.objects.create_superuser("root", "root@example.com", "test-pass-2026!")
-    root2 = User.objects.create_superuser("root2", "root2@example.com", "test-pass-2026!")
+    root = make_superuser("root")
+    root2 = make_superuser("root2")
     approver = make_user("gina", RISK_APPROVER, all_portfolios=False)
     response = signed_in(root).post("/access/changes/new/", {"user": "gina", "change": "grant_all_portfolios"})
     assert response.status_code == 302
