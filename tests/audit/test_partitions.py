@@ -41,6 +41,26 @@ def qualified(name: str) -> str:
     return f"{PARTITION_SCHEMA}.{name}"
 
 
+def gin_index_options(table: str) -> list[list[str] | None]:
+    """The storage parameters of the table's GIN indexes."""
+    return [
+        options
+        for (options,) in raw(
+            "SELECT i.reloptions FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid"
+            " JOIN pg_am AS am ON am.oid = i.relam WHERE x.indrelid = %s::regclass AND am.amname = 'gin'",
+            [table],
+        )
+    ]
+
+
+def test_every_months_persons_index_answers_from_its_tree_with_no_pending_list() -> None:
+    """A GIN pending list is read through by every search and merged by whichever insert fills it."""
+    tables = sorted(attached_partitions("audit_auditevent"))
+    assert len(tables) >= 4
+    for table in tables:
+        assert gin_index_options(qualified(table)) == [["fastupdate=off"]], table
+
+
 def test_the_events_are_partitioned_by_month_and_migrate_made_the_coming_months() -> None:
     assert raw("SELECT relkind FROM pg_class WHERE relname = 'audit_auditevent'") == [("p",)]
     assert raw("SELECT relkind FROM pg_class WHERE relname = 'audit_chainentry'") == [("p",)]
@@ -93,6 +113,7 @@ def test_a_new_partition_is_as_protected_as_the_first(audit_keys) -> None:
                 "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgtype & 32 = 32", [table]
             )[0][0],
             "indexes": raw("SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [table])[0][0],
+            "gin indexes": gin_index_options(table),
             "grants beyond the owner": raw(
                 "SELECT count(*) FROM pg_class AS c, aclexplode(c.relacl) AS a"
                 " WHERE c.oid = %s::regclass AND a.grantee <> c.relowner",
@@ -103,6 +124,7 @@ def test_a_new_partition_is_as_protected_as_the_first(audit_keys) -> None:
     assert protection(newest) == protection(first)
     assert protection(newest)["fillfactor"] == ["fillfactor=50"]
     assert protection(newest)["truncate triggers"] == 1 and protection(newest)["indexes"] == 7
+    assert protection(newest)["gin indexes"] == [["fastupdate=off"]]
     # And in deed: an event of that month is refused every change but its seal, through the table or directly.
     event = event_at(add_months(this_month, 8) + datetime.timedelta(days=3), action="view")
     assert partition_of(event.pk) == newest
