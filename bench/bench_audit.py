@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import multiprocessing
-import multiprocessing.synchronize
 import os
 import shutil
 import signal
@@ -139,13 +137,10 @@ def bench_verify(runs: int) -> None:
 # --- 3. concurrent writers, then sealing -----------------------------------------------------------
 
 
-def _write_events(n: int, each: int, barrier: multiprocessing.synchronize.Barrier) -> None:
+def _write_events(n: int, each: int) -> None:
     """One writer process: `each` view events through audit_record, as one web worker would write them."""
-    from django.db import connections
-
     from audit.record import audit_record
 
-    barrier.wait()
     for i in range(each):
         audit_record(
             action="view",
@@ -154,34 +149,19 @@ def _write_events(n: int, each: int, barrier: multiprocessing.synchronize.Barrie
             persons=[f"borrower:{i}"],
             fields=["borrower.name", "borrower.phone"],
         )
-    connections.close_all()
 
 
 def bench_write_and_seal(runs: int) -> None:
-    """Writers are processes, like the web workers that write events in production (threads would measure
-    the interpreter lock, not the audit log)."""
-    from django.db import connections
-
+    """8 writer processes, like the web workers that write events in production, then one seal of what they wrote."""
     from audit.chain.seal import seal
+    from bench.support import concurrent_writes_per_second
 
     per_run = _env_int("BENCH_AUDIT_WRITE_EVENTS", 8_000)
     each = per_run // WRITERS
-    context = multiprocessing.get_context("fork")
     write_rates, seal_rates = [], []
     for _ in range(runs):
         _clear_audit_tables()
-        connections.close_all()  # each forked writer opens its own connection
-        barrier = context.Barrier(WRITERS + 1)
-        writers = [context.Process(target=_write_events, args=(n, each, barrier)) for n in range(WRITERS)]
-        for writer in writers:
-            writer.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for writer in writers:
-            writer.join()
-            if writer.exitcode != 0:
-                raise RuntimeError(f"a writer process failed with exit code {writer.exitcode}")
-        write_rates.append(each * WRITERS / (time.perf_counter() - started))
+        write_rates.append(concurrent_writes_per_second(_write_events, writers=WRITERS, each=each))
         started = time.perf_counter()
         result = seal()
         seal_rates.append(result.sealed / (time.perf_counter() - started))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from support import env_int, p95  # noqa: E402
+from support import concurrent_writes_per_second, env_int, p95  # noqa: E402
 
 GOAL_PAGE_P95_MS = 200
 GOAL_PAGE_GROWTH = 1.2
@@ -167,15 +166,11 @@ def pages_p95(runs: int) -> dict[str, float]:
     return figures
 
 
-def _writer(n: int, each: int, barrier: multiprocessing.synchronize.Barrier) -> None:
-    from django.db import connections
-
+def _writer(n: int, each: int) -> None:
     from audit.record import audit_record
 
-    barrier.wait()
     for i in range(each):
         audit_record(action="view", object_type="loanaccount", object_id=n * 1_000_000 + i, persons=[f"borrower:{i}"])
-    connections.close_all()
 
 
 def writers_rate(total: int, runs: int = WRITER_RUNS) -> float:
@@ -184,22 +179,7 @@ def writers_rate(total: int, runs: int = WRITER_RUNS) -> float:
     Each event is a transaction of its own, so the rate follows how fast the disk flushes the WAL, which varies
     from second to second: one run of 8,000 events measured from 4,400 to 7,100 events/s on the same empty log.
     """
-    from django.db import connections
-
-    context = multiprocessing.get_context("fork")
-    rates = []
-    for _ in range(runs):
-        connections.close_all()
-        barrier = context.Barrier(9)
-        processes = [context.Process(target=_writer, args=(n, total // 8, barrier)) for n in range(8)]
-        for process in processes:
-            process.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for process in processes:
-            process.join()
-        rates.append(total / (time.perf_counter() - started))
-    return statistics.median(rates)
+    return statistics.median([concurrent_writes_per_second(_writer, writers=8, each=total // 8) for _ in range(runs)])
 
 
 def _timed(function: object) -> tuple[object, float]:

@@ -26,6 +26,34 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def concurrent_writes_per_second(write: Callable[[int, int], None], *, writers: int, each: int) -> float:
+    """Events per second written by `writers` forked processes, each calling `write(n, each)` (n: its number) from
+    one start. Processes, as web workers are: threads would measure the interpreter lock, not the writes."""
+    import multiprocessing
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(writers + 1)
+
+    def run(n: int) -> None:
+        barrier.wait()
+        write(n, each)
+        connections.close_all()
+
+    connections.close_all()  # each forked writer opens its own connection
+    processes = [context.Process(target=run, args=(n,)) for n in range(writers)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            raise RuntimeError(f"a writer process failed with exit code {process.exitcode}")
+    return writers * each / (time.perf_counter() - started)
+
+
 def p95(values: list[float]) -> float:
     """The 95th percentile (the single value when there is only one)."""
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
