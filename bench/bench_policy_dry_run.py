@@ -32,20 +32,15 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.support import CHUNK, Book, analyze, book_fill, book_prepare, env_int, in_test_database, timed  # noqa: E402
 
+# The proposal the dry-run tests check against the Python rules: it moves eligibility and the ladder both ways.
+from tests.review.test_policy_dry_run import PROPOSAL  # noqa: E402
+
 OFFICERS = env_int("BENCH_OFFICERS", 500)
 PER_OFFICER = env_int("BENCH_PER_OFFICER", 2_000)
 SMALL = env_int("BENCH_SMALL", 1_000)
 INTERACTIONS = env_int("BENCH_INTERACTIONS", 5)
 RUNS = env_int("BENCH_RUNS", 3)
 GOAL_SECONDS = 30.0
-PROPOSAL = {
-    "family_min_dpd": 45,
-    "failed_attempts_min": 4,
-    "failed_attempt_days_min": 2,
-    "in_app_from_dpd": 3,
-    "reminder_days": [-3, -2, -1, 0],
-    "sms_days": [1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 30],
-}
 
 CONTACTS_SQL = """
 INSERT INTO collections_app_contact (borrower_id, name, relationship, phone, timezone, consent_basis, consent_at)
